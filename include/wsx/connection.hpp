@@ -1,0 +1,125 @@
+// wsx::Connection: one accepted WebSocket connection, as its handlers see it. Valid for the
+// duration of a callback; keep id() to refer to it later, never a pointer. close() is safe
+// anywhere, even inside the connection's own callbacks; memory is freed after the current loop
+// iteration.
+//
+// Backpressure: buffered_amount() is the bytes queued and not yet written (the browser API's
+// bufferedAmount). Above BufferLimits::high_watermark the server stops reading from the
+// connection (so a peer that sends but never reads cannot grow memory, pings included) and
+// resumes below low_watermark, calling on_drain. A send that would take the queue past
+// max_buffered is refused: the connection is closed with 1008, or the message is dropped and
+// counted, as chosen.
+#pragma once
+
+#include <any>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "wsx/net/address.hpp"
+#include "wsx/net/loop.hpp"
+#include "wsx/net/tcp.hpp"
+#include "wsx/proto/endpoint.hpp"
+
+namespace wsx {
+
+using proto::MessageType;
+
+class Server;
+struct Route;
+struct Handlers;
+
+/// What to do with data the application pushes past BufferLimits::max_buffered.
+enum class OverflowAction { close, drop };
+
+struct BufferLimits {
+    std::size_t low_watermark = 1024 * 1024;
+    std::size_t high_watermark = 4 * 1024 * 1024;
+    std::size_t max_buffered = 64 * 1024 * 1024;
+    OverflowAction overflow = OverflowAction::close;
+};
+
+/// Outcome of a send.
+enum class SendStatus {
+    queued,        // queued, below the high watermark
+    backpressure,  // queued, above the high watermark: wait for on_drain
+    dropped,       // not queued: past max_buffered with OverflowAction::drop
+    closed,        // not queued: the connection is closing or closed
+};
+
+class Connection final : private net::IoHandler {
+public:
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    ~Connection();
+
+    SendStatus send_text(std::string_view text) { return send(text, MessageType::text); }
+
+    SendStatus send_binary(std::string_view data) { return send(data, MessageType::binary); }
+
+    SendStatus send(std::string_view data, MessageType type);
+
+    /// Starts the closing handshake. Errors: not_open, invalid_close_code_to_send,
+    /// close_reason_too_long, invalid_close_reason.
+    std::error_code close(std::uint16_t code = 1000, std::string_view reason = {});
+
+    /// Sends a ping. Errors: not_open, control_payload_too_long.
+    std::error_code ping(std::string_view payload = {});
+
+    [[nodiscard]] std::size_t buffered_amount() const noexcept { return endpoint_.output().size(); }
+
+    [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+
+    [[nodiscard]] bool is_open() const noexcept { return endpoint_.state() == proto::State::open; }
+
+    [[nodiscard]] const net::SocketAddress& remote_address() const noexcept { return remote_; }
+
+    [[nodiscard]] std::string_view path() const noexcept;
+
+    [[nodiscard]] const std::string& subprotocol() const noexcept {
+        return endpoint_.subprotocol();
+    }
+
+    /// The data the upgrade hook attached.
+    [[nodiscard]] std::any& user_data() noexcept { return user_data_; }
+
+private:
+    friend class Server;
+
+    Connection(Server& server, std::uint64_t id, net::UniqueFd fd, net::SocketAddress remote);
+
+    void on_io(bool readable, bool writable) override;
+    void on_readable();
+    void dispatch_events();
+    void on_upgrade_requested(const proto::UpgradeRequest& request);
+    void on_failed(std::error_code ec);
+    template <class Fn>
+    void invoke(Fn&& fn);
+    void flush();
+    void update_interest();
+    void begin_linger();
+    void finish(std::string_view why);
+    void on_timer(net::TimeMs now);
+
+    [[nodiscard]] bool lingering() const noexcept { return linger_deadline_ != 0; }
+
+    [[nodiscard]] const Handlers* handlers() const noexcept;
+
+    Server& server_;
+    std::uint64_t id_;
+    net::TcpTransport transport_;
+    net::SocketAddress remote_;
+    proto::Endpoint endpoint_;
+    const Route* route_ = nullptr;
+    std::any user_data_;
+    net::Interest interest_{.read = true};
+    bool opened_ = false;       // on_open ran: on_close is owed
+    bool finished_ = false;     // transport closed, waiting to be freed
+    bool paused_ = false;       // reading stopped by backpressure
+    bool in_dispatch_ = false;  // flush after the event loop, not per send
+    net::TimeMs linger_deadline_ = 0;
+    net::TimeMs opened_at_ = 0;
+};
+
+}  // namespace wsx

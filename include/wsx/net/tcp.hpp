@@ -1,0 +1,48 @@
+// TCP: listening sockets, accepting, and the plain-TCP Transport. Non-blocking, close-on-exec.
+#pragma once
+
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "wsx/net/address.hpp"
+#include "wsx/net/transport.hpp"
+#include "wsx/net/unique_fd.hpp"
+#include "wsx/result.hpp"
+
+namespace wsx::net {
+
+/// A listening socket bound to `addr` with SO_REUSEADDR; an IPv6 wildcard also takes IPv4
+/// (IPV6_V6ONLY off). Errors name the failed system call in their message context (see logs).
+[[nodiscard]] Result<UniqueFd> listen_tcp(const SocketAddress& addr, int backlog);
+
+/// The address a socket is bound to.
+[[nodiscard]] Result<SocketAddress> local_address(int fd);
+
+/// One accepted connection; `fd` is invalid when none is pending (EAGAIN).
+struct Accepted {
+    UniqueFd fd;
+    SocketAddress peer;
+};
+
+/// Accepts one pending connection, non-blocking, with TCP_NODELAY set.
+[[nodiscard]] Result<Accepted> accept_tcp(int listen_fd);
+
+/// Plain TCP transport owning its socket.
+class TcpTransport final : public Transport {
+public:
+    explicit TcpTransport(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
+
+    [[nodiscard]] int fd() const noexcept override { return fd_.get(); }
+
+    [[nodiscard]] IoResult read(std::span<char> buf) noexcept override;
+
+    [[nodiscard]] IoResult write(std::span<const std::string_view> bufs) noexcept override;
+
+    void shutdown_write() noexcept override;
+
+private:
+    UniqueFd fd_;
+};
+
+}  // namespace wsx::net

@@ -1,0 +1,74 @@
+// Frame decoder: bytes in, frame headers and unmasked payload chunks out. It stores nothing but a
+// partial header (at most 14 bytes): payload chunks are views into the caller's buffer, unmasked
+// in place, so a frame costs no memory here whatever its size. It enforces every rule that one
+// frame can break on its own (§5.2, §5.5, §5.1); rules across frames (continuation, message size,
+// UTF-8) belong to MessageReader.
+//
+//     FrameParser parser(Role::server, {});
+//     std::span<char> in = read_buffer;
+//     for (;;) {
+//         FrameChunk c = parser.next(in);
+//         if (c.status != FrameChunk::Status::chunk) break;  // need_more or error
+//         use(parser.header(), c.data, c.first, c.last);
+//     }
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <system_error>
+
+#include "wsx/proto/frame.hpp"
+
+namespace wsx::proto {
+
+/// What the frame parser may accept beyond RFC 6455 §5.2's defaults.
+struct FrameRules {
+    /// RSV1 may be set on the first frame of a data message (RFC 7692 permessage-deflate).
+    bool allow_rsv1 = false;
+};
+
+/// One step of the parser.
+struct FrameChunk {
+    enum class Status { chunk, need_more, error };
+    Status status = Status::need_more;
+    /// Unmasked payload bytes, a view into the buffer given to next(); valid until that buffer
+    /// is reused. Empty for an empty frame (which still yields one chunk, first and last).
+    std::span<char> data;
+    bool first = false;  // first chunk of this frame: header() is new
+    bool last = false;   // last chunk of this frame
+    std::error_code error;
+};
+
+/// Streaming frame decoder for one direction of one connection. Plain movable value.
+/// Failure is sticky: after an error every call returns the same error.
+class FrameParser {
+public:
+    /// `role` is the side that receives: a server expects masked frames, a client unmasked ones.
+    FrameParser(Role role, FrameRules rules) noexcept : role_(role), rules_(rules) {}
+
+    /// Consumes bytes from the front of `input` and returns the next chunk, need_more once
+    /// `input` is used up, or an error. Unmasks the payload in place.
+    [[nodiscard]] FrameChunk next(std::span<char>& input) noexcept;
+
+    /// Header of the frame whose chunks are being returned; valid after a chunk with `first`.
+    [[nodiscard]] const FrameHeader& header() const noexcept { return header_; }
+
+    void set_rules(FrameRules rules) noexcept { rules_ = rules; }
+
+private:
+    [[nodiscard]] std::error_code decode_header() noexcept;
+    [[nodiscard]] std::size_t header_size_needed() const noexcept;
+
+    Role role_;
+    FrameRules rules_;
+    std::array<std::uint8_t, kMaxFrameHeaderSize> head_{};
+    std::size_t head_len_ = 0;
+    bool in_payload_ = false;
+    bool sent_first_ = false;
+    std::uint64_t payload_done_ = 0;
+    FrameHeader header_;
+    std::error_code error_;
+};
+
+}  // namespace wsx::proto

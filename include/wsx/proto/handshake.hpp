@@ -1,0 +1,56 @@
+// RFC 6455 §4 opening handshake, server side: validate an HTTP request head as a WebSocket
+// upgrade, compute Sec-WebSocket-Accept (SHA-1 and base64 from OpenSSL), and build the 101 or
+// the error response.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "wsx/proto/extension_header.hpp"
+#include "wsx/proto/http_head.hpp"
+#include "wsx/result.hpp"
+
+namespace wsx::proto {
+
+/// A request that passed every rule of RFC 6455 §4.2.1.
+struct UpgradeRequest {
+    HttpRequest http;
+    std::string key;                        // Sec-WebSocket-Key
+    std::vector<std::string> subprotocols;  // offered, in the client's order of preference
+    std::vector<Extension> extensions;      // offered
+    std::optional<std::string> origin;      // Origin, if sent
+
+    [[nodiscard]] std::string_view path() const noexcept { return http.path(); }
+
+    [[nodiscard]] std::string_view query() const noexcept { return http.query(); }
+};
+
+/// Extra header fields for a response, name and value.
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+/// Validates `request` as an opening handshake. Errors (with their HTTP status, see errc.hpp):
+/// method_not_get, bad_http_version, missing_host, duplicate_header, body_not_allowed,
+/// not_websocket_upgrade, missing_connection_upgrade, bad_websocket_key,
+/// unsupported_websocket_version, bad_subprotocol_header, bad_extension_header.
+[[nodiscard]] Result<UpgradeRequest> validate_upgrade_request(HttpRequest request);
+
+/// base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), RFC 6455 §4.2.2.
+[[nodiscard]] std::string compute_accept_key(std::string_view key);
+
+/// The 101 Switching Protocols response.
+[[nodiscard]] std::string build_accept_response(std::string_view key, std::string_view subprotocol,
+                                                std::string_view extensions,
+                                                const HeaderList& extra_headers);
+
+/// An error response with a short text body and `Connection: close`. For 426 it adds
+/// `Upgrade: websocket` and `Sec-WebSocket-Version: 13` (RFC 6455 §4.4); for 405 `Allow: GET`.
+[[nodiscard]] std::string build_error_response(int status, std::string_view body,
+                                               const HeaderList& extra_headers = {});
+
+/// The standard reason phrase for `status`.
+[[nodiscard]] std::string_view reason_phrase(int status) noexcept;
+
+}  // namespace wsx::proto

@@ -1,0 +1,94 @@
+// HTTP/1.1 request head reader (RFC 9112 §2-§5) for the opening handshake. Incremental and
+// linear: each byte is looked at once as it arrives, and every limit (head size, line size,
+// header count) is enforced before more is stored. Strict: bare CR or LF, NUL and other control
+// bytes, obs-fold and malformed field lines are errors, never guesses.
+//
+//     HttpHeadReader reader(limits);
+//     std::span<char> in = bytes;
+//     if (reader.feed(in) == HttpHeadReader::Status::complete) use(reader.request());
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "wsx/proto/limits.hpp"
+
+namespace wsx::proto {
+
+struct HttpHeader {
+    std::string name;   // as received; compare case-insensitively
+    std::string value;  // OWS trimmed
+};
+
+/// A parsed request head.
+struct HttpRequest {
+    std::string method;
+    std::string target;   // origin-form: path and optional query
+    std::string version;  // "HTTP/1.1"
+    std::vector<HttpHeader> headers;
+
+    /// The value of the first field named `name` (case-insensitive), if any.
+    [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept;
+
+    /// How many fields are named `name`.
+    [[nodiscard]] std::size_t header_count(std::string_view name) const noexcept;
+
+    /// All fields named `name`, joined with ", " as RFC 9110 §5.3 allows for list fields.
+    [[nodiscard]] std::string joined_header(std::string_view name) const;
+
+    /// The target up to '?'.
+    [[nodiscard]] std::string_view path() const noexcept;
+
+    /// The target after '?', empty if none.
+    [[nodiscard]] std::string_view query() const noexcept;
+};
+
+/// RFC 9110 §5.6.2 tchar.
+[[nodiscard]] bool is_token_char(char c) noexcept;
+
+/// Non-empty and all tchar.
+[[nodiscard]] bool is_token(std::string_view s) noexcept;
+
+/// ASCII case-insensitive equality.
+[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+
+/// Incremental request head reader. Plain movable value; failure is sticky.
+class HttpHeadReader {
+public:
+    enum class Status { need_more, complete, error };
+
+    explicit HttpHeadReader(const Limits& limits) : limits_(limits) {}
+
+    /// Consumes bytes from the front of `input` up to and including the blank line that ends
+    /// the head; bytes after it stay in `input`.
+    [[nodiscard]] Status feed(std::span<char>& input);
+
+    /// The request; valid after feed() returned complete.
+    [[nodiscard]] const HttpRequest& request() const noexcept { return request_; }
+
+    [[nodiscard]] HttpRequest take_request() noexcept { return std::move(request_); }
+
+    [[nodiscard]] std::error_code error() const noexcept { return error_; }
+
+private:
+    [[nodiscard]] std::error_code scan(char c);
+    [[nodiscard]] std::error_code parse_head();
+    [[nodiscard]] std::error_code parse_request_line(std::string_view line);
+    [[nodiscard]] std::error_code parse_field_line(std::string_view line);
+
+    Limits limits_;
+    std::string buf_;
+    std::size_t line_start_ = 0;
+    std::size_t lines_ = 0;
+    bool after_cr_ = false;
+    bool done_ = false;
+    HttpRequest request_;
+    std::error_code error_;
+};
+
+}  // namespace wsx::proto

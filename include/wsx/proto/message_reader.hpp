@@ -1,0 +1,65 @@
+// Message decoder: frames in, whole messages and control frames out (RFC 6455 §5.4 fragmentation,
+// §8.1 UTF-8, the message size limit). A data message that arrives as one unfragmented frame
+// within one buffer is handed out as a view of that buffer (unmasked in place): no copy, no
+// allocation. Otherwise its fragments are appended to one growing buffer, after checking the
+// announced length against the limit, so fragments cost no memory beyond their payload. Text is
+// validated as it arrives and fails at the first bad byte.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "wsx/proto/frame_parser.hpp"
+#include "wsx/proto/utf8.hpp"
+
+namespace wsx::proto {
+
+enum class MessageType { text, binary };
+
+/// One step of the reader.
+struct ReadItem {
+    enum class Kind { need_more, message, ping, pong, close, error };
+    Kind kind = Kind::need_more;
+    MessageType type = MessageType::text;  // for message
+    /// Message or control payload: a view valid until the next call to next() or until the
+    /// buffer given to it is reused.
+    std::string_view data;
+    std::error_code error;
+};
+
+/// Streaming message decoder for one direction of one connection. Failure is sticky.
+class MessageReader {
+public:
+    MessageReader(Role role, std::size_t max_message_size, FrameRules rules = {}) noexcept
+        : parser_(role, rules), max_message_size_(max_message_size) {}
+
+    /// Consumes bytes from the front of `input` until one item is complete or `input` is used.
+    [[nodiscard]] ReadItem next(std::span<char>& input);
+
+    /// Bytes held for a message in progress (the buffered part of a fragmented message).
+    [[nodiscard]] std::size_t buffered() const noexcept { return message_.size(); }
+
+private:
+    [[nodiscard]] std::error_code start_frame(const FrameHeader& h);
+    [[nodiscard]] ReadItem on_data_chunk(const FrameHeader& h, const FrameChunk& c);
+    [[nodiscard]] ReadItem on_control_chunk(const FrameHeader& h, const FrameChunk& c);
+    [[nodiscard]] ReadItem fail(std::error_code ec);
+
+    FrameParser parser_;
+    std::size_t max_message_size_;
+    bool in_message_ = false;  // a data message has started and not finished
+    bool buffering_ = false;   // its bytes are going to message_
+    MessageType type_ = MessageType::text;
+    std::uint64_t announced_ = 0;  // sum of the announced lengths of its frames
+    std::string message_;
+    Utf8Validator utf8_;
+    std::array<char, kMaxControlPayload> control_{};
+    std::size_t control_len_ = 0;
+    std::error_code error_;
+};
+
+}  // namespace wsx::proto

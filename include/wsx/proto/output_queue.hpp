@@ -1,0 +1,47 @@
+// Bytes an endpoint has produced and the transport has not yet written. Small writes coalesce
+// into 16 KiB blocks; large payloads get a block of their own, so the transport can hand many
+// frames to one writev() call and a large frame is copied once. Its size is the browser API's
+// bufferedAmount.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace wsx::proto {
+
+/// FIFO of output bytes. Plain movable value; distinct objects safe, shared objects unsafe.
+class OutputQueue {
+public:
+    /// Appends `bytes`; returns where they now live, valid until the next append or consume.
+    std::span<char> append(std::string_view bytes);
+
+    /// Appends a block the caller built, without copying it.
+    void append_block(std::string&& block);
+
+    /// Bytes queued.
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+
+    /// Fills `out` with views of the oldest queued bytes, in order; returns how many it filled.
+    /// The views live until the next append or consume.
+    [[nodiscard]] std::size_t peek(std::span<std::string_view> out) const noexcept;
+
+    /// Drops the oldest `n` bytes (n <= size()).
+    void consume(std::size_t n) noexcept;
+
+    void clear() noexcept;
+
+    static constexpr std::size_t kBlockSize = 16 * 1024;
+
+private:
+    std::deque<std::string> blocks_;
+    std::size_t head_offset_ = 0;  // bytes of blocks_.front() already consumed
+    std::size_t size_ = 0;
+    std::string spare_;  // a drained block kept to avoid an allocation per write
+};
+
+}  // namespace wsx::proto

@@ -1,0 +1,107 @@
+// wsx::Server: listens on TCP, runs the opening handshake for each connection, routes it by path,
+// and joins one protocol endpoint to one transport per connection. One server belongs to one
+// loop thread.
+//
+//     auto loop = wsx::net::Loop::create();
+//     auto server = wsx::Server::create(**loop, {.port = 9998}, {echo_route});
+//     if (!server) { log(server.error().message()); return 1; }
+//     (*loop)->run();
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "wsx/connection.hpp"
+#include "wsx/net/loop.hpp"
+#include "wsx/proto/limits.hpp"
+#include "wsx/result.hpp"
+#include "wsx/route.hpp"
+
+namespace wsx {
+
+/// Server settings; every field has a sane default.
+struct ServerOptions {
+    std::string host;           // "" = every address, IPv4 and IPv6
+    std::uint16_t port = 9998;  // 0 = any free port (see Server::port())
+    int backlog = 511;
+    /// Protocol limits: head size, header count, message size (16 MiB), handshake timeout
+    /// (10 s), idle timeout (60 s, keepalive ping after 30 s), closing timeout (5 s).
+    proto::Limits limits;
+    /// Connections at once, handshakes included; past it, upgrade requests get 503.
+    std::size_t max_connections = 10'000;
+    /// Backpressure (see Connection): stop reading above high, resume below low.
+    BufferLimits buffer;
+};
+
+/// Counters since start.
+struct ServerStats {
+    std::uint64_t accepted = 0;
+    std::uint64_t opened = 0;
+    std::uint64_t rejected = 0;  // handshakes refused (bad request, 404, 503, hook)
+    std::uint64_t failed = 0;    // connections failed for a protocol violation or timeout
+    std::uint64_t dropped_messages = 0;
+};
+
+class Server {
+public:
+    /// Binds and starts accepting. Errors: the bind/listen system error, net::Errc::bad_address.
+    [[nodiscard]] static Result<std::unique_ptr<Server>> create(net::Loop& loop,
+                                                                ServerOptions options,
+                                                                std::vector<Route> routes);
+
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    ~Server();
+
+    /// The port listened on (useful with port 0).
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+
+    /// "[::]:9998" and the like, one per listening socket.
+    [[nodiscard]] std::vector<std::string> listening_addresses() const;
+
+    [[nodiscard]] std::size_t connection_count() const noexcept { return connections_.size(); }
+
+    [[nodiscard]] const ServerStats& stats() const noexcept { return stats_; }
+
+    /// Graceful stop: stops accepting, closes every open connection with `code` (1001, going
+    /// away), drops pending handshakes, and calls `done` once every connection is gone or the
+    /// closing timeout has passed.
+    void shutdown(std::uint16_t code, std::function<void()> done);
+
+private:
+    friend class Connection;
+    class Listener;
+
+    Server(net::Loop& loop, ServerOptions options, std::vector<Route> routes);
+    void on_acceptable(int listen_fd);
+    void sweep();
+    void schedule_sweep();
+    void release(Connection& c);
+    [[nodiscard]] const Route* find_route(std::string_view path) const noexcept;
+    void check_shutdown_done();
+
+    net::Loop& loop_;
+    ServerOptions options_;
+    std::vector<Route> routes_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::uint16_t port_ = 0;
+    std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
+    std::vector<std::unique_ptr<Connection>> graveyard_;  // freed after the current iteration
+    std::vector<char> read_buffer_;                       // one per server, shared by connections
+    std::uint64_t next_id_ = 1;
+    std::size_t open_count_ = 0;                                  // connections past the handshake
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for deferred calls
+    net::TimeMs sweep_interval_ms_ = 100;
+    net::TimerId sweep_timer_ = 0;
+    net::TimerId accept_retry_timer_ = 0;
+    ServerStats stats_;
+    std::function<void()> shutdown_done_;
+    net::TimerId shutdown_timer_ = 0;
+};
+
+}  // namespace wsx

@@ -1,0 +1,40 @@
+// The "wsx.net" error category.
+#include "wsx/net/errc.hpp"
+
+#include <cerrno>
+#include <string>
+
+namespace wsx::net {
+namespace {
+
+class Category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "wsx.net"; }
+
+    std::string message(int value) const override {
+        switch (static_cast<Errc>(value)) {
+            case Errc::bad_address:
+                return "address does not parse or resolve";
+            case Errc::no_address:
+                return "no usable address";
+        }
+        return "unknown wsx.net error";
+    }
+};
+
+}  // namespace
+
+const std::error_category& net_category() noexcept {
+    static const Category category;
+    return category;
+}
+
+std::error_code make_error_code(Errc e) noexcept {
+    return {static_cast<int>(e), net_category()};
+}
+
+std::error_code last_system_error() noexcept {
+    return {errno, std::system_category()};
+}
+
+}  // namespace wsx::net

@@ -1,0 +1,233 @@
+// Opening handshake, server side; see handshake.hpp. Table of rules: each check is one function
+// returning the most specific error, applied in the order RFC 6455 §4.2.1 lists them.
+#include "wsx/proto/handshake.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "wsx/proto/errc.hpp"
+
+namespace wsx::proto {
+namespace {
+
+constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+bool has_token(std::string_view list, std::string_view wanted, bool allow_version) {
+    // Upgrade = 1#protocol, protocol = protocol-name ["/" protocol-version]; Connection =
+    // 1#connection-option. Both compare case-insensitively (RFC 9110 §7.6.1, §7.8).
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        std::string_view item = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+            item.remove_prefix(1);
+        }
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+            item.remove_suffix(1);
+        }
+        if (allow_version) {
+            item = item.substr(0, item.find('/'));
+        }
+        if (iequals(item, wanted)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool is_valid_key(std::string_view key) {
+    // §4.2.1: "a base64-encoded value that, when decoded, is 16 bytes in length": 22 base64
+    // characters and "==".
+    if (key.size() != 24 || key.substr(22) != "==") {
+        return false;
+    }
+    auto is_b64 = [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+               || c == '+' || c == '/';
+    };
+    if (!std::all_of(key.begin(), key.begin() + 22, is_b64)) {
+        return false;
+    }
+    std::array<unsigned char, 24> out{};
+    return EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(key.data()), 24)
+           == 18;
+}
+
+std::error_code check_request_line(const HttpRequest& r) {
+    if (r.method != "GET") {
+        return Errc::method_not_get;
+    }
+    if (r.version != "HTTP/1.1") {
+        return Errc::bad_http_version;
+    }
+    return {};
+}
+
+std::error_code check_single_fields(const HttpRequest& r) {
+    if (r.header_count("Host") != 1) {
+        return Errc::missing_host;
+    }
+    for (std::string_view name : {"Origin", "Sec-WebSocket-Version", "Content-Length"}) {
+        if (r.header_count(name) > 1) {
+            return Errc::duplicate_header;
+        }
+    }
+    // RFC 9112 §6.3: a request with both is an attack vector; an upgrade request has no body.
+    const auto length = r.header("Content-Length");
+    if (r.header_count("Transfer-Encoding") > 0 || (length && *length != "0")) {
+        return Errc::body_not_allowed;
+    }
+    return {};
+}
+
+std::error_code check_upgrade_fields(const HttpRequest& r) {
+    if (!has_token(r.joined_header("Upgrade"), "websocket", true)) {
+        return Errc::not_websocket_upgrade;
+    }
+    if (!has_token(r.joined_header("Connection"), "upgrade", false)) {
+        return Errc::missing_connection_upgrade;
+    }
+    const auto version = r.header("Sec-WebSocket-Version");
+    if (!version || *version != "13") {
+        return Errc::unsupported_websocket_version;
+    }
+    const auto key = r.header("Sec-WebSocket-Key");
+    if (r.header_count("Sec-WebSocket-Key") != 1 || !is_valid_key(*key)) {
+        return Errc::bad_websocket_key;
+    }
+    return {};
+}
+
+Result<std::vector<std::string>> parse_subprotocols(const HttpRequest& r) {
+    std::vector<std::string> out;
+    if (r.header_count("Sec-WebSocket-Protocol") == 0) {
+        return out;
+    }
+    auto tokens = parse_token_list(r.joined_header("Sec-WebSocket-Protocol"));
+    if (!tokens || tokens->empty()) {
+        return Errc::bad_subprotocol_header;
+    }
+    for (std::string_view t : *tokens) {
+        if (std::find(out.begin(), out.end(), t) != out.end()) {
+            return Errc::bad_subprotocol_header;
+        }
+        out.emplace_back(t);
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<UpgradeRequest> validate_upgrade_request(HttpRequest request) {
+    for (auto check : {check_request_line, check_single_fields, check_upgrade_fields}) {
+        if (auto ec = check(request)) {
+            return ec;
+        }
+    }
+    UpgradeRequest out;
+    auto subprotocols = parse_subprotocols(request);
+    if (!subprotocols) {
+        return subprotocols.error();
+    }
+    out.subprotocols = std::move(*subprotocols);
+    if (request.header_count("Sec-WebSocket-Extensions") > 0) {
+        auto extensions = parse_extension_header(request.joined_header("Sec-WebSocket-Extensions"));
+        if (!extensions) {
+            return extensions.error();
+        }
+        out.extensions = std::move(*extensions);
+    }
+    out.key = *request.header("Sec-WebSocket-Key");
+    if (auto origin = request.header("Origin")) {
+        out.origin = std::string(*origin);
+    }
+    out.http = std::move(request);
+    return out;
+}
+
+std::string compute_accept_key(std::string_view key) {
+    std::string input;
+    input.reserve(key.size() + kGuid.size());
+    input.append(key).append(kGuid);
+    std::array<unsigned char, SHA_DIGEST_LENGTH> digest{};
+    SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data());
+    std::array<unsigned char, 32> encoded{};  // 4 * ceil(20 / 3) + NUL = 29
+    const int n = EVP_EncodeBlock(encoded.data(), digest.data(), SHA_DIGEST_LENGTH);
+    return {reinterpret_cast<const char*>(encoded.data()), static_cast<std::size_t>(n)};
+}
+
+std::string build_accept_response(std::string_view key, std::string_view subprotocol,
+                                  std::string_view extensions, const HeaderList& extra_headers) {
+    std::string out;
+    out.reserve(160);
+    out += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+    out += "Sec-WebSocket-Accept: ";
+    out += compute_accept_key(key);
+    out += "\r\n";
+    if (!subprotocol.empty()) {
+        out.append("Sec-WebSocket-Protocol: ").append(subprotocol).append("\r\n");
+    }
+    if (!extensions.empty()) {
+        out.append("Sec-WebSocket-Extensions: ").append(extensions).append("\r\n");
+    }
+    for (const auto& [name, value] : extra_headers) {
+        out.append(name).append(": ").append(value).append("\r\n");
+    }
+    out += "\r\n";
+    return out;
+}
+
+std::string_view reason_phrase(int status) noexcept {
+    switch (status) {
+        case 101:
+            return "Switching Protocols";
+        case 200:
+            return "OK";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 408:
+            return "Request Timeout";
+        case 426:
+            return "Upgrade Required";
+        case 431:
+            return "Request Header Fields Too Large";
+        case 500:
+            return "Internal Server Error";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return "Error";
+    }
+}
+
+std::string build_error_response(int status, std::string_view body,
+                                 const HeaderList& extra_headers) {
+    std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
+    out += reason_phrase(status);
+    out += "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n";
+    if (status == 426) {
+        out += "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
+    }
+    if (status == 405) {
+        out += "Allow: GET\r\n";
+    }
+    for (const auto& [name, value] : extra_headers) {
+        out.append(name).append(": ").append(value).append("\r\n");
+    }
+    out += "Content-Length: " + std::to_string(body.size() + 1) + "\r\n\r\n";
+    out.append(body).append("\n");
+    return out;
+}
+
+}  // namespace wsx::proto

@@ -1,0 +1,32 @@
+// Masking, hand written because it is the per-byte hot path and no packaged library offers it.
+#include "wsx/proto/mask.hpp"
+
+#include <cstring>
+
+namespace wsx::proto {
+
+void apply_mask(std::span<char> data, const MaskingKey& key, std::size_t offset) noexcept {
+    // Rotate the key so that byte 0 of `data` lines up with key[offset % 4].
+    std::uint8_t k[8];
+    for (std::size_t i = 0; i < 8; ++i) {
+        k[i] = key[(offset + i) % 4];
+    }
+    std::uint64_t word_key = 0;
+    std::memcpy(&word_key, k, sizeof word_key);
+
+    char* p = data.data();
+    std::size_t n = data.size();
+    while (n >= 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, p, 8);
+        word ^= word_key;
+        std::memcpy(p, &word, 8);
+        p += 8;
+        n -= 8;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        p[i] = static_cast<char>(static_cast<std::uint8_t>(p[i]) ^ k[i]);
+    }
+}
+
+}  // namespace wsx::proto

@@ -1,0 +1,139 @@
+// Message decoder; see message_reader.hpp.
+#include "wsx/proto/message_reader.hpp"
+
+#include <algorithm>
+
+#include "wsx/proto/errc.hpp"
+
+namespace wsx::proto {
+
+ReadItem MessageReader::fail(std::error_code ec) {
+    error_ = ec;
+    ReadItem item;
+    item.kind = ReadItem::Kind::error;
+    item.error = ec;
+    return item;
+}
+
+std::error_code MessageReader::start_frame(const FrameHeader& h) {
+    if (is_control(h.opcode)) {
+        control_len_ = 0;
+        return {};
+    }
+    // §5.4: a continuation frame only inside a fragmented message; a new text or binary frame
+    // only outside one.
+    if (h.opcode == Opcode::continuation) {
+        if (!in_message_) {
+            return Errc::unexpected_continuation;
+        }
+        if (h.rsv1) {
+            return Errc::reserved_bits_set;  // RFC 7692 §6: RSV1 on the first frame only
+        }
+    } else {
+        if (in_message_) {
+            return Errc::expected_continuation;
+        }
+        in_message_ = true;
+        type_ = h.opcode == Opcode::text ? MessageType::text : MessageType::binary;
+        announced_ = 0;
+        buffering_ = false;
+        message_.clear();
+        utf8_.reset();
+    }
+    // Checked against the announced length, before a byte of the frame is stored.
+    announced_ += h.payload_length;
+    if (announced_ > max_message_size_) {
+        return Errc::message_too_big;
+    }
+    return {};
+}
+
+ReadItem MessageReader::on_data_chunk(const FrameHeader& h, const FrameChunk& c) {
+    const std::string_view chunk(c.data.data(), c.data.size());
+    const bool message_ends = c.last && h.fin;
+    ReadItem item;
+    item.type = type_;
+    if (type_ == MessageType::text && !utf8_.feed(chunk)) {
+        return fail(Errc::invalid_utf8);
+    }
+    if (message_ends && type_ == MessageType::text && !utf8_.complete()) {
+        return fail(Errc::invalid_utf8);
+    }
+    if (message_ends && !buffering_ && c.first) {
+        // Fast path: the whole message is this one chunk of the caller's buffer.
+        in_message_ = false;
+        item.kind = ReadItem::Kind::message;
+        item.data = chunk;
+        return item;
+    }
+    if (!buffering_) {
+        buffering_ = true;
+        // One unfragmented frame split across reads: its size is known and within the limit.
+        if (h.fin && h.opcode != Opcode::continuation) {
+            message_.reserve(static_cast<std::size_t>(h.payload_length));
+        }
+    }
+    message_.append(chunk);
+    if (!message_ends) {
+        return item;  // need_more
+    }
+    in_message_ = false;
+    item.kind = ReadItem::Kind::message;
+    item.data = message_;
+    return item;
+}
+
+ReadItem MessageReader::on_control_chunk(const FrameHeader& h, const FrameChunk& c) {
+    std::string_view payload(c.data.data(), c.data.size());
+    if (!(c.first && c.last)) {
+        // A control frame split across reads: gather it (at most 125 bytes).
+        std::copy(c.data.begin(), c.data.end(),
+                  control_.begin() + static_cast<std::ptrdiff_t>(control_len_));
+        control_len_ += c.data.size();
+        if (!c.last) {
+            return {};
+        }
+        payload = std::string_view(control_.data(), control_len_);
+    }
+    ReadItem item;
+    item.data = payload;
+    switch (h.opcode) {
+        case Opcode::ping:
+            item.kind = ReadItem::Kind::ping;
+            break;
+        case Opcode::pong:
+            item.kind = ReadItem::Kind::pong;
+            break;
+        default:
+            item.kind = ReadItem::Kind::close;
+            break;
+    }
+    return item;
+}
+
+ReadItem MessageReader::next(std::span<char>& input) {
+    if (error_) {
+        return fail(error_);
+    }
+    for (;;) {
+        const FrameChunk c = parser_.next(input);
+        if (c.status == FrameChunk::Status::need_more) {
+            return {};
+        }
+        if (c.status == FrameChunk::Status::error) {
+            return fail(c.error);
+        }
+        const FrameHeader& h = parser_.header();
+        if (c.first) {
+            if (auto ec = start_frame(h)) {
+                return fail(ec);
+            }
+        }
+        ReadItem item = is_control(h.opcode) ? on_control_chunk(h, c) : on_data_chunk(h, c);
+        if (item.kind != ReadItem::Kind::need_more) {
+            return item;
+        }
+    }
+}
+
+}  // namespace wsx::proto

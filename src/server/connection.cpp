@@ -1,0 +1,352 @@
+// One server connection: reads into the server's shared buffer, feeds the protocol endpoint,
+// dispatches its events to the route's handlers, writes the endpoint's output with writev, and
+// closes the TCP connection the RFC's way (FIN after our last frame, then wait for the peer's
+// FIN, bounded by the closing timeout). Rule: never parses bytes itself; that is the endpoint's.
+#include "wsx/connection.hpp"
+
+#include <array>
+#include <exception>
+#include <variant>
+
+#include "wsx/net/log.hpp"
+#include "wsx/proto/errc.hpp"
+#include "wsx/route.hpp"
+#include "wsx/server.hpp"
+
+namespace wsx {
+namespace {
+
+template <class... Fs>
+struct Overloaded : Fs... {
+    using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+// Reads per readiness report before yielding to other connections (fairness).
+constexpr int kReadsPerWake = 4;
+
+}  // namespace
+
+Connection::Connection(Server& server, std::uint64_t id, net::UniqueFd fd,
+                       net::SocketAddress remote)
+    : server_(server),
+      id_(id),
+      transport_(std::move(fd)),
+      remote_(remote),
+      endpoint_(proto::Role::server, server.options_.limits, server.loop_.now()) {}
+
+Connection::~Connection() = default;
+
+std::string_view Connection::path() const noexcept {
+    return route_ != nullptr ? std::string_view(route_->path) : std::string_view();
+}
+
+const Handlers* Connection::handlers() const noexcept {
+    return opened_ ? &route_->handlers : nullptr;
+}
+
+template <class Fn>
+void Connection::invoke(Fn&& fn) {
+    // A throwing user callback must not take the server down: log it, close with 1011.
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        net::log_error(remote_.to_string(), " ", path(), ": handler threw: ", e.what());
+        (void)close(1011, "internal error");
+    } catch (...) {
+        net::log_error(remote_.to_string(), " ", path(), ": handler threw a non-exception");
+        (void)close(1011, "internal error");
+    }
+}
+
+void Connection::on_io(bool readable, bool writable) {
+    if (finished_) {
+        return;
+    }
+    if (writable) {
+        flush();
+    }
+    if (readable && !finished_) {
+        on_readable();
+    }
+}
+
+void Connection::on_readable() {
+    auto& buf = server_.read_buffer_;
+    for (int i = 0; i < kReadsPerWake && !finished_ && (!paused_ || lingering()); ++i) {
+        const net::IoResult r = transport_.read(std::span<char>(buf));
+        if (r.status == net::IoResult::Status::would_block) {
+            return;
+        }
+        if (r.status == net::IoResult::Status::eof) {
+            endpoint_.feed_eof();
+            finish(lingering() ? "closed" : "peer closed the TCP connection");
+            return;
+        }
+        if (r.status == net::IoResult::Status::error) {
+            endpoint_.feed_eof();
+            finish("read: " + r.error.message());
+            return;
+        }
+        if (lingering()) {
+            continue;  // discard: after our close, only the peer's FIN matters
+        }
+        endpoint_.feed(std::span<char>(buf.data(), r.bytes), server_.loop_.now());
+        dispatch_events();
+        if (finished_) {
+            return;
+        }
+        flush();
+        if (r.bytes < buf.size()) {
+            return;
+        }
+    }
+}
+
+void Connection::dispatch_events() {
+    in_dispatch_ = true;
+    while (!finished_) {
+        auto event = endpoint_.next_event();
+        if (!event) {
+            break;
+        }
+        std::visit(
+                Overloaded{
+                        [&](const proto::UpgradeRequested& e) { on_upgrade_requested(e.request); },
+                        [&](const proto::MessageReceived& e) {
+                            const Handlers* h = handlers();
+                            if (h != nullptr && h->on_message) {
+                                invoke([&] { h->on_message(*this, e.data, e.type); });
+                            }
+                        },
+                        [&](const proto::PingReceived& e) {
+                            const Handlers* h = handlers();
+                            if (h != nullptr && h->on_ping) {
+                                invoke([&] { h->on_ping(*this, e.payload); });
+                            }
+                        },
+                        [&](const proto::PongReceived& e) {
+                            const Handlers* h = handlers();
+                            if (h != nullptr && h->on_pong) {
+                                invoke([&] { h->on_pong(*this, e.payload); });
+                            }
+                        },
+                        [&](const proto::CloseReceived& e) {
+                            net::log_debug(remote_.to_string(), " ", path(), ": close frame ",
+                                           e.code, " received");
+                        },
+                        [&](const proto::Failed& e) { on_failed(e.error); },
+                },
+                *event);
+    }
+    in_dispatch_ = false;
+}
+
+void Connection::on_upgrade_requested(const proto::UpgradeRequest& request) {
+    auto reject = [&](int status, std::string_view body) {
+        (void)endpoint_.reject(status, body);
+        ++server_.stats_.rejected;
+        net::log_info(remote_.to_string(), " GET ", request.http.target, " -> ", status, " ", body);
+    };
+    route_ = server_.find_route(request.path());
+    if (route_ == nullptr) {
+        reject(404, "no WebSocket handler for this path");
+        return;
+    }
+    if (server_.open_count_ >= server_.options_.max_connections) {
+        reject(503, "too many connections");
+        return;
+    }
+    UpgradeDecision decision = UpgradeDecision::accept();
+    if (route_->handlers.on_upgrade) {
+        const UpgradeContext ctx{request.path(), request.query(),      request.http,
+                                 request.origin, request.subprotocols, remote_};
+        try {
+            decision = route_->handlers.on_upgrade(ctx);
+        } catch (const std::exception& e) {
+            net::log_error(remote_.to_string(), " ", request.path(),
+                           ": upgrade hook threw: ", e.what());
+            reject(500, "internal error");
+            return;
+        }
+    }
+    if (!decision.accepted) {
+        const bool status_ok = decision.status >= 400 && decision.status <= 599;
+        reject(status_ok ? decision.status : 403, decision.body);
+        return;
+    }
+    proto::AcceptOptions accept{.subprotocol = decision.subprotocol, .headers = decision.headers};
+    if (auto ec = endpoint_.accept(accept)) {
+        net::log_error(remote_.to_string(), " ", request.path(), ": upgrade hook: ", ec.message());
+        reject(500, "internal error");
+        return;
+    }
+    user_data_ = std::move(decision.user_data);
+    opened_ = true;
+    opened_at_ = server_.loop_.now();
+    ++server_.open_count_;
+    ++server_.stats_.opened;
+    net::log_debug(remote_.to_string(), " ", path(), ": open",
+                   subprotocol().empty() ? "" : " subprotocol=", subprotocol());
+    if (route_->handlers.on_open) {
+        invoke([&] { route_->handlers.on_open(*this); });
+    }
+}
+
+void Connection::on_failed(std::error_code ec) {
+    ++server_.stats_.failed;
+    const bool in_handshake = !opened_;
+    net::log_warn(remote_.to_string(), " ", path(), ": ", ec.message(),
+                  in_handshake ? " (HTTP " : " (close ",
+                  in_handshake ? proto::http_status_for(ec) : proto::close_code_for(ec), ")");
+}
+
+SendStatus Connection::send(std::string_view data, MessageType type) {
+    if (finished_ || endpoint_.state() != proto::State::open) {
+        return SendStatus::closed;
+    }
+    const BufferLimits& limits = server_.options_.buffer;
+    if (buffered_amount() + data.size() > limits.max_buffered) {
+        if (limits.overflow == OverflowAction::drop) {
+            ++server_.stats_.dropped_messages;
+            return SendStatus::dropped;
+        }
+        net::log_warn(remote_.to_string(), " ", path(), ": output queue over ", limits.max_buffered,
+                      " bytes (close 1008)");
+        (void)close(1008, "output buffer overflow");
+        return SendStatus::closed;
+    }
+    if (endpoint_.send(type, data)) {
+        return SendStatus::closed;
+    }
+    if (!in_dispatch_) {
+        flush();
+    }
+    return buffered_amount() > limits.high_watermark ? SendStatus::backpressure
+                                                     : SendStatus::queued;
+}
+
+std::error_code Connection::close(std::uint16_t code, std::string_view reason) {
+    if (finished_) {
+        return proto::Errc::not_open;
+    }
+    auto ec = endpoint_.close(code, reason, server_.loop_.now());
+    if (!ec && !in_dispatch_) {
+        flush();
+    }
+    return ec;
+}
+
+std::error_code Connection::ping(std::string_view payload) {
+    if (finished_) {
+        return proto::Errc::not_open;
+    }
+    auto ec = endpoint_.ping(payload);
+    if (!ec && !in_dispatch_) {
+        flush();
+    }
+    return ec;
+}
+
+void Connection::flush() {
+    std::array<std::string_view, 64> views{};
+    while (!endpoint_.output().empty()) {
+        const std::size_t n = endpoint_.output().peek(views);
+        const net::IoResult r =
+                transport_.write(std::span<const std::string_view>(views.data(), n));
+        if (r.status == net::IoResult::Status::would_block) {
+            break;
+        }
+        if (r.status != net::IoResult::Status::ok) {
+            endpoint_.feed_eof();
+            finish("writev: " + r.error.message());
+            return;
+        }
+        endpoint_.consume_output(r.bytes);
+    }
+    const BufferLimits& limits = server_.options_.buffer;
+    const std::size_t buffered = buffered_amount();
+    bool drained = false;
+    if (!paused_ && buffered > limits.high_watermark) {
+        paused_ = true;
+    } else if (paused_ && buffered < limits.low_watermark) {
+        paused_ = false;
+        drained = true;
+    }
+    if (endpoint_.should_close_transport() && buffered == 0 && !lingering()) {
+        begin_linger();
+    }
+    update_interest();
+    if (drained && opened_ && route_->handlers.on_drain
+        && endpoint_.state() == proto::State::open) {
+        invoke([&] { route_->handlers.on_drain(*this); });
+    }
+}
+
+void Connection::update_interest() {
+    const net::Interest want{.read = !paused_ || lingering(), .write = !endpoint_.output().empty()};
+    if (want.read != interest_.read || want.write != interest_.write) {
+        if (auto ec = server_.loop_.modify(transport_.fd(), want, *this)) {
+            net::log_error("epoll_ctl: ", ec.message());
+        }
+        interest_ = want;
+    }
+}
+
+void Connection::begin_linger() {
+    // RFC 6455 §7.1.1: the server closes the TCP connection first. A FIN now, then wait for the
+    // peer's FIN: closing at once could turn unread input into a RST that destroys our close frame
+    // before the peer reads it.
+    transport_.shutdown_write();
+    linger_deadline_ = server_.loop_.now()
+                       + std::max<net::TimeMs>(server_.options_.limits.closing_timeout_ms, 1);
+    paused_ = false;
+}
+
+void Connection::on_timer(net::TimeMs now) {
+    if (finished_) {
+        return;
+    }
+    if (lingering()) {
+        if (now >= linger_deadline_) {
+            finish("peer did not close the TCP connection in time");
+        }
+        return;
+    }
+    const auto deadline = endpoint_.next_deadline();
+    if (!deadline || now < *deadline) {
+        return;
+    }
+    const auto ec = endpoint_.handle_timeout(now);
+    if (ec) {
+        net::log_info(remote_.to_string(), " ", path(), ": ", ec.message());
+    }
+    if (endpoint_.should_close_transport() && endpoint_.output().empty()) {
+        finish(ec ? ec.message() : "closing handshake timed out");
+        return;
+    }
+    flush();
+}
+
+void Connection::finish(std::string_view why) {
+    if (finished_) {
+        return;
+    }
+    finished_ = true;
+    server_.loop_.remove(transport_.fd());
+    if (opened_) {
+        --server_.open_count_;
+        const proto::CloseInfo& info = endpoint_.close_info();
+        net::log_debug(remote_.to_string(), " ", path(), ": closed code=", info.code,
+                       info.was_clean ? " clean" : " not clean", " (", why, ")");
+        if (route_->handlers.on_close) {
+            invoke([&] {
+                route_->handlers.on_close(*this, info.code, info.reason, info.was_clean);
+            });
+        }
+    }
+    server_.release(*this);
+}
+
+}  // namespace wsx

@@ -1,0 +1,104 @@
+// `wsx serve`; see serve_command.hpp. Thin: options in, a wsx::Server out.
+#include "serve/serve_command.hpp"
+
+#include <cmath>
+#include <csignal>
+
+#include "wsx/net/log.hpp"
+
+#include "serve/echo_route.hpp"
+
+namespace wsx::tools {
+namespace {
+
+net::TimeMs to_ms(double seconds) {
+    return static_cast<net::TimeMs>(std::llround(seconds * 1000.0));
+}
+
+}  // namespace
+
+CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
+    CLI::App* serve = app.add_subcommand("serve", "Run the standalone WebSocket server");
+    serve->add_option("-p,--port", o.server.port,
+                      "TCP port to listen on (default 9998; pywebsocket's default is 80; 0 picks a "
+                      "free port)")
+            ->capture_default_str();
+    serve->add_option("-H,--server-host", o.server.host,
+                      "Address to listen on (default: every address, IPv4 and IPv6)");
+    serve->add_option("--max-message-size", o.server.limits.max_message_size,
+                      "Largest message accepted, in bytes, across fragments (then close 1009); "
+                      "suffixes KiB/MiB accepted")
+            ->transform(CLI::AsSizeValue(false))
+            ->capture_default_str();
+    serve->add_option("--handshake-timeout", o.handshake_timeout_s,
+                      "Seconds to complete the opening handshake")
+            ->check(CLI::PositiveNumber)
+            ->capture_default_str();
+    serve->add_option(
+                 "--idle-timeout", o.idle_timeout_s,
+                 "Seconds without receiving anything before closing (1001); a keepalive ping goes "
+                 "out after half of it; 0 disables")
+            ->check(CLI::NonNegativeNumber)
+            ->capture_default_str();
+    serve->add_option("--closing-timeout", o.closing_timeout_s,
+                      "Seconds to wait for the peer's close frame and TCP close")
+            ->check(CLI::PositiveNumber)
+            ->capture_default_str();
+    serve->add_option("--max-connections", o.server.max_connections,
+                      "Connections at once; past it upgrade requests get 503")
+            ->check(CLI::PositiveNumber)
+            ->capture_default_str();
+    serve->add_option("--log-level", o.log_level, "debug, info, warn, error or off")
+            ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "critical", "off"}))
+            ->capture_default_str();
+    return serve;
+}
+
+void finalize_serve_options(ServeOptions& o) {
+    o.server.limits.handshake_timeout_ms = to_ms(o.handshake_timeout_s);
+    o.server.limits.idle_timeout_ms = to_ms(o.idle_timeout_s);
+    o.server.limits.closing_timeout_ms = to_ms(o.closing_timeout_s);
+}
+
+int run_serve(ServeOptions options) {
+    net::LogLevel level = net::LogLevel::info;
+    if (net::parse_log_level(options.log_level, level)) {
+        net::set_log_level(level);
+    }
+    auto loop = net::Loop::create();
+    if (!loop) {
+        net::log_error("cannot create the event loop: ", loop.error().message());
+        return 1;
+    }
+    net::Loop& l = **loop;
+    auto server = Server::create(l, options.server, {make_echo_route("/echo")});
+    if (!server) {
+        net::log_error("cannot listen on port ", options.server.port, ": ",
+                       server.error().message());
+        return 1;
+    }
+    for (const auto& addr : (*server)->listening_addresses()) {
+        net::log_info("listening on ", addr);
+    }
+    bool stopping = false;
+    auto on_signal = [&](int signo) {
+        if (stopping) {
+            net::log_warn("second signal: exiting now");
+            l.stop();
+            return;
+        }
+        stopping = true;
+        net::log_info(signo == SIGINT ? "SIGINT" : "SIGTERM", ": closing ",
+                      (*server)->connection_count(), " connections with 1001");
+        (*server)->shutdown(1001, [&] { l.stop(); });
+    };
+    if (auto ec = l.on_signals({SIGINT, SIGTERM}, on_signal)) {
+        net::log_error("signalfd: ", ec.message());
+        return 1;
+    }
+    l.run();
+    net::log_info("stopped");
+    return 0;
+}
+
+}  // namespace wsx::tools
