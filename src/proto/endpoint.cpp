@@ -220,7 +220,7 @@ std::error_code Endpoint::send(MessageType type, std::string_view data) {
     return {};
 }
 
-std::error_code Endpoint::send(MessageType type, std::string&& data) {
+std::error_code Endpoint::send_owned(MessageType type, std::string&& data) {
     if (state_ != State::open) {
         return Errc::not_open;
     }

@@ -120,7 +120,9 @@ FrameChunk FrameParser::next(std::span<char>& input) noexcept {
         payload_done_ = 0;
     }
     const std::uint64_t left = header_.payload_length - payload_done_;
-    if (left > 0 && input.empty()) {
+    // A header is reported as soon as it is complete, even with no payload byte yet, so limits
+    // on the announced length act before anything else arrives.
+    if (left > 0 && input.empty() && sent_first_) {
         return out;  // need_more
     }
     const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(left, input.size()));

@@ -115,7 +115,7 @@ public:
     [[nodiscard]] std::error_code send(MessageType type, std::string_view data);
 
     /// Queues a message, taking ownership of a large payload to avoid a copy.
-    [[nodiscard]] std::error_code send(MessageType type, std::string&& data);
+    [[nodiscard]] std::error_code send_owned(MessageType type, std::string&& data);
 
     /// Queues a ping. Errors: not_open, control_payload_too_long.
     [[nodiscard]] std::error_code ping(std::string_view payload);

@@ -33,7 +33,7 @@ struct FrameChunk {
     enum class Status { chunk, need_more, error };
     Status status = Status::need_more;
     /// Unmasked payload bytes, a view into the buffer given to next(); valid until that buffer
-    /// is reused. Empty for an empty frame (which still yields one chunk, first and last).
+    /// is reused. The first chunk comes as soon as the header is complete and may be empty.
     std::span<char> data;
     bool first = false;  // first chunk of this frame: header() is new
     bool last = false;   // last chunk of this frame

@@ -1,0 +1,182 @@
+#include "wsx/proto/endpoint.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/echo_harness.hpp"
+#include "support/frames.hpp"
+
+namespace wsx::proto {
+namespace {
+
+using V = std::vector<std::string>;
+using test::drain_output;
+
+TEST(Endpoint, OpeningHandshakeAcceptWrites101WithTheChosenSubprotocol) {
+    Endpoint ep(Role::server, {}, 0);
+    EXPECT_EQ(test::feed_split(ep, test::kRequest), (V{"upgrade:/echo"}));
+    EXPECT_EQ(ep.accept({.subprotocol = "superchat"}), std::error_code());
+    const std::string out = drain_output(ep);
+    EXPECT_EQ(out.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0U);
+    EXPECT_NE(out.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
+              std::string::npos);
+    EXPECT_NE(out.find("Sec-WebSocket-Protocol: superchat\r\n"), std::string::npos);
+    EXPECT_EQ(ep.state(), State::open);
+    EXPECT_EQ(ep.subprotocol(), "superchat");
+}
+
+TEST(Endpoint, OnlyAnOfferedSubprotocolMayBeChosen) {
+    // RFC 6455 §4.2.2: the server selects "one or none of the acceptable protocols".
+    Endpoint ep(Role::server, {}, 0);
+    (void)test::feed_split(ep, test::kRequest);
+    EXPECT_EQ(ep.accept({.subprotocol = "mqtt"}), make_error_code(Errc::subprotocol_not_offered));
+    EXPECT_EQ(ep.state(), State::handshake);
+}
+
+TEST(Endpoint, RequestSplitByteByByteGivesOneUpgradeEvent) {
+    Endpoint ep(Role::server, {}, 0);
+    EXPECT_EQ(test::feed_split(ep, test::kRequest, 1), (V{"upgrade:/echo"}));
+}
+
+TEST(Endpoint, RejectWritesTheStatusAndCloses) {
+    Endpoint ep(Role::server, {}, 0);
+    (void)test::feed_split(ep, test::kRequest);
+    EXPECT_EQ(ep.reject(403, "forbidden origin"), std::error_code());
+    EXPECT_EQ(drain_output(ep).rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0U);
+    EXPECT_TRUE(ep.should_close_transport());
+}
+
+TEST(Endpoint, MalformedRequestGetsAnErrorResponseAndFails) {
+    Endpoint ep(Role::server, {}, 0);
+    EXPECT_EQ(test::feed_split(ep, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"), (V{"fail:http426"}));
+    const std::string out = drain_output(ep);
+    EXPECT_EQ(out.rfind("HTTP/1.1 426 Upgrade Required\r\n", 0), 0U);
+    EXPECT_TRUE(ep.should_close_transport());
+}
+
+TEST(Endpoint, FramesSentRightBehindTheRequestAreKept) {
+    Endpoint ep(Role::server, {}, 0);
+    const std::string bytes = std::string(test::kRequest) + test::text("early");
+    EXPECT_EQ(test::feed_split(ep, bytes), (V{"upgrade:/echo"}));
+    ASSERT_FALSE(ep.accept({}));
+    auto ev = ep.next_event();
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(test::describe(*ev, ep.state()), "text:early");
+}
+
+// RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response
+// ... The Pong frame ... MUST have identical "Application data" as found in the message body of the
+// Ping frame being replied to."
+TEST(Endpoint, PingIsAnsweredWithAPongCarryingTheSamePayload) {
+    auto run = test::run_echo(test::frame(Opcode::ping, "payload-123"));
+    EXPECT_EQ(run.sent, (V{"pong:payload-123"}));
+}
+
+TEST(Endpoint, UnsolicitedPongIsIgnored) {
+    auto run = test::run_echo(test::frame(Opcode::pong, "x") + test::text("after"));
+    EXPECT_EQ(run.sent, (V{"text:after"}));
+}
+
+// RFC 6455 §5.5.1 / §7: closing handshake.
+TEST(Endpoint, PeerInitiatedCloseIsEchoedAndClean) {
+    auto run = test::run_echo(test::close_frame(1000, "bye") + test::text("ignored"));
+    EXPECT_EQ(run.sent, (V{"close:1000"}));
+    EXPECT_EQ(run.state, State::closed);
+    EXPECT_TRUE(run.info.was_clean);
+    EXPECT_EQ(run.info.code, 1000);
+    EXPECT_EQ(run.info.reason, "bye");
+}
+
+TEST(Endpoint, ServerInitiatedCloseWaitsForThePeer) {
+    Endpoint ep = test::open_server();
+    ASSERT_FALSE(ep.close(1000, "done", 100));
+    EXPECT_EQ(ep.state(), State::closing);
+    EXPECT_EQ(test::decode_server_output(drain_output(ep)), (V{"close:1000"}));
+    // §5.5.1: "After sending a Close frame, the endpoint MUST NOT send any more data frames."
+    EXPECT_EQ(ep.send(MessageType::text, "late"), make_error_code(Errc::not_open));
+    EXPECT_EQ(ep.next_deadline(), 100 + Limits{}.closing_timeout_ms);
+    EXPECT_EQ(test::feed_split(ep, test::close_frame(1000)), (V{"close:1000:"}));
+    EXPECT_TRUE(ep.should_close_transport());
+    EXPECT_TRUE(ep.close_info().was_clean);
+    EXPECT_EQ(drain_output(ep), "");  // no second close frame
+}
+
+TEST(Endpoint, ClosingTimeoutDropsTheConnection) {
+    Endpoint ep = test::open_server();
+    ASSERT_FALSE(ep.close(1001, "", 0));
+    EXPECT_FALSE(ep.handle_timeout(Limits{}.closing_timeout_ms - 1));
+    EXPECT_EQ(ep.state(), State::closing);
+    EXPECT_FALSE(ep.handle_timeout(Limits{}.closing_timeout_ms));
+    EXPECT_EQ(ep.state(), State::closed);
+    EXPECT_FALSE(ep.close_info().was_clean);
+}
+
+TEST(Endpoint, ProtocolViolationSendsTheRfcCodeAndDiscardsTheRest) {
+    auto run = test::run_echo(test::frame(Opcode::text, "x", true, false) + test::text("never"));
+    EXPECT_EQ(run.sent, (V{"close:1002"}));
+    EXPECT_EQ(run.state, State::closed);
+    EXPECT_EQ(run.info.code, 1006);
+    EXPECT_EQ(run.info.sent_code, 1002);
+}
+
+TEST(Endpoint, CloseCodesTheApplicationMayNotSendAreRefused) {
+    Endpoint ep = test::open_server();
+    EXPECT_EQ(ep.close(1006, "", 0), make_error_code(Errc::invalid_close_code_to_send));
+    EXPECT_EQ(ep.close(1000, std::string(124, 'x'), 0),
+              make_error_code(Errc::close_reason_too_long));
+    EXPECT_EQ(ep.state(), State::open);
+    EXPECT_EQ(ep.ping(std::string(126, 'p')), make_error_code(Errc::control_payload_too_long));
+}
+
+// Timers: the core never reads a clock; deadlines come out, time goes in.
+TEST(Endpoint, HandshakeTimeout) {
+    Endpoint ep(Role::server, {.handshake_timeout_ms = 500}, 1000);
+    EXPECT_EQ(ep.next_deadline(), 1500);
+    (void)test::feed_split(ep, "GET / HT");
+    EXPECT_FALSE(ep.handle_timeout(1499));
+    EXPECT_EQ(ep.handle_timeout(1500), make_error_code(Errc::handshake_timeout));
+    EXPECT_TRUE(ep.should_close_transport());
+}
+
+TEST(Endpoint, KeepalivePingAfterHalfTheIdleTimeoutThenClose1001) {
+    Endpoint ep = test::open_server({.idle_timeout_ms = 1000});
+    EXPECT_EQ(ep.next_deadline(), 500);
+    EXPECT_FALSE(ep.handle_timeout(500));
+    EXPECT_EQ(test::decode_server_output(drain_output(ep)), (V{"ping:"}));
+    EXPECT_EQ(ep.next_deadline(), 1000);
+    EXPECT_EQ(ep.handle_timeout(1000), make_error_code(Errc::idle_timeout));
+    EXPECT_EQ(test::decode_server_output(drain_output(ep)), (V{"close:1001"}));
+}
+
+TEST(Endpoint, APongKeepsTheConnectionAlive) {
+    Endpoint ep = test::open_server({.idle_timeout_ms = 1000});
+    EXPECT_FALSE(ep.handle_timeout(500));
+    drain_output(ep);
+    std::string pong = test::frame(Opcode::pong, "");
+    ep.feed(std::span<char>(pong), 900);
+    while (ep.next_event()) {
+    }
+    EXPECT_EQ(ep.next_deadline(), 1400);
+    EXPECT_FALSE(ep.handle_timeout(1000));
+    EXPECT_EQ(ep.state(), State::open);
+}
+
+// Client role: masks every frame it sends, rejects masked frames (client <-> server in memory).
+TEST(Endpoint, ClientAndServerCoresTalkInMemory) {
+    Endpoint server = test::open_server();
+    Endpoint client(Role::client, {}, 0);
+    ASSERT_FALSE(client.send(MessageType::text, "from client"));
+    ASSERT_FALSE(client.send(MessageType::binary, std::string(70000, 'b')));
+    std::string wire = drain_output(client);
+    EXPECT_EQ(test::feed_split(server, wire, 1000), (V{"text:from client", "binary:70000"}));
+    ASSERT_FALSE(server.send(MessageType::text, "from server"));
+    ASSERT_FALSE(server.close(1000, "bye", 0));
+    wire = drain_output(server);
+    EXPECT_EQ(test::feed_split(client, wire), (V{"text:from server", "close:1000:bye"}));
+    wire = drain_output(client);  // the client's reply
+    EXPECT_EQ(test::feed_split(server, wire), (V{"close:1000:"}));
+    EXPECT_TRUE(server.close_info().was_clean);
+    EXPECT_TRUE(client.close_info().was_clean);
+}
+
+}  // namespace
+}  // namespace wsx::proto

@@ -1,0 +1,255 @@
+#include "wsx/server.hpp"
+
+#include <atomic>
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/blocking_client.hpp"
+
+namespace wsx {
+namespace {
+
+using V = std::vector<std::string>;
+
+// A server on its own loop thread, on a free loopback port; stopped and joined by the destructor.
+class ServerThread {
+public:
+    ServerThread(ServerOptions options, std::vector<Route> routes) {
+        options.host = "127.0.0.1";
+        options.port = 0;
+        std::promise<std::uint16_t> port;
+        auto ready = port.get_future();
+        thread_ = std::thread(
+                [&, options = std::move(options), routes = std::move(routes)]() mutable {
+                    auto loop = net::Loop::create();
+                    loop_ = loop->get();
+                    auto server = Server::create(**loop, std::move(options), std::move(routes));
+                    if (!server) {
+                        port.set_value(0);
+                        return;
+                    }
+                    server_ = server->get();
+                    port.set_value((*server)->port());
+                    (*loop)->run();
+                });
+        port_ = ready.get();
+    }
+
+    ~ServerThread() {
+        if (loop_ != nullptr) {
+            loop_->stop();
+        }
+        thread_.join();
+    }
+
+    [[nodiscard]] std::uint16_t port() const { return port_; }
+
+    /// Runs `fn` on the loop thread and waits for it.
+    template <class Fn>
+    auto on_loop(Fn fn) {
+        std::promise<decltype(fn(*server_))> result;
+        loop_->defer([&] { result.set_value(fn(*server_)); });
+        return result.get_future().get();
+    }
+
+private:
+    std::thread thread_;
+    net::Loop* loop_ = nullptr;
+    Server* server_ = nullptr;
+    std::uint16_t port_ = 0;
+};
+
+Route echo_route() {
+    Handlers h;
+    h.on_message = [](Connection& c, std::string_view data, MessageType type) {
+        (void)c.send(data, type);
+    };
+    return Route{.path = "/echo", .handlers = h};
+}
+
+TEST(Server, EchoesOverARealSocket) {
+    ServerThread s({}, {echo_route()});
+    ASSERT_NE(s.port(), 0);
+    test::BlockingClient c(s.port());
+    ASSERT_TRUE(c.connected());
+    EXPECT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
+    c.send_all(test::text("hello") + test::binary(std::string(100'000, 'b')));
+    EXPECT_EQ(c.read_frames(2), (V{"text:hello", "binary:100000"}));
+    c.send_all(test::close_frame(1000));
+    EXPECT_EQ(c.read_frames(1), (V{"close:1000"}));
+    EXPECT_TRUE(c.read_until_eof());
+}
+
+TEST(Server, UnknownPathIs404) {
+    ServerThread s({}, {echo_route()});
+    test::BlockingClient c(s.port());
+    EXPECT_EQ(c.handshake("/nope").rfind("HTTP/1.1 404", 0), 0U);
+    EXPECT_TRUE(c.read_until_eof());
+}
+
+TEST(Server, UpgradeHookSeesTheRequestAndChoosesASubprotocol) {
+    Handlers h;
+    h.on_upgrade = [](const UpgradeContext& ctx) {
+        if (ctx.origin != "http://good.example") {
+            return UpgradeDecision::reject(403, "origin not allowed");
+        }
+        EXPECT_EQ(ctx.query, "room=1");
+        EXPECT_EQ(ctx.request.header("X-Token"), "t");
+        return UpgradeDecision::accept(ctx.subprotocols.back(), std::string("attached"));
+    };
+    h.on_open = [](Connection& c) {
+        (void)c.send_text(std::any_cast<std::string&>(c.user_data()) + "/" + c.subprotocol());
+    };
+    ServerThread s({}, {Route{.path = "/chat", .handlers = h}});
+    {
+        test::BlockingClient c(s.port());
+        EXPECT_EQ(c.handshake("/chat?room=1", "Origin: http://evil.example\r\n")
+                          .rfind("HTTP/1.1 403", 0),
+                  0U);
+    }
+    test::BlockingClient c(s.port());
+    const std::string head = c.handshake(
+            "/chat?room=1",
+            "Origin: http://good.example\r\nX-Token: t\r\nSec-WebSocket-Protocol: v1, v2\r\n");
+    EXPECT_NE(head.find("Sec-WebSocket-Protocol: v2\r\n"), std::string::npos) << head;
+    EXPECT_EQ(c.read_frames(1), (V{"text:attached/v2"}));
+}
+
+TEST(Server, ThrowingHandlerClosesWith1011AndTheServerStaysUp) {
+    Handlers h;
+    h.on_message = [](Connection&, std::string_view, MessageType) {
+        throw std::runtime_error("boom");
+    };
+    ServerThread s({}, {Route{.path = "/echo", .handlers = h}});
+    for (int i = 0; i < 2; ++i) {
+        test::BlockingClient c(s.port());
+        ASSERT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
+        c.send_all(test::text("x"));
+        EXPECT_EQ(c.read_frames(1), (V{"close:1011"}));
+    }
+}
+
+TEST(Server, ProtocolViolationGetsItsCloseCodeThenTheTcpClose) {
+    ServerThread s({}, {echo_route()});
+    test::BlockingClient c(s.port());
+    ASSERT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
+    c.send_all(test::frame(proto::Opcode::text, "unmasked", true, false));
+    EXPECT_EQ(c.read_frames(1), (V{"close:1002"}));
+    EXPECT_TRUE(c.read_until_eof());
+    EXPECT_EQ(s.on_loop([](Server& srv) { return srv.stats().failed; }), 1U);
+}
+
+TEST(Server, SilentClientIsDroppedAfterTheHandshakeTimeout) {
+    ServerThread s({.limits = {.handshake_timeout_ms = 200}}, {echo_route()});
+    test::BlockingClient c(s.port());
+    c.send_all("GET /echo HTTP/1.1\r\n");  // and nothing more
+    EXPECT_TRUE(c.read_until_eof());
+}
+
+TEST(Server, IdleConnectionGetsAKeepalivePingThenClose1001) {
+    ServerThread s({.limits = {.idle_timeout_ms = 400}}, {echo_route()});
+    test::BlockingClient c(s.port());
+    ASSERT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
+    EXPECT_EQ(c.read_frames(2), (V{"ping:", "close:1001"}));
+}
+
+TEST(Server, MaxConnectionsRefusesTheNextUpgradeWith503) {
+    ServerThread s({.max_connections = 1}, {echo_route()});
+    test::BlockingClient first(s.port());
+    ASSERT_EQ(first.handshake().rfind("HTTP/1.1 101", 0), 0U);
+    test::BlockingClient second(s.port());
+    EXPECT_EQ(second.handshake().rfind("HTTP/1.1 503", 0), 0U);
+}
+
+TEST(Server, ClientThatNeverReadsStopsBeingReadAndLosesNothing) {
+    // Above the high watermark the server stops reading, so the client's sends eventually block:
+    // memory stays bounded by the watermark plus kernel buffers, not by what the client sends.
+    std::atomic<int> drains{0};
+    Route r = echo_route();
+    r.handlers.on_drain = [&](Connection&) {
+        ++drains;
+    };
+    ServerThread s({.buffer = {.low_watermark = 256 * 1024, .high_watermark = 1024 * 1024}}, {r});
+    test::BlockingClient c(s.port(), 2000);
+    ASSERT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
+    const std::string msg = test::binary(std::string(64 * 1024, 'm'));
+    std::size_t sent = 0;
+    while (sent < 2000
+           && c.send_all(msg)) {  // the 2 s send timeout ends this once the server stalls
+        ++sent;
+    }
+    EXPECT_LT(sent, 2000U) << "the server kept reading although nobody read its output";
+    const std::size_t buffered = s.on_loop([](Server& srv) { return srv.connection_count(); });
+    EXPECT_EQ(buffered, 1U);
+    // Now read everything: every message comes back, in order, and on_drain fired.
+    std::size_t echoed = 0;
+    for (; echoed < sent; ++echoed) {
+        auto f = c.read_frames(1);
+        if (f[0] != "binary:65536") {
+            break;
+        }
+    }
+    EXPECT_GE(echoed + 1, sent);  // the last send may have been cut short by the timeout
+    EXPECT_GE(drains.load(), 1);
+}
+
+TEST(Server, OverflowWithDropCountsAndKeepsTheConnection) {
+    Handlers h;
+    h.on_open = [](Connection& c) {
+        for (int i = 0; i < 64; ++i) {
+            (void)c.send_binary(std::string(1024 * 1024, 'x'));
+        }
+    };
+    ServerThread s({.buffer = {.max_buffered = 8 * 1024 * 1024, .overflow = OverflowAction::drop}},
+                   {Route{.path = "/flood", .handlers = h}});
+    test::BlockingClient c(s.port());
+    ASSERT_EQ(c.handshake("/flood").rfind("HTTP/1.1 101", 0), 0U);
+    const auto dropped = s.on_loop([](Server& srv) { return srv.stats().dropped_messages; });
+    EXPECT_GT(dropped, 0U);
+    EXPECT_LT(dropped, 64U);
+    EXPECT_EQ(s.on_loop([](Server& srv) { return srv.connection_count(); }), 1U);
+}
+
+TEST(Server, OverflowWithCloseSends1008) {
+    Handlers h;
+    h.on_open = [](Connection& c) {
+        for (int i = 0; i < 64 && c.is_open(); ++i) {
+            (void)c.send_binary(std::string(1024 * 1024, 'x'));
+        }
+    };
+    ServerThread s({.buffer = {.max_buffered = 8 * 1024 * 1024}},
+                   {Route{.path = "/flood", .handlers = h}});
+    test::BlockingClient c(s.port());
+    ASSERT_EQ(c.handshake("/flood").rfind("HTTP/1.1 101", 0), 0U);
+    std::vector<std::string> frames;
+    for (int i = 0; i < 100; ++i) {
+        auto f = c.read_frames(1);
+        frames.push_back(f[0]);
+        if (f[0] != "binary:1048576") {
+            break;
+        }
+    }
+    EXPECT_EQ(frames.back(), "close:1008");
+}
+
+TEST(Server, ShutdownClosesOpenConnectionsWith1001) {
+    ServerThread s({}, {echo_route()});
+    test::BlockingClient c(s.port());
+    ASSERT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
+    std::promise<void> done;
+    s.on_loop([&](Server& srv) {
+        srv.shutdown(1001, [&] { done.set_value(); });
+        return 0;
+    });
+    EXPECT_EQ(c.read_frames(1), (V{"close:1001"}));
+    c.send_all(test::close_frame(1001));
+    EXPECT_TRUE(c.read_until_eof());
+    c.shutdown_write();
+    EXPECT_EQ(done.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+}
+
+}  // namespace
+}  // namespace wsx
