@@ -48,6 +48,10 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
                       "Connections at once; past it upgrade requests get 503")
             ->check(CLI::PositiveNumber)
             ->capture_default_str();
+    serve->add_option(
+            "--subprotocol", o.subprotocols,
+            "Subprotocol the echo resource supports (repeatable); of those the client offers, the "
+            "first supported one is chosen");
     serve->add_option("--log-level", o.log_level, "debug, info, warn, error or off")
             ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "critical", "off"}))
             ->capture_default_str();
@@ -71,7 +75,8 @@ int run_serve(ServeOptions options) {
         return 1;
     }
     net::Loop& l = **loop;
-    auto server = Server::create(l, options.server, {make_echo_route("/echo")});
+    auto server =
+            Server::create(l, options.server, {make_echo_route("/echo", options.subprotocols)});
     if (!server) {
         net::log_error("cannot listen on port ", options.server.port, ": ",
                        server.error().message());

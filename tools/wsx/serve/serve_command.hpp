@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +19,7 @@ struct ServeOptions {
     double handshake_timeout_s = 10;
     double idle_timeout_s = 60;
     double closing_timeout_s = 5;
+    std::vector<std::string> subprotocols;
 };
 
 /// Adds the `serve` subcommand with its options bound to `options`; returns it.

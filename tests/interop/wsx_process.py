@@ -1,0 +1,96 @@
+"""Start and stop `wsx serve` for interop tests: loopback, a free port chosen by the kernel
+(`-p 0`, read back from the "listening on" log line), bounded waits, and a check that SIGTERM
+makes it exit 0."""
+
+import os
+import re
+import select
+import signal
+import subprocess
+import threading
+import time
+
+
+class WsxServer:
+    def __init__(self, wsx, *args, ready_timeout=10.0):
+        self.proc = subprocess.Popen(
+            [wsx, "serve", "-p", "0", "-H", "127.0.0.1", *args],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.log = []
+        self.port = None
+        deadline = time.monotonic() + ready_timeout
+        buf = b""
+        while self.port is None:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                self.proc.kill()
+                raise RuntimeError("wsx serve did not start: " + buf.decode(errors="replace"))
+            ready, _, _ = select.select([self.proc.stderr], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self.proc.stderr.fileno(), 4096)
+            buf += chunk
+            m = re.search(rb"listening on 127\.0\.0\.1:(\d+)", buf)
+            if m:
+                self.port = int(m.group(1))
+        self.log.append(buf.decode(errors="replace"))
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line.decode(errors="replace"))
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}"
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return -1
+
+    def stop(self, timeout=15.0):
+        """SIGTERM, then wait; returns the exit status (kills and returns None on timeout)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Results:
+    """Counts checks and prints the closing line CI reads: 'N passed, N failed'."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, label, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"ok   {label}")
+        else:
+            self.failed += 1
+            print(f"FAIL {label} {detail}")
+
+    def finish(self):
+        print(f"{self.name}: {self.passed} passed, {self.failed} failed")
+        return 1 if self.failed or not self.passed else 0
