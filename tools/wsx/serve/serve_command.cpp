@@ -15,6 +15,24 @@ net::TimeMs to_ms(double seconds) {
     return static_cast<net::TimeMs>(std::llround(seconds * 1000.0));
 }
 
+// Each connection is a descriptor: lift the soft limit to the hard one, as servers that hold many
+// connections do, and say what the limit means for --max-connections.
+void raise_descriptor_limit(std::size_t max_connections) {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        return;
+    }
+    if (lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &lim);
+        (void)getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < max_connections + 64) {
+        net::log_warn("descriptor limit ", lim.rlim_cur, " is below --max-connections ",
+                      max_connections, " (+64 spare): raise it with ulimit -n");
+    }
+}
+
 }  // namespace
 
 CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
@@ -69,6 +87,7 @@ int run_serve(ServeOptions options) {
     if (net::parse_log_level(options.log_level, level)) {
         net::set_log_level(level);
     }
+    raise_descriptor_limit(options.server.max_connections);
     auto loop = net::Loop::create();
     if (!loop) {
         net::log_error("cannot create the event loop: ", loop.error().message());
