@@ -4,6 +4,8 @@
 #include <cmath>
 #include <csignal>
 
+#include <sys/resource.h>
+
 #include "wsx/net/log.hpp"
 
 #include "serve/echo_route.hpp"
