@@ -106,7 +106,8 @@ Result<std::vector<std::string>> parse_subprotocols(const HttpRequest& r) {
     if (r.header_count("Sec-WebSocket-Protocol") == 0) {
         return out;
     }
-    auto tokens = parse_token_list(r.joined_header("Sec-WebSocket-Protocol"));
+    const std::string joined = r.joined_header("Sec-WebSocket-Protocol");  // the tokens view it
+    auto tokens = parse_token_list(joined);
     if (!tokens || tokens->empty()) {
         return Errc::bad_subprotocol_header;
     }

@@ -40,7 +40,8 @@ TEST(Close, OneBytePayloadIsAProtocolError) {
 }
 
 TEST(Close, ReasonMustBeUtf8) {
-    auto ok = parse_close_payload(payload(1000, "bye \xE2\x82\xAC"));
+    const std::string bytes = payload(1000, "bye \xE2\x82\xAC");  // the reason views it
+    auto ok = parse_close_payload(bytes);
     ASSERT_TRUE(ok);
     EXPECT_EQ(ok->reason, "bye \xE2\x82\xAC");
     auto bad = parse_close_payload(

@@ -1,0 +1,48 @@
+// Fuzzes the server's opening handshake: request head reader, upgrade validation, responses.
+// Documented outcomes only: an upgrade request, or a failure with a handshake_failed/timeout
+// condition and an HTTP error response; the same events whether the bytes arrive whole or split.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "fuzz_support.hpp"
+
+namespace {
+
+using namespace wsx;
+
+std::vector<std::string> run(const std::string& input, std::size_t chunk, std::string& output) {
+    proto::Endpoint ep(
+            proto::Role::server,
+            proto::Limits{.max_head_size = 4096, .max_line_size = 1024, .max_header_count = 20}, 0);
+    std::vector<std::string> events = test::feed_split(ep, input, chunk);
+    for (const auto& e : events) {
+        fuzz::require(e.rfind("upgrade:", 0) == 0 || e.rfind("fail:http", 0) == 0,
+                      "undocumented event");
+    }
+    if (!events.empty() && events.back().rfind("upgrade:", 0) == 0) {
+        fuzz::require(!ep.accept({}), "accept after a valid request must succeed");
+        output = test::drain_output(ep);
+        fuzz::require(output.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0) == 0, "101 expected");
+    } else {
+        output = test::drain_output(ep);
+        fuzz::require(output.empty() || output.rfind("HTTP/1.1 4", 0) == 0, "4xx expected");
+    }
+    return events;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) {
+        return 0;
+    }
+    const std::size_t chunk = 1 + data[0] % 32;
+    const std::string input(reinterpret_cast<const char*>(data + 1), size - 1);
+    std::string whole_out;
+    std::string split_out;
+    const auto whole = run(input, 0, whole_out);
+    const auto split = run(input, chunk, split_out);
+    wsx::fuzz::require(whole == split && whole_out == split_out, "split changed the outcome");
+    return 0;
+}
