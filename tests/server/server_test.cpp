@@ -17,8 +17,8 @@ using V = std::vector<std::string>;
 // A server on its own loop thread, on a free loopback port; stopped and joined by the destructor.
 class ServerThread {
 public:
-    ServerThread(ServerOptions options, std::vector<Route> routes) {
-        options.host = "127.0.0.1";
+    ServerThread(ServerOptions options, std::vector<Route> routes, std::string host = "127.0.0.1") {
+        options.host = std::move(host);
         options.port = 0;
         std::promise<std::uint16_t> port;
         auto ready = port.get_future();
@@ -71,16 +71,55 @@ Route echo_route() {
 }
 
 TEST(Server, EchoesOverARealSocket) {
-    ServerThread s({}, {echo_route()});
+    std::promise<std::string> closed;
+    Route r = echo_route();
+    r.handlers.on_close = [&](Connection&, std::uint16_t code, std::string_view reason,
+                              bool clean) {
+        closed.set_value(std::to_string(code) + " " + std::string(reason)
+                         + (clean ? " clean" : " unclean"));
+    };
+    ServerThread s({}, {r});
     ASSERT_NE(s.port(), 0);
     test::BlockingClient c(s.port());
     ASSERT_TRUE(c.connected());
     EXPECT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
     c.send_all(test::text("hello") + test::binary(std::string(100'000, 'b')));
     EXPECT_EQ(c.read_frames(2), (V{"text:hello", "binary:100000"}));
-    c.send_all(test::close_frame(1000));
+    c.send_all(test::close_frame(1000, "done"));
     EXPECT_EQ(c.read_frames(1), (V{"close:1000"}));
     EXPECT_TRUE(c.read_until_eof());
+    c.shutdown_write();
+    auto result = closed.get_future();
+    ASSERT_EQ(result.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_EQ(result.get(), "1000 done clean");
+}
+
+TEST(Server, AbruptTcpCloseIsReportedAs1006NotClean) {
+    std::promise<std::string> closed;
+    Route r = echo_route();
+    r.handlers.on_close = [&](Connection&, std::uint16_t code, std::string_view, bool clean) {
+        closed.set_value(std::to_string(code) + (clean ? " clean" : " unclean"));
+    };
+    ServerThread s({}, {r});
+    {
+        test::BlockingClient c(s.port());
+        ASSERT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
+    }
+    auto result = closed.get_future();
+    ASSERT_EQ(result.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_EQ(result.get(), "1006 unclean");
+}
+
+TEST(Server, EmptyHostListensOnIpv6AndIpv4) {
+    ServerThread s({}, {echo_route()}, "");
+    ASSERT_NE(s.port(), 0);
+    test::BlockingClient v4(s.port());
+    EXPECT_EQ(v4.handshake().rfind("HTTP/1.1 101", 0), 0U);
+    test::BlockingClient v6(s.port(), 5000, true);
+    ASSERT_TRUE(v6.connected()) << "no IPv6 loopback here?";
+    EXPECT_EQ(v6.handshake().rfind("HTTP/1.1 101", 0), 0U);
+    v6.send_all(test::text("over ipv6"));
+    EXPECT_EQ(v6.read_frames(1), (V{"text:over ipv6"}));
 }
 
 TEST(Server, UnknownPathIs404) {

@@ -19,11 +19,19 @@ namespace wsx::test {
 
 class BlockingClient {
 public:
-    explicit BlockingClient(std::uint16_t port, int timeout_ms = 5000) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    explicit BlockingClient(std::uint16_t port, int timeout_ms = 5000, bool ipv6 = false) {
+        fd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
         timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
         setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (ipv6) {
+            sockaddr_in6 addr{};
+            addr.sin6_family = AF_INET6;
+            addr.sin6_port = htons(port);
+            addr.sin6_addr = in6addr_loopback;
+            connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+            return;
+        }
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_port = htons(port);
