@@ -25,7 +25,8 @@ Run run(const std::string& input, std::size_t chunk) {
             // Our own failures send 1002, 1007 or 1009; a peer's valid close is echoed back, and
             // an empty one is answered with an empty one (decoded as 1005, "no status").
             const auto code = static_cast<std::uint16_t>(std::stoul(s.substr(6)));
-            fuzz::require(proto::is_valid_wire_close_code(code) || code == 1005, "invalid close code sent");
+            fuzz::require(proto::is_valid_wire_close_code(code) || code == 1005,
+                          "invalid close code sent");
         }
     }
     return {r.sent, r.state};

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -11,15 +12,13 @@
 
 namespace wsx::fuzz {
 
-/// Stops the run with a report: an outcome the documentation does not allow.
-[[noreturn]] inline void violation(const char* what) {
-    __builtin_trap();
-    (void)what;
-}
-
+/// Stops the run (libFuzzer saves the input) when an outcome the documentation does not allow
+/// happens, naming it.
 inline void require(bool ok, const char* what) {
     if (!ok) {
-        violation(what);
+        std::fputs(what, stderr);
+        std::fputc('\n', stderr);
+        __builtin_trap();
     }
 }
 

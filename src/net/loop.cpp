@@ -85,24 +85,22 @@ Result<std::unique_ptr<Loop>> Loop::create() {
 
 Loop::~Loop() = default;
 
-std::error_code Loop::add(int fd, Interest interest, IoHandler& handler) {
+std::error_code Loop::control(int op, int fd, Interest interest, IoHandler& handler) {
     epoll_event ev{};
     ev.events = epoll_events(interest);
     ev.data.ptr = &handler;
-    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (epoll_ctl(epoll_.get(), op, fd, &ev) != 0) {
         return last_system_error();
     }
     return {};
 }
 
+std::error_code Loop::add(int fd, Interest interest, IoHandler& handler) {
+    return control(EPOLL_CTL_ADD, fd, interest, handler);
+}
+
 std::error_code Loop::modify(int fd, Interest interest, IoHandler& handler) {
-    epoll_event ev{};
-    ev.events = epoll_events(interest);
-    ev.data.ptr = &handler;
-    if (epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) {
-        return last_system_error();
-    }
-    return {};
+    return control(EPOLL_CTL_MOD, fd, interest, handler);
 }
 
 void Loop::remove(int fd) noexcept {

@@ -60,7 +60,7 @@ TEST(Endpoint, FramesSentRightBehindTheRequestAreKept) {
     ASSERT_FALSE(ep.accept({}));
     auto ev = ep.next_event();
     ASSERT_TRUE(ev);
-    EXPECT_EQ(test::describe(*ev, ep.state()), "text:early");
+    EXPECT_EQ(test::describe(*ev), "text:early");
 }
 
 // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response

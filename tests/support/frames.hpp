@@ -79,7 +79,7 @@ inline std::string drain_output(proto::Endpoint& ep) {
 
 /// A text description of one event: "text:hello", "binary:3", "ping:x", "pong:", "close:1000:bye",
 /// "fail:1002", "fail:http400", "upgrade:/echo".
-inline std::string describe(const proto::Event& ev, proto::State state_after) {
+inline std::string describe(const proto::Event& ev) {
     using namespace proto;
     if (auto* u = std::get_if<UpgradeRequested>(&ev)) {
         return "upgrade:" + std::string(u->request.path());
@@ -98,7 +98,6 @@ inline std::string describe(const proto::Event& ev, proto::State state_after) {
         return "close:" + std::to_string(c->code) + ":" + std::string(c->reason);
     }
     const auto& f = std::get<Failed>(ev);
-    (void)state_after;
     if (f.error == Condition::handshake_failed) {
         return "fail:http" + std::to_string(http_status_for(f.error));
     }
@@ -118,7 +117,7 @@ inline std::vector<std::string> feed_split(proto::Endpoint& ep, std::string_view
         buffer.assign(bytes.substr(pos, chunk));
         ep.feed(std::span<char>(buffer), 0);
         while (auto ev = ep.next_event()) {
-            events.push_back(describe(*ev, ep.state()));
+            events.push_back(describe(*ev));
         }
         buffer.assign(buffer.size(), '\xEE');  // the read buffer gets reused
     }

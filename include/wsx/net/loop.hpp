@@ -96,6 +96,7 @@ public:
 
 private:
     Loop() = default;
+    [[nodiscard]] std::error_code control(int op, int fd, Interest interest, IoHandler& handler);
     void run_deferred();
     void run_timers();
     [[nodiscard]] int next_timeout_ms() const noexcept;
