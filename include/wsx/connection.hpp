@@ -98,11 +98,12 @@ private:
     void invoke(Fn&& fn);
     void flush();
     void update_interest();
-    void begin_linger();
+    void close_transport_when_drained();
     void finish(std::string_view why);
     void on_timer(net::TimeMs now);
 
-    [[nodiscard]] bool lingering() const noexcept { return linger_deadline_ != 0; }
+    /// The protocol is over; only the TCP close is left (reads are discarded).
+    [[nodiscard]] bool lingering() const noexcept { return close_deadline_ != 0; }
 
     [[nodiscard]] const Handlers* handlers() const noexcept;
 
@@ -114,11 +115,12 @@ private:
     const Route* route_ = nullptr;
     std::any user_data_;
     net::Interest interest_{.read = true};
-    bool opened_ = false;       // on_open ran: on_close is owed
-    bool finished_ = false;     // transport closed, waiting to be freed
-    bool paused_ = false;       // reading stopped by backpressure
-    bool in_dispatch_ = false;  // flush after the event loop, not per send
-    net::TimeMs linger_deadline_ = 0;
+    bool opened_ = false;             // on_open ran: on_close is owed
+    bool finished_ = false;           // transport closed, waiting to be freed
+    bool paused_ = false;             // reading stopped by backpressure
+    bool in_dispatch_ = false;        // flush after the event loop, not per send
+    bool write_shut_ = false;         // FIN sent
+    net::TimeMs close_deadline_ = 0;  // when the TCP connection goes, drained or not
     net::TimeMs opened_at_ = 0;
 };
 

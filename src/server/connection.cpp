@@ -274,8 +274,8 @@ void Connection::flush() {
         paused_ = false;
         drained = true;
     }
-    if (endpoint_.should_close_transport() && buffered == 0 && !lingering()) {
-        begin_linger();
+    if (endpoint_.should_close_transport()) {
+        close_transport_when_drained();
     }
     update_interest();
     if (drained && opened_ && route_->handlers.on_drain
@@ -294,14 +294,21 @@ void Connection::update_interest() {
     }
 }
 
-void Connection::begin_linger() {
-    // RFC 6455 §7.1.1: the server closes the TCP connection first. A FIN now, then wait for the
-    // peer's FIN: closing at once could turn unread input into a RST that destroys our close frame
-    // before the peer reads it.
-    transport_.shutdown_write();
-    linger_deadline_ = server_.loop_.now()
-                       + std::max<net::TimeMs>(server_.options_.limits.closing_timeout_ms, 1);
-    paused_ = false;
+void Connection::close_transport_when_drained() {
+    // The protocol is over. From now on the TCP connection has the closing timeout to go away,
+    // whether or not the peer reads what is still queued (a peer that stopped reading would
+    // otherwise hold it forever).
+    if (close_deadline_ == 0) {
+        close_deadline_ = server_.loop_.now()
+                          + std::max<net::TimeMs>(server_.options_.limits.closing_timeout_ms, 1);
+    }
+    // RFC 6455 §7.1.1: the server closes the TCP connection first. A FIN after our last byte, then
+    // wait for the peer's FIN: closing at once could turn unread input into a RST that destroys
+    // our close frame before the peer reads it.
+    if (endpoint_.output().empty() && !write_shut_) {
+        transport_.shutdown_write();
+        write_shut_ = true;
+    }
 }
 
 void Connection::on_timer(net::TimeMs now) {
@@ -309,8 +316,9 @@ void Connection::on_timer(net::TimeMs now) {
         return;
     }
     if (lingering()) {
-        if (now >= linger_deadline_) {
-            finish("peer did not close the TCP connection in time");
+        if (now >= close_deadline_) {
+            finish(write_shut_ ? "peer did not close the TCP connection in time"
+                               : "peer stopped reading; unsent output dropped");
         }
         return;
     }

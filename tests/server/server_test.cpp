@@ -235,6 +235,25 @@ TEST(Server, ClientThatNeverReadsStopsBeingReadAndLosesNothing) {
     EXPECT_GE(drains.load(), 1);
 }
 
+TEST(Server, APeerThatStopsReadingIsDroppedAfterTheTimeouts) {
+    // Paused by backpressure, the connection receives nothing, so the idle timeout closes it; the
+    // close frame cannot drain either, so the closing timeout then drops the TCP connection.
+    ServerThread s({.limits = {.idle_timeout_ms = 300, .closing_timeout_ms = 300},
+                    .buffer = {.low_watermark = 64 * 1024, .high_watermark = 256 * 1024}},
+                   {echo_route()});
+    test::BlockingClient c(s.port(), 1000);
+    ASSERT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
+    const std::string msg = test::binary(std::string(64 * 1024, 'm'));
+    for (int i = 0; i < 2000 && c.send_all(msg); ++i) {
+    }
+    std::size_t open = 1;
+    for (int i = 0; i < 100 && open != 0; ++i) {  // bounded: at most 10 s
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        open = s.on_loop([](Server& srv) { return srv.connection_count(); });
+    }
+    EXPECT_EQ(open, 0U);
+}
+
 TEST(Server, OverflowWithDropCountsAndKeepsTheConnection) {
     Handlers h;
     h.on_open = [](Connection& c) {
