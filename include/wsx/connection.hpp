@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "wsx/http_response.hpp"
 #include "wsx/net/address.hpp"
 #include "wsx/net/loop.hpp"
 #include "wsx/net/tcp.hpp"
@@ -93,6 +94,9 @@ private:
     void on_readable();
     void dispatch_events();
     void on_upgrade_requested(const proto::UpgradeRequest& request);
+    void on_http_request(const proto::HttpRequest& request);
+    void answer_http(const proto::HttpRequest& request, HttpResponse response);
+    void send_file_body();
     void on_failed(std::error_code ec);
     template <class Fn>
     void invoke(Fn&& fn);
@@ -115,11 +119,14 @@ private:
     const Route* route_ = nullptr;
     std::any user_data_;
     net::Interest interest_{.read = true};
-    bool opened_ = false;             // on_open ran: on_close is owed
-    bool finished_ = false;           // transport closed, waiting to be freed
-    bool paused_ = false;             // reading stopped by backpressure
-    bool in_dispatch_ = false;        // flush after the event loop, not per send
-    bool write_shut_ = false;         // FIN sent
+    bool opened_ = false;       // on_open ran: on_close is owed
+    bool finished_ = false;     // transport closed, waiting to be freed
+    bool paused_ = false;       // reading stopped by backpressure
+    bool in_dispatch_ = false;  // flush after the event loop, not per send
+    bool write_shut_ = false;   // FIN sent
+    net::UniqueFd file_;        // an HTTP response body being sent with sendfile
+    std::uint64_t file_offset_ = 0;
+    std::uint64_t file_left_ = 0;
     net::TimeMs close_deadline_ = 0;  // when the TCP connection goes, drained or not
     net::TimeMs opened_at_ = 0;
 };

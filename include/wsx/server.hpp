@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "wsx/connection.hpp"
+#include "wsx/http_response.hpp"
 #include "wsx/net/loop.hpp"
 #include "wsx/proto/limits.hpp"
 #include "wsx/result.hpp"
@@ -36,6 +37,9 @@ struct ServerOptions {
     std::size_t max_connections = 10'000;
     /// Backpressure (see Connection): stop reading above high, resume below low.
     BufferLimits buffer;
+    /// Answers plain HTTP requests and WebSocket requests for paths with no route (for example
+    /// a StaticFiles document root). Without it they get 426 and 404.
+    HttpHandler on_http;
 };
 
 /// Counters since start.
@@ -45,6 +49,7 @@ struct ServerStats {
     std::uint64_t rejected = 0;  // handshakes refused (bad request, 404, 503, hook)
     std::uint64_t failed = 0;    // connections failed for a protocol violation or timeout
     std::uint64_t dropped_messages = 0;
+    std::uint64_t http_requests = 0;
 };
 
 class Server {

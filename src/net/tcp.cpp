@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -106,6 +107,20 @@ IoResult TcpTransport::write(std::span<const std::string_view> bufs) noexcept {
     for (;;) {
         const ssize_t n = ::writev(fd_.get(), iov.data(), static_cast<int>(count));
         if (n >= 0) {
+            return {IoResult::Status::ok, static_cast<std::size_t>(n), {}};
+        }
+        if (errno != EINTR) {
+            return from_errno();
+        }
+    }
+}
+
+IoResult TcpTransport::send_file(int file_fd, std::uint64_t& offset, std::size_t count) noexcept {
+    for (;;) {
+        auto off = static_cast<off_t>(offset);
+        const ssize_t n = ::sendfile(fd_.get(), file_fd, &off, count);
+        if (n >= 0) {
+            offset = static_cast<std::uint64_t>(off);
             return {IoResult::Status::ok, static_cast<std::size_t>(n), {}};
         }
         if (errno != EINTR) {

@@ -91,13 +91,18 @@ std::optional<Event> Endpoint::next_handshake_event() {
         return std::nullopt;
     }
     std::error_code ec = head_reader_.error();
-    if (!ec) {
+    if (!ec && head_reader_.request().header_count("Upgrade") == 0) {
+        ec = check_plain_request(head_reader_.request());
+        if (!ec) {
+            http_request_ = head_reader_.take_request();
+            await_answer();
+            return HttpRequestReceived{*http_request_};
+        }
+    } else if (!ec) {
         auto request = validate_upgrade_request(head_reader_.take_request());
         if (request) {
             request_ = std::move(*request);
-            awaiting_answer_ = true;
-            pending_.assign(input_.data(), input_.size());
-            input_ = {};
+            await_answer();
             return UpgradeRequested{*request_};
         }
         ec = request.error();
@@ -111,8 +116,41 @@ std::optional<Event> Endpoint::next_handshake_event() {
     return Failed{ec};
 }
 
-std::error_code Endpoint::accept(const AcceptOptions& options) {
+void Endpoint::await_answer() {
+    awaiting_answer_ = true;
+    // Keep what followed the head (pipelined requests, early frames) for after the answer. The
+    // input may already live in pending_ (a pipelined request), so move it down in place.
+    const char* begin = pending_.data();
+    if (input_.data() >= begin && input_.data() <= begin + pending_.size()) {
+        pending_.erase(0, static_cast<std::size_t>(input_.data() - begin));
+    } else {
+        pending_.assign(input_.data(), input_.size());
+    }
+    input_ = {};
+}
+
+std::error_code Endpoint::respond(std::string_view response, bool keep_alive, TimeMs now) {
     if (role_ != Role::server || !awaiting_answer_) {
+        return Errc::handshake_not_pending;
+    }
+    out_.append(response);
+    awaiting_answer_ = false;
+    http_request_.reset();
+    request_.reset();  // an upgrade request may be answered as plain HTTP (no such resource)
+    if (!keep_alive) {
+        state_ = State::closed;
+        pending_.clear();
+        return {};
+    }
+    // RFC 9112 §9.3: persistent connection; the next request may already be in pending_.
+    head_reader_ = HttpHeadReader(limits_);
+    created_ = now;
+    input_ = std::span<char>(pending_);
+    return {};
+}
+
+std::error_code Endpoint::accept(const AcceptOptions& options) {
+    if (role_ != Role::server || !awaiting_answer_ || !request_) {
         return Errc::handshake_not_pending;
     }
     const auto& offered = request_->subprotocols;
@@ -129,7 +167,7 @@ std::error_code Endpoint::accept(const AcceptOptions& options) {
 }
 
 std::error_code Endpoint::reject(int status, std::string_view body, const HeaderList& headers) {
-    if (role_ != Role::server || !awaiting_answer_) {
+    if (role_ != Role::server || !awaiting_answer_ || http_request_) {
         return Errc::handshake_not_pending;
     }
     out_.append(build_error_response(status, body, headers));

@@ -15,7 +15,7 @@ namespace {
 
 constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-bool has_token(std::string_view list, std::string_view wanted, bool allow_version) {
+bool has_token_impl(std::string_view list, std::string_view wanted, bool allow_version) {
     // Upgrade = 1#protocol, protocol = protocol-name ["/" protocol-version]; Connection =
     // 1#connection-option. Both compare case-insensitively (RFC 9110 §7.6.1, §7.8).
     while (!list.empty()) {
@@ -84,10 +84,10 @@ std::error_code check_single_fields(const HttpRequest& r) {
 }
 
 std::error_code check_upgrade_fields(const HttpRequest& r) {
-    if (!has_token(r.joined_header("Upgrade"), "websocket", true)) {
+    if (!has_token_impl(r.joined_header("Upgrade"), "websocket", true)) {
         return Errc::not_websocket_upgrade;
     }
-    if (!has_token(r.joined_header("Connection"), "upgrade", false)) {
+    if (!has_token_impl(r.joined_header("Connection"), "upgrade", false)) {
         return Errc::missing_connection_upgrade;
     }
     const auto version = r.header("Sec-WebSocket-Version");
@@ -121,6 +121,20 @@ Result<std::vector<std::string>> parse_subprotocols(const HttpRequest& r) {
 }
 
 }  // namespace
+
+bool has_token(std::string_view list, std::string_view token) {
+    return has_token_impl(list, token, false);
+}
+
+std::error_code check_plain_request(const HttpRequest& r) {
+    if (r.version != "HTTP/1.1" && r.version != "HTTP/1.0") {
+        return Errc::bad_http_version;
+    }
+    if (r.version == "HTTP/1.1" || r.header_count("Host") > 0) {
+        return check_single_fields(r);
+    }
+    return {};
+}
 
 Result<UpgradeRequest> validate_upgrade_request(HttpRequest request) {
     for (auto check : {check_request_line, check_single_fields, check_upgrade_fields}) {
@@ -182,51 +196,65 @@ std::string build_accept_response(std::string_view key, std::string_view subprot
 }
 
 std::string_view reason_phrase(int status) noexcept {
-    switch (status) {
-        case 101:
-            return "Switching Protocols";
-        case 200:
-            return "OK";
-        case 400:
-            return "Bad Request";
-        case 401:
-            return "Unauthorized";
-        case 403:
-            return "Forbidden";
-        case 404:
-            return "Not Found";
-        case 405:
-            return "Method Not Allowed";
-        case 408:
-            return "Request Timeout";
-        case 426:
-            return "Upgrade Required";
-        case 431:
-            return "Request Header Fields Too Large";
-        case 500:
-            return "Internal Server Error";
-        case 503:
-            return "Service Unavailable";
-        default:
-            return "Error";
+    struct Phrase {
+        int status;
+        std::string_view text;
+    };
+
+    static constexpr Phrase kPhrases[] = {
+            {101, "Switching Protocols"},
+            {200, "OK"},
+            {301, "Moved Permanently"},
+            {304, "Not Modified"},
+            {400, "Bad Request"},
+            {401, "Unauthorized"},
+            {403, "Forbidden"},
+            {404, "Not Found"},
+            {405, "Method Not Allowed"},
+            {408, "Request Timeout"},
+            {426, "Upgrade Required"},
+            {431, "Request Header Fields Too Large"},
+            {500, "Internal Server Error"},
+            {503, "Service Unavailable"},
+    };
+    for (const auto& p : kPhrases) {
+        if (p.status == status) {
+            return p.text;
+        }
     }
+    return "Error";
+}
+
+std::string build_response_head(int status, const HeaderList& extra_headers,
+                                std::uint64_t content_length, bool keep_alive) {
+    std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
+    out += reason_phrase(status);
+    out += "\r\n";
+    for (const auto& [name, value] : extra_headers) {
+        out.append(name).append(": ").append(value).append("\r\n");
+    }
+    if (status != 304) {
+        out += "Content-Length: " + std::to_string(content_length) + "\r\n";
+    }
+    if (!keep_alive) {
+        out += "Connection: close\r\n";
+    }
+    out += "\r\n";
+    return out;
 }
 
 std::string build_error_response(int status, std::string_view body,
                                  const HeaderList& extra_headers) {
-    std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
-    out += reason_phrase(status);
-    out += "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n";
+    HeaderList headers{{"Content-Type", "text/plain; charset=utf-8"}};
     if (status == 426) {
-        out += "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
+        headers.emplace_back("Upgrade", "websocket");
+        headers.emplace_back("Sec-WebSocket-Version", "13");
     }
     if (status == 405) {
-        out += "Allow: GET\r\n";
+        headers.emplace_back("Allow", "GET");
     }
-    for (const auto& [name, value] : extra_headers) {
-        out.append(name).append(": ").append(value).append("\r\n");
-    }
-    out += "Content-Length: " + std::to_string(body.size() + 1) + "\r\n\r\n";
+    headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
+    std::string out = build_response_head(status, headers, body.size() + 1, false);
     out.append(body).append("\n");
     return out;
 }

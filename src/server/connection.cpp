@@ -74,7 +74,8 @@ void Connection::on_io(bool readable, bool writable) {
 
 void Connection::on_readable() {
     auto& buf = server_.read_buffer_;
-    for (int i = 0; i < kReadsPerWake && !finished_ && (!paused_ || lingering()); ++i) {
+    for (int i = 0;
+         i < kReadsPerWake && !finished_ && ((!paused_ && file_left_ == 0) || lingering()); ++i) {
         const net::IoResult r = transport_.read(std::span<char>(buf));
         if (r.status == net::IoResult::Status::would_block) {
             return;
@@ -106,7 +107,7 @@ void Connection::on_readable() {
 
 void Connection::dispatch_events() {
     in_dispatch_ = true;
-    while (!finished_) {
+    while (!finished_ && file_left_ == 0) {  // a pipelined request waits for the file before it
         auto event = endpoint_.next_event();
         if (!event) {
             break;
@@ -114,6 +115,7 @@ void Connection::dispatch_events() {
         std::visit(
                 Overloaded{
                         [&](const proto::UpgradeRequested& e) { on_upgrade_requested(e.request); },
+                        [&](const proto::HttpRequestReceived& e) { on_http_request(e.request); },
                         [&](const proto::MessageReceived& e) {
                             const Handlers* h = handlers();
                             if (h != nullptr && h->on_message) {
@@ -150,6 +152,10 @@ void Connection::on_upgrade_requested(const proto::UpgradeRequest& request) {
         net::log_info(remote_.to_string(), " GET ", request.http.target, " -> ", status, " ", body);
     };
     route_ = server_.find_route(request.path());
+    if (route_ == nullptr && server_.options_.on_http) {
+        on_http_request(request.http);  // pywebsocket: no handler → the document root answers
+        return;
+    }
     if (route_ == nullptr) {
         reject(404, "no WebSocket handler for this path");
         return;
@@ -192,6 +198,75 @@ void Connection::on_upgrade_requested(const proto::UpgradeRequest& request) {
     if (route_->handlers.on_open) {
         invoke([&] { route_->handlers.on_open(*this); });
     }
+}
+
+void Connection::on_http_request(const proto::HttpRequest& request) {
+    ++server_.stats_.http_requests;
+    if (!server_.options_.on_http) {
+        HttpResponse r = HttpResponse::text(426, "this server speaks WebSocket only");
+        r.headers.emplace_back("Upgrade", "websocket");
+        r.headers.emplace_back("Sec-WebSocket-Version", "13");
+        answer_http(request, std::move(r));
+        return;
+    }
+    HttpResponse response;
+    try {
+        response = server_.options_.on_http(request, remote_);
+    } catch (const std::exception& e) {
+        net::log_error(remote_.to_string(), " ", request.target,
+                       ": HTTP handler threw: ", e.what());
+        response = HttpResponse::text(500, "internal error");
+    }
+    answer_http(request, std::move(response));
+}
+
+void Connection::answer_http(const proto::HttpRequest& request, HttpResponse response) {
+    // RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 closes unless "keep-alive".
+    const std::string connection = request.joined_header("Connection");
+    const bool is_11 = request.version == "HTTP/1.1";
+    const bool keep_alive = is_11 ? !proto::has_token(connection, "close")
+                                  : proto::has_token(connection, "keep-alive");
+    const bool head_only = request.method == "HEAD" || response.status == 304;
+    const bool has_file = response.file.valid();
+    const std::uint64_t length = has_file ? response.file_size : response.body.size();
+    if (keep_alive && !is_11) {
+        response.headers.emplace_back("Connection", "keep-alive");
+    }
+    std::string bytes =
+            proto::build_response_head(response.status, response.headers, length, keep_alive);
+    if (!head_only && !has_file) {
+        bytes += response.body;
+    }
+    net::log_info(remote_.to_string(), " \"", request.method, " ", request.target, "\" ",
+                  response.status, " ", head_only ? 0 : length);
+    if (endpoint_.respond(bytes, keep_alive, server_.loop_.now())) {
+        return;
+    }
+    if (has_file && !head_only && length > 0) {
+        file_ = std::move(response.file);
+        file_offset_ = 0;
+        file_left_ = length;
+    }
+}
+
+void Connection::send_file_body() {
+    // Called with the output queue empty: the response head is on the wire.
+    constexpr std::size_t kChunk = 1024 * 1024;
+    while (file_left_ > 0) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(file_left_, kChunk));
+        const net::IoResult r = transport_.send_file(file_.get(), file_offset_, want);
+        if (r.status == net::IoResult::Status::would_block) {
+            return;
+        }
+        if (r.status != net::IoResult::Status::ok || r.bytes == 0) {
+            endpoint_.feed_eof();
+            finish(r.bytes == 0 ? "file shrank while being sent"
+                                : "sendfile: " + r.error.message());
+            return;
+        }
+        file_left_ -= r.bytes;
+    }
+    file_.reset();
 }
 
 void Connection::on_failed(std::error_code ec) {
@@ -265,6 +340,20 @@ void Connection::flush() {
         }
         endpoint_.consume_output(r.bytes);
     }
+    if (file_left_ > 0 && endpoint_.output().empty()) {
+        send_file_body();
+        if (finished_) {
+            return;
+        }
+        if (file_left_ == 0 && !in_dispatch_) {
+            dispatch_events();  // requests pipelined behind the file
+            if (finished_) {
+                return;
+            }
+            flush();
+            return;
+        }
+    }
     const BufferLimits& limits = server_.options_.buffer;
     const std::size_t buffered = buffered_amount();
     bool drained = false;
@@ -274,7 +363,7 @@ void Connection::flush() {
         paused_ = false;
         drained = true;
     }
-    if (endpoint_.should_close_transport()) {
+    if (endpoint_.should_close_transport() && file_left_ == 0) {
         close_transport_when_drained();
     }
     update_interest();
@@ -285,7 +374,8 @@ void Connection::flush() {
 }
 
 void Connection::update_interest() {
-    const net::Interest want{.read = !paused_ || lingering(), .write = !endpoint_.output().empty()};
+    const net::Interest want{.read = (!paused_ && file_left_ == 0) || lingering(),
+                             .write = !endpoint_.output().empty() || file_left_ > 0};
     if (want.read != interest_.read || want.write != interest_.write) {
         if (auto ec = server_.loop_.modify(transport_.fd(), want, *this)) {
             net::log_error("epoll_ctl: ", ec.message());

@@ -47,10 +47,50 @@ TEST(Endpoint, RejectWritesTheStatusAndCloses) {
 
 TEST(Endpoint, MalformedRequestGetsAnErrorResponseAndFails) {
     Endpoint ep(Role::server, {}, 0);
-    EXPECT_EQ(test::feed_split(ep, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"), (V{"fail:http426"}));
+    EXPECT_EQ(test::feed_split(ep, "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n"),
+              (V{"fail:http400"}));
     const std::string out = drain_output(ep);
-    EXPECT_EQ(out.rfind("HTTP/1.1 426 Upgrade Required\r\n", 0), 0U);
+    EXPECT_EQ(out.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0U);
     EXPECT_TRUE(ep.should_close_transport());
+}
+
+TEST(Endpoint, PlainHttpRequestsAreAnsweredAndKeptAlive) {
+    // RFC 9112 §9.3: requests may be pipelined; each is answered in order on the same connection.
+    Endpoint ep(Role::server, {}, 0);
+    const std::string two = "GET /a HTTP/1.1\r\nHost: h\r\n\r\nHEAD /b HTTP/1.1\r\nHost: h\r\n\r\n";
+    EXPECT_EQ(test::feed_split(ep, two), (V{"http:GET /a"}));
+    EXPECT_EQ(ep.accept({}), make_error_code(Errc::handshake_not_pending));  // not an upgrade
+    ASSERT_FALSE(ep.respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true, 5));
+    auto next = ep.next_event();
+    ASSERT_TRUE(next);
+    EXPECT_EQ(test::describe(*next), "http:HEAD /b");
+    EXPECT_EQ(ep.next_deadline(), 5 + Limits{}.handshake_timeout_ms);  // keep-alive timeout
+    ASSERT_FALSE(ep.respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                            false, 6));
+    EXPECT_TRUE(ep.should_close_transport());
+    EXPECT_EQ(drain_output(ep).find("HTTP/1.1 200 OK"), 0U);
+}
+
+TEST(Endpoint, PlainRequestThenUpgradeOnTheSameConnection) {
+    Endpoint ep(Role::server, {}, 0);
+    EXPECT_EQ(test::feed_split(ep, "GET /page HTTP/1.1\r\nHost: h\r\n\r\n"), (V{"http:GET /page"}));
+    ASSERT_FALSE(ep.respond("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", true, 0));
+    EXPECT_EQ(test::feed_split(ep, test::kRequest), (V{"upgrade:/echo"}));
+    EXPECT_FALSE(ep.accept({}));
+    EXPECT_EQ(ep.state(), State::open);
+}
+
+TEST(Endpoint, PlainRequestsWithABodyAreRefused) {
+    Endpoint ep(Role::server, {}, 0);
+    EXPECT_EQ(test::feed_split(ep, "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"),
+              (V{"fail:http400"}));
+}
+
+TEST(Endpoint, Http10RequestsNeedNoHost) {
+    Endpoint ep(Role::server, {}, 0);
+    EXPECT_EQ(test::feed_split(ep, "GET / HTTP/1.0\r\n\r\n"), (V{"http:GET /"}));
+    Endpoint ep11(Role::server, {}, 0);
+    EXPECT_EQ(test::feed_split(ep11, "GET / HTTP/1.1\r\n\r\n"), (V{"fail:http400"}));
 }
 
 TEST(Endpoint, FramesSentRightBehindTheRequestAreKept) {

@@ -103,7 +103,9 @@ TEST(Handshake, UpgradeRequiredNamesTheVersion) {
     const std::string r = build_error_response(426, "nope");
     EXPECT_NE(r.find("HTTP/1.1 426 Upgrade Required\r\n"), std::string::npos);
     EXPECT_NE(r.find("Sec-WebSocket-Version: 13\r\n"), std::string::npos);
-    EXPECT_NE(r.find("Content-Length: 5\r\n\r\nnope\n"), std::string::npos);
+    EXPECT_NE(r.find("Content-Length: 5\r\n"), std::string::npos);
+    EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos);
+    EXPECT_EQ(r.substr(r.size() - 9), "\r\n\r\nnope\n");
 }
 
 }  // namespace

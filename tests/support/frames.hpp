@@ -84,6 +84,9 @@ inline std::string describe(const proto::Event& ev) {
     if (auto* u = std::get_if<UpgradeRequested>(&ev)) {
         return "upgrade:" + std::string(u->request.path());
     }
+    if (auto* h = std::get_if<HttpRequestReceived>(&ev)) {
+        return "http:" + h->request.method + " " + h->request.target;
+    }
     if (auto* m = std::get_if<MessageReceived>(&ev)) {
         return m->type == MessageType::text ? "text:" + std::string(m->data)
                                             : "binary:" + std::to_string(m->data.size());

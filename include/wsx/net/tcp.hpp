@@ -39,6 +39,9 @@ public:
 
     [[nodiscard]] IoResult write(std::span<const std::string_view> bufs) noexcept override;
 
+    [[nodiscard]] IoResult send_file(int file_fd, std::uint64_t& offset,
+                                     std::size_t count) noexcept override;
+
     void shutdown_write() noexcept override;
 
 private:

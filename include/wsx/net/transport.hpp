@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <system_error>
@@ -32,6 +33,11 @@ public:
 
     /// Writes from several buffers in order, in one system call where possible.
     [[nodiscard]] virtual IoResult write(std::span<const std::string_view> bufs) noexcept = 0;
+
+    /// Sends up to `count` bytes of a file from `offset` (advanced by what was sent), zero-copy
+    /// where the transport allows it.
+    [[nodiscard]] virtual IoResult send_file(int file_fd, std::uint64_t& offset,
+                                             std::size_t count) noexcept = 0;
 
     /// Sends FIN after everything written so far (the reading side stays open).
     virtual void shutdown_write() noexcept = 0;

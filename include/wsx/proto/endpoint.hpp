@@ -4,7 +4,8 @@
 //
 // Theory of operation (server role):
 //   handshake --request head read--> [UpgradeRequested] --accept()--> open
-//             \--bad request / reject() / timeout--> closed (error response queued)
+//             \--plain HTTP request--> [HttpRequestReceived] --respond(keep_alive)--> handshake
+//             \--bad request / reject() / respond(close) / timeout--> closed
 //   open --close() --> closing --peer's close--> closed           (clean)
 //   open --peer's close--> closed (our reply queued)              (clean)
 //   open|closing --protocol error--> closed (close frame with the RFC's code queued)
@@ -42,6 +43,12 @@ struct UpgradeRequested {
     const UpgradeRequest& request;  // valid until accept() or reject()
 };
 
+/// Server role: a plain HTTP request (no Upgrade header field); answer with respond(). Without
+/// an answer the connection waits until the handshake timeout.
+struct HttpRequestReceived {
+    const HttpRequest& request;  // valid until respond()
+};
+
 /// A whole text or binary message. `data` is valid until the next next_event() or feed().
 struct MessageReceived {
     MessageType type;
@@ -70,8 +77,8 @@ struct Failed {
     std::error_code error;
 };
 
-using Event = std::variant<UpgradeRequested, MessageReceived, PingReceived, PongReceived,
-                           CloseReceived, Failed>;
+using Event = std::variant<UpgradeRequested, HttpRequestReceived, MessageReceived, PingReceived,
+                           PongReceived, CloseReceived, Failed>;
 
 /// How a server answers an upgrade request.
 struct AcceptOptions {
@@ -110,6 +117,13 @@ public:
     /// Server role: refuses the opening handshake with `status` and a text body.
     [[nodiscard]] std::error_code reject(int status, std::string_view body,
                                          const HeaderList& headers = {});
+
+    /// Server role: answers a plain HTTP request, or an upgrade request it will not upgrade, with
+    /// `response` (head and any body the caller
+    /// has in memory; a file body follows from the caller once output() is written). With
+    /// `keep_alive` the endpoint then reads the next request head (a new handshake timeout
+    /// starts); otherwise it is closed. Error: handshake_not_pending.
+    [[nodiscard]] std::error_code respond(std::string_view response, bool keep_alive, TimeMs now);
 
     /// Queues a message. Error: not_open (CLOSING or CLOSED: nothing is sent).
     [[nodiscard]] std::error_code send(MessageType type, std::string_view data);
@@ -154,6 +168,7 @@ public:
 
 private:
     std::optional<Event> next_handshake_event();
+    void await_answer();
     std::optional<Event> next_frame_event();
     Event fail(std::error_code ec);
     void queue_close(std::uint16_t code, std::string_view reason);
@@ -170,6 +185,7 @@ private:
     std::span<char> input_;
     std::string pending_;  // bytes that followed the request head, before accept()
     std::optional<UpgradeRequest> request_;
+    std::optional<HttpRequest> http_request_;  // a plain request waiting for respond()
     bool awaiting_answer_ = false;
     std::string subprotocol_;
     CloseInfo close_info_;

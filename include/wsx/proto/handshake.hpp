@@ -3,6 +3,7 @@
 // the error response.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,15 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 /// unsupported_websocket_version, bad_subprotocol_header, bad_extension_header.
 [[nodiscard]] Result<UpgradeRequest> validate_upgrade_request(HttpRequest request);
 
+/// True if the comma-separated `list` (a Connection field value, say) has `token`, compared
+/// case-insensitively.
+[[nodiscard]] bool has_token(std::string_view list, std::string_view token);
+
+/// Checks a request without Upgrade that the server may answer as plain HTTP: HTTP/1.1 or
+/// HTTP/1.0, one Host for HTTP/1.1, and no body (bodies are not read). Errors: bad_http_version,
+/// missing_host, duplicate_header, body_not_allowed.
+[[nodiscard]] std::error_code check_plain_request(const HttpRequest& request);
+
 /// base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), RFC 6455 §4.2.2.
 [[nodiscard]] std::string compute_accept_key(std::string_view key);
 
@@ -44,6 +54,11 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 [[nodiscard]] std::string build_accept_response(std::string_view key, std::string_view subprotocol,
                                                 std::string_view extensions,
                                                 const HeaderList& extra_headers);
+
+/// A response head: status line, `extra_headers`, Content-Length, and `Connection: close` unless
+/// `keep_alive`; ends with the blank line.
+[[nodiscard]] std::string build_response_head(int status, const HeaderList& extra_headers,
+                                              std::uint64_t content_length, bool keep_alive);
 
 /// An error response with a short text body and `Connection: close`. For 426 it adds
 /// `Upgrade: websocket` and `Sec-WebSocket-Version: 13` (RFC 6455 §4.4); for 405 `Allow: GET`.

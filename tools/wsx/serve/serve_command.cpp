@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include "wsx/net/log.hpp"
+#include "wsx/static_files.hpp"
 
 #include "serve/echo_route.hpp"
 
@@ -96,6 +97,18 @@ int run_serve(ServeOptions options) {
         return 1;
     }
     net::Loop& l = **loop;
+    const std::string root =
+            options.document_root.empty() ? WSX_BUNDLED_DOCUMENT_ROOT : options.document_root;
+    auto files = StaticFiles::open(root);
+    if (!files) {
+        net::log_error("document root ", root, ": ", files.error().message());
+        return 1;
+    }
+    net::log_info("serving documents from ", files->root());
+    options.server.on_http = [files = std::move(*files)](const proto::HttpRequest& request,
+                                                         const net::SocketAddress&) {
+        return files.serve(request);
+    };
     auto server =
             Server::create(l, options.server, {make_echo_route("/echo", options.subprotocols)});
     if (!server) {

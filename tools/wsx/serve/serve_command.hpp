@@ -20,6 +20,7 @@ struct ServeOptions {
     double idle_timeout_s = 60;
     double closing_timeout_s = 5;
     std::vector<std::string> subprotocols;
+    std::string document_root;  // empty: the bundled examples/www
 };
 
 /// Adds the `serve` subcommand with its options bound to `options`; returns it.

@@ -1,0 +1,42 @@
+// A document root served over HTTP: GET and HEAD, Content-Type by extension, index.html for
+// folders (with a redirect to the slash form), Content-Length, Last-Modified/If-Modified-Since and
+// ETag/If-None-Match (304), 404/403/405 with small bodies. Nothing outside the root is ever
+// served: the percent-decoded path may not contain ".." segments or NUL, and its real path (after
+// symlinks) must stay under the root's.
+//
+//     auto files = wsx::StaticFiles::open("examples/www");
+//     options.on_http = [f = std::move(*files)](const auto& req, const auto&) { return
+//     f.serve(req); };
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "wsx/http_response.hpp"
+#include "wsx/result.hpp"
+
+namespace wsx {
+
+class StaticFiles {
+public:
+    /// Opens a document root. Error: the realpath() failure (no such folder).
+    [[nodiscard]] static Result<StaticFiles> open(const std::string& root);
+
+    /// Answers one request. Thread-safe (reads the file system only).
+    [[nodiscard]] HttpResponse serve(const proto::HttpRequest& request) const;
+
+    [[nodiscard]] const std::string& root() const noexcept { return root_; }
+
+private:
+    explicit StaticFiles(std::string root) : root_(std::move(root)) {}
+
+    std::string root_;  // real path, no trailing slash
+};
+
+/// "text/html; charset=utf-8" and the like for a file name; application/octet-stream if unknown.
+[[nodiscard]] std::string_view content_type_for(std::string_view path) noexcept;
+
+/// Decodes %XX escapes; nullopt for a malformed escape or a decoded NUL.
+[[nodiscard]] std::optional<std::string> percent_decode(std::string_view s);
+
+}  // namespace wsx

@@ -1,0 +1,234 @@
+// Document root; see static_files.hpp. Rule: the path check happens on the decoded path and again
+// on the real path, so neither an encoded ".." nor a symlink can leave the root.
+#include "wsx/static_files.hpp"
+
+#include <array>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wsx/net/errc.hpp"
+
+namespace wsx {
+namespace {
+
+struct MimeType {
+    std::string_view extension;
+    std::string_view type;
+};
+
+constexpr MimeType kMimeTypes[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".htm", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".xml", "application/xml"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".gif", "image/gif"},
+        {".ico", "image/x-icon"},
+        {".webp", "image/webp"},
+        {".wasm", "application/wasm"},
+        {".pdf", "application/pdf"},
+        {".woff2", "font/woff2"},
+        {".woff", "font/woff"},
+        {".mp4", "video/mp4"},
+        {".webm", "video/webm"},
+        {".py", "text/plain; charset=utf-8"},
+};
+
+std::string http_date(std::time_t t) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::array<char, 64> buf{};
+    const auto n = std::strftime(buf.data(), buf.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return {buf.data(), n};
+}
+
+// RFC 9110 §5.6.7: IMF-fixdate only (the obsolete forms are treated as absent).
+bool parse_http_date(std::string_view s, std::time_t& out) {
+    std::tm tm{};
+    const std::string str(s);
+    const char* end = strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end == nullptr || *end != '\0') {
+        return false;
+    }
+    out = timegm(&tm);
+    return true;
+}
+
+bool has_dot_dot_segment(std::string_view path) {
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        const auto slash = path.find('/', start);
+        const auto segment = path.substr(
+                start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+        if (segment == "..") {
+            return true;
+        }
+        if (slash == std::string_view::npos) {
+            break;
+        }
+        start = slash + 1;
+    }
+    return false;
+}
+
+bool etag_matches(std::string_view if_none_match, std::string_view etag) {
+    if (if_none_match == "*") {
+        return true;
+    }
+    // A list of entity tags; ours are unique strings, so containment is the comparison.
+    return if_none_match.find(etag) != std::string_view::npos;
+}
+
+HttpResponse not_found() {
+    return HttpResponse::text(404, "not found");
+}
+
+}  // namespace
+
+std::string_view content_type_for(std::string_view path) noexcept {
+    const auto dot = path.rfind('.');
+    if (dot != std::string_view::npos) {
+        const std::string_view ext = path.substr(dot);
+        for (const auto& m : kMimeTypes) {
+            if (proto::iequals(ext, m.extension)) {
+                return m.type;
+            }
+        }
+    }
+    return "application/octet-stream";
+}
+
+std::optional<std::string> percent_decode(std::string_view s) {
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    };
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= s.size()) {
+                return std::nullopt;
+            }
+            const int hi = hex(s[i + 1]);
+            const int lo = hex(s[i + 2]);
+            if (hi < 0 || lo < 0) {
+                return std::nullopt;
+            }
+            c = static_cast<char>(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0') {
+            return std::nullopt;
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
+Result<StaticFiles> StaticFiles::open(const std::string& root) {
+    std::array<char, PATH_MAX> real{};
+    if (realpath(root.c_str(), real.data()) == nullptr) {
+        return net::last_system_error();
+    }
+    std::string r = real.data();
+    while (r.size() > 1 && r.back() == '/') {
+        r.pop_back();
+    }
+    return StaticFiles(std::move(r));
+}
+
+HttpResponse StaticFiles::serve(const proto::HttpRequest& request) const {
+    if (request.method != "GET" && request.method != "HEAD") {
+        HttpResponse r = HttpResponse::text(405, "only GET and HEAD are served here");
+        r.headers.emplace_back("Allow", "GET, HEAD");
+        return r;
+    }
+    const auto decoded = percent_decode(request.path());
+    if (!decoded) {
+        return HttpResponse::text(400, "malformed percent-encoding in the path");
+    }
+    if (has_dot_dot_segment(*decoded)) {
+        return HttpResponse::text(403, "path leaves the document root");
+    }
+    std::string path = root_ + *decoded;
+
+    struct stat st {};
+
+    if (::stat(path.c_str(), &st) != 0) {
+        return not_found();
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (decoded->empty() || decoded->back() != '/') {
+            HttpResponse r = HttpResponse::text(301, "moved");
+            r.headers.emplace_back("Location", std::string(request.path()) + "/");
+            return r;
+        }
+        path += "index.html";
+    }
+    std::array<char, PATH_MAX> real{};
+    if (realpath(path.c_str(), real.data()) == nullptr) {
+        return not_found();
+    }
+    const std::string_view resolved = real.data();
+    if (resolved.substr(0, root_.size()) != root_
+        || (resolved.size() > root_.size() && resolved[root_.size()] != '/')) {
+        return HttpResponse::text(403, "path leaves the document root");
+    }
+    net::UniqueFd fd(::open(real.data(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
+        return HttpResponse::text(403, "not readable");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return not_found();
+    }
+    char etag_buf[64];
+    std::snprintf(etag_buf, sizeof etag_buf, "\"%llx-%llx\"",
+                  static_cast<unsigned long long>(st.st_size),
+                  static_cast<unsigned long long>(st.st_mtim.tv_sec) * 1'000'000'000ULL
+                          + static_cast<unsigned long long>(st.st_mtim.tv_nsec));
+    const std::string etag = etag_buf;
+    HttpResponse r;
+    r.headers.emplace_back("Content-Type", std::string(content_type_for(resolved)));
+    r.headers.emplace_back("Last-Modified", http_date(st.st_mtim.tv_sec));
+    r.headers.emplace_back("ETag", etag);
+    // RFC 9110 §13.1.2/§13.1.3: If-None-Match wins over If-Modified-Since.
+    bool not_modified = false;
+    if (auto inm = request.header("If-None-Match")) {
+        not_modified = etag_matches(*inm, etag);
+    } else if (auto ims = request.header("If-Modified-Since")) {
+        std::time_t since = 0;
+        not_modified = parse_http_date(*ims, since) && st.st_mtim.tv_sec <= since;
+    }
+    if (not_modified) {
+        r.status = 304;
+        return r;
+    }
+    r.file = std::move(fd);
+    r.file_size = static_cast<std::uint64_t>(st.st_size);
+    return r;
+}
+
+}  // namespace wsx
