@@ -27,7 +27,7 @@ def main():
     code, out = run(args.wsx, "--help")
     R.check("--help exits 0", code == 0)
     for opt in ("--port", "--server-host", "--max-message-size", "--handshake-timeout", "--idle-timeout",
-                "--closing-timeout", "--max-connections", "--subprotocol", "--log-level", "pywebsocket's default is 80"):
+                "--closing-timeout", "--max-connections", "--subprotocol", "--document-root", "--log-level", "pywebsocket's default is 80"):
         R.check(f"--help documents {opt}", opt in out)
     for bad in (["--bogus"], ["-p", "notaport"], ["-p", "70000"], ["--idle-timeout", "-1"],
                 ["--log-level", "loud"], ["--max-message-size", "12parsecs"]):

@@ -70,6 +70,10 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
             ->check(CLI::PositiveNumber)
             ->capture_default_str();
     serve->add_option(
+            "-d,--document-root", o.document_root,
+            "Folder served over HTTP on the same port (GET, HEAD, index.html, ETag/Last-Modified); "
+            "default: the bundled examples page");
+    serve->add_option(
             "--subprotocol", o.subprotocols,
             "Subprotocol the echo resource supports (repeatable); of those the client offers, the "
             "first supported one is chosen");
