@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wsx/http_response.hpp"
 #include "wsx/net/address.hpp"
@@ -61,6 +62,16 @@ public:
 
     SendStatus send(std::string_view data, MessageType type);
 
+    /// Sends to every open connection of the same resource, this one included; returns how many
+    /// were sent to.
+    std::size_t broadcast(std::string_view data, MessageType type);
+
+    /// The opening handshake's request (header fields and all), once it has been read.
+    [[nodiscard]] const proto::HttpRequest* request() const noexcept {
+        const auto* r = endpoint_.request();
+        return r != nullptr ? &r->http : nullptr;
+    }
+
     /// Starts the closing handshake. Errors: not_open, invalid_close_code_to_send,
     /// close_reason_too_long, invalid_close_reason.
     std::error_code close(std::uint16_t code = 1000, std::string_view reason = {});
@@ -95,6 +106,7 @@ private:
     void dispatch_events();
     void on_upgrade_requested(const proto::UpgradeRequest& request);
     void on_http_request(const proto::HttpRequest& request);
+    [[nodiscard]] std::string default_subprotocol(const std::vector<std::string>& offered) const;
     void answer_http(const proto::HttpRequest& request, HttpResponse response);
     void send_file_body();
     void on_failed(std::error_code ec);

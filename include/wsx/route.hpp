@@ -34,6 +34,7 @@ struct UpgradeContext {
     std::optional<std::string_view> origin;
     std::span<const std::string> subprotocols;  // offered, client's order
     const net::SocketAddress& remote;
+    Connection& connection;  // not open yet: sends fail; its id and user_data() may be used
 };
 
 /// The upgrade hook's answer.

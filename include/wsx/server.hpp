@@ -37,6 +37,9 @@ struct ServerOptions {
     std::size_t max_connections = 10'000;
     /// Backpressure (see Connection): stop reading above high, resume below low.
     BufferLimits buffer;
+    /// Subprotocols accepted for routes without an on_upgrade hook: of those the client offers,
+    /// the first one in this list is chosen (none if they share nothing, RFC 6455 §4.2.2).
+    std::vector<std::string> subprotocols;
     /// Answers plain HTTP requests and WebSocket requests for paths with no route (for example
     /// a StaticFiles document root). Without it they get 426 and 404.
     HttpHandler on_http;
@@ -72,6 +75,10 @@ public:
     [[nodiscard]] std::size_t connection_count() const noexcept { return connections_.size(); }
 
     [[nodiscard]] const ServerStats& stats() const noexcept { return stats_; }
+
+    /// Sends to every open connection of `route`; returns how many were sent to. Messages to
+    /// connections past their buffer limit follow BufferLimits::overflow.
+    std::size_t broadcast(const Route& route, std::string_view data, MessageType type);
 
     /// Graceful stop: stops accepting, closes every open connection with `code` (1001, going
     /// away), drops pending handshakes, and calls `done` once every connection is gone or the

@@ -4,6 +4,7 @@
 // FIN, bounded by the closing timeout). Rule: never parses bytes itself; that is the endpoint's.
 #include "wsx/connection.hpp"
 
+#include <algorithm>
 #include <array>
 #include <exception>
 #include <variant>
@@ -164,10 +165,11 @@ void Connection::on_upgrade_requested(const proto::UpgradeRequest& request) {
         reject(503, "too many connections");
         return;
     }
-    UpgradeDecision decision = UpgradeDecision::accept();
+    UpgradeDecision decision = UpgradeDecision::accept(default_subprotocol(request.subprotocols));
     if (route_->handlers.on_upgrade) {
         const UpgradeContext ctx{request.path(), request.query(),      request.http,
-                                 request.origin, request.subprotocols, remote_};
+                                 request.origin, request.subprotocols, remote_,
+                                 *this};
         try {
             decision = route_->handlers.on_upgrade(ctx);
         } catch (const std::exception& e) {
@@ -198,6 +200,16 @@ void Connection::on_upgrade_requested(const proto::UpgradeRequest& request) {
     if (route_->handlers.on_open) {
         invoke([&] { route_->handlers.on_open(*this); });
     }
+}
+
+std::string Connection::default_subprotocol(const std::vector<std::string>& offered) const {
+    const auto& supported = server_.options_.subprotocols;
+    for (const auto& name : offered) {
+        if (std::find(supported.begin(), supported.end(), name) != supported.end()) {
+            return name;
+        }
+    }
+    return {};
 }
 
 void Connection::on_http_request(const proto::HttpRequest& request) {
@@ -300,6 +312,10 @@ SendStatus Connection::send(std::string_view data, MessageType type) {
     }
     return buffered_amount() > limits.high_watermark ? SendStatus::backpressure
                                                      : SendStatus::queued;
+}
+
+std::size_t Connection::broadcast(std::string_view data, MessageType type) {
+    return route_ != nullptr ? server_.broadcast(*route_, data, type) : 0;
 }
 
 std::error_code Connection::close(std::uint16_t code, std::string_view reason) {

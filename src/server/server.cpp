@@ -202,6 +202,21 @@ void Server::release(Connection& c) {
     connections_.erase(it);
 }
 
+std::size_t Server::broadcast(const Route& route, std::string_view data, MessageType type) {
+    std::vector<Connection*> targets;
+    for (auto& [id, c] : connections_) {
+        if (c->route_ == &route && c->is_open()) {
+            targets.push_back(c.get());  // a send may finish a connection: collect first
+        }
+    }
+    std::size_t sent = 0;
+    for (Connection* c : targets) {
+        const SendStatus s = c->send(data, type);
+        sent += s == SendStatus::queued || s == SendStatus::backpressure ? 1 : 0;
+    }
+    return sent;
+}
+
 void Server::shutdown(std::uint16_t code, std::function<void()> done) {
     shutdown_done_ = std::move(done);
     for (auto& l : listeners_) {

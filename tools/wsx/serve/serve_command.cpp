@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 
 #include <sys/resource.h>
 
@@ -10,6 +11,7 @@
 #include "wsx/static_files.hpp"
 
 #include "serve/echo_route.hpp"
+#include "serve/handler_directory.hpp"
 
 namespace wsx::tools {
 namespace {
@@ -34,6 +36,36 @@ void raise_descriptor_limit(std::size_t max_connections) {
         net::log_warn("descriptor limit ", lim.rlim_cur, " is below --max-connections ",
                       max_connections, " (+64 spare): raise it with ulimit -n");
     }
+}
+
+// pywebsocket: a relative handler directory is relative to the document root.
+std::string handler_directory(const ServeOptions& o) {
+    if (o.handler_dir.empty()) {
+        return WSX_BUNDLED_HANDLERS_DIR;
+    }
+    const std::filesystem::path dir(o.handler_dir);
+    if (dir.is_relative() && !o.document_root.empty()) {
+        return (std::filesystem::path(o.document_root) / dir).string();
+    }
+    return o.handler_dir;
+}
+
+std::vector<Route> load_routes(const ServeOptions& o) {
+    const std::string dir = handler_directory(o);
+    HandlerScan scan = scan_handler_directory(dir);
+    for (const auto& error : scan.errors) {
+        net::log_error("handler ", error);
+    }
+    bool has_echo = false;
+    for (const auto& route : scan.routes) {
+        net::log_info("handler ", route.path, " from ", dir);
+        has_echo = has_echo || route.path == "/echo";
+    }
+    if (!has_echo) {
+        scan.routes.push_back(make_echo_route("/echo"));
+        net::log_info("handler /echo built in");
+    }
+    return std::move(scan.routes);
 }
 
 }  // namespace
@@ -70,13 +102,17 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
             ->check(CLI::PositiveNumber)
             ->capture_default_str();
     serve->add_option(
+            "-w,--websock-handlers", o.handler_dir,
+            "Handler directory: DIR/a/b_wsh.so serves /a/b; a relative path resolves against "
+            "--document-root; default: the bundled handlers (/echo, /chat, /protocol)");
+    serve->add_option(
             "-d,--document-root", o.document_root,
             "Folder served over HTTP on the same port (GET, HEAD, index.html, ETag/Last-Modified); "
             "default: the bundled examples page");
     serve->add_option(
             "--subprotocol", o.subprotocols,
-            "Subprotocol the echo resource supports (repeatable); of those the client offers, the "
-            "first supported one is chosen");
+            "Subprotocol accepted (repeatable) by resources whose handler does not choose one: of "
+            "those the client offers, the first one listed here");
     serve->add_option("--log-level", o.log_level, "debug, info, warn, error or off")
             ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "critical", "off"}))
             ->capture_default_str();
@@ -95,6 +131,7 @@ int run_serve(ServeOptions options) {
         net::set_log_level(level);
     }
     raise_descriptor_limit(options.server.max_connections);
+    options.server.subprotocols = options.subprotocols;
     auto loop = net::Loop::create();
     if (!loop) {
         net::log_error("cannot create the event loop: ", loop.error().message());
@@ -113,8 +150,7 @@ int run_serve(ServeOptions options) {
                                                          const net::SocketAddress&) {
         return files.serve(request);
     };
-    auto server =
-            Server::create(l, options.server, {make_echo_route("/echo", options.subprotocols)});
+    auto server = Server::create(l, options.server, load_routes(options));
     if (!server) {
         net::log_error("cannot listen on port ", options.server.port, ": ",
                        server.error().message());

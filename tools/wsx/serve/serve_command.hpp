@@ -21,6 +21,7 @@ struct ServeOptions {
     double closing_timeout_s = 5;
     std::vector<std::string> subprotocols;
     std::string document_root;  // empty: the bundled examples/www
+    std::string handler_dir;    // empty: the bundled handlers
 };
 
 /// Adds the `serve` subcommand with its options bound to `options`; returns it.

@@ -1,0 +1,44 @@
+// A chat room: every text message is broadcast to everyone connected to this resource, prefixed
+// with the sender's number; joins and leaves are announced.
+#include <cstdio>
+#include <string>
+
+#include "wsx/handler_abi.h"
+
+namespace {
+
+unsigned long g_next_member = 1;
+
+unsigned long member(const wsx_host* host, const wsx_connection* c) {
+    return reinterpret_cast<unsigned long>(
+            host->user_data(c));  // the number, stored in the pointer
+}
+
+void on_open(const wsx_host* host, wsx_connection* c) {
+    host->set_user_data(c, reinterpret_cast<void*>(g_next_member++));
+    const std::string line = "* member " + std::to_string(member(host, c)) + " joined";
+    host->broadcast(c, line.data(), line.size(), WSX_TEXT);
+}
+
+void on_message(const wsx_host* host, wsx_connection* c, const char* data, size_t size, int type) {
+    if (type != WSX_TEXT) {
+        host->close(c, 1003, "text only");
+        return;
+    }
+    std::string line = "member " + std::to_string(member(host, c)) + ": ";
+    line.append(data, size);
+    host->broadcast(c, line.data(), line.size(), WSX_TEXT);
+}
+
+void on_close(const wsx_host* host, wsx_connection* c, uint16_t, const char*, int) {
+    const std::string line = "* member " + std::to_string(member(host, c)) + " left";
+    host->broadcast(c, line.data(), line.size(), WSX_TEXT);
+}
+
+}  // namespace
+
+WSX_HANDLER_EXPORT const wsx_handler* wsx_handler_entry(void) {
+    static const wsx_handler handler = {
+            WSX_HANDLER_ABI_VERSION, "chat", nullptr, on_open, on_message, on_close};
+    return &handler;
+}

@@ -1,0 +1,83 @@
+#include "wsx/native_handler.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/blocking_client.hpp"
+#include "support/server_thread.hpp"
+
+namespace wsx {
+namespace {
+
+using test::ServerThread;
+using V = std::vector<std::string>;
+
+Route route_from(const char* path, const char* resource) {
+    auto loaded = NativeHandler::load(path);
+    EXPECT_TRUE(loaded.handler) << loaded.error;
+    return Route{.path = resource, .handlers = loaded.handler->handlers()};
+}
+
+TEST(NativeHandler, EchoHandlerEchoesAndClosesAfterGoodbye) {
+    ServerThread s({}, {route_from(ECHO_WSH, "/echo")});
+    test::BlockingClient c(s.port());
+    ASSERT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
+    c.send_all(test::text("hi") + test::binary("\x01\x02") + test::text("Goodbye"));
+    EXPECT_EQ(c.read_frames(4), (V{"text:hi", "binary:2", "text:Goodbye", "close:1000"}));
+}
+
+TEST(NativeHandler, ExtraHandshakeChoosesTheNewestOfferedProtocolOrRefuses) {
+    ServerThread s({}, {route_from(PROTOCOL_WSH, "/protocol")});
+    {
+        test::BlockingClient c(s.port());
+        const std::string head =
+                c.handshake("/protocol", "Sec-WebSocket-Protocol: wsx.v1, wsx.v2\r\n");
+        EXPECT_NE(head.find("Sec-WebSocket-Protocol: wsx.v2\r\n"), std::string::npos) << head;
+        c.send_all(test::text("x"));
+        EXPECT_EQ(c.read_frames(1), (V{"text:wsx.v2: x"}));
+    }
+    test::BlockingClient c(s.port());
+    EXPECT_EQ(
+            c.handshake("/protocol", "Sec-WebSocket-Protocol: other\r\n").rfind("HTTP/1.1 400", 0),
+            0U);
+}
+
+TEST(NativeHandler, ChatBroadcastsToEveryMember) {
+    ServerThread s({}, {route_from(CHAT_WSH, "/chat")});
+    test::BlockingClient a(s.port());
+    ASSERT_EQ(a.handshake("/chat").rfind("HTTP/1.1 101", 0), 0U);
+    EXPECT_EQ(a.read_frames(1).size(), 1U);  // its own join
+    test::BlockingClient b(s.port());
+    ASSERT_EQ(b.handshake("/chat").rfind("HTTP/1.1 101", 0), 0U);
+    const auto joined = a.read_frames(1);
+    ASSERT_EQ(joined.size(), 1U);
+    EXPECT_EQ(joined[0].rfind("text:* member ", 0), 0U);
+    EXPECT_EQ(b.read_frames(1), joined);
+    b.send_all(test::text("hello"));
+    const auto from_b = a.read_frames(1);
+    ASSERT_EQ(from_b.size(), 1U);
+    EXPECT_NE(from_b[0].find(": hello"), std::string::npos);
+    EXPECT_EQ(b.read_frames(1), from_b);
+}
+
+TEST(NativeHandler, AnotherAbiVersionIsRefusedNamingBoth) {
+    auto loaded = NativeHandler::load(WRONG_ABI_WSH);
+    EXPECT_FALSE(loaded.handler);
+    EXPECT_NE(loaded.error.find("ABI version 2"), std::string::npos) << loaded.error;
+    EXPECT_NE(loaded.error.find("version 1"), std::string::npos) << loaded.error;
+}
+
+TEST(NativeHandler, ASharedObjectWithoutTheEntryIsRefused) {
+    auto loaded = NativeHandler::load(NO_ENTRY_WSH);
+    EXPECT_FALSE(loaded.handler);
+    EXPECT_NE(loaded.error.find("wsx_handler_entry"), std::string::npos) << loaded.error;
+}
+
+TEST(NativeHandler, AMissingFileIsRefusedWithTheLoadersReason) {
+    auto loaded = NativeHandler::load("/nonexistent/x_wsh.so");
+    EXPECT_FALSE(loaded.handler);
+    EXPECT_EQ(loaded.error.rfind("cannot open shared object file: No such file", 0), 0U)
+            << loaded.error;
+}
+
+}  // namespace
+}  // namespace wsx
