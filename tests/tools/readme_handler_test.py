@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""The README's "Writing a handler" section, done as a reader would: take the C++ handler from the
+README verbatim, build it with the README's g++ command, serve the folder with `wsx serve -w`, and
+talk to it. Keeps the documentation true."""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "interop"))
+from wire import Conn, text  # noqa: E402
+from wsx_process import Results, WsxServer  # noqa: E402
+
+R = Results("README handler")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wsx", required=True)
+    ap.add_argument("--source", required=True)
+    args = ap.parse_args()
+    readme = open(os.path.join(args.source, "README.md")).read()
+    code = re.search(r"```cpp\n(// shout_wsh\.cpp.*?)```", readme, re.S)
+    command = re.search(r"^mkdir -p handlers && (g\+\+ [^\n]*?)\n", readme, re.M)
+    R.check("the README has the handler and its build command", bool(code and command))
+    if not (code and command):
+        return R.finish()
+    with tempfile.TemporaryDirectory() as work:
+        with open(os.path.join(work, "shout_wsh.cpp"), "w") as f:
+            f.write(code.group(1))
+        os.makedirs(os.path.join(work, "handlers"))
+        build = command.group(1).replace("-I include", "-I " + os.path.join(args.source, "include"))
+        p = subprocess.run(build, shell=True, cwd=work, capture_output=True, text=True, timeout=120)
+        R.check("the README's g++ command builds it", p.returncode == 0, p.stderr[-500:])
+        with WsxServer(args.wsx, "-w", os.path.join(work, "handlers")) as srv:
+            c = Conn(srv.port, "/shout")
+            c.send(text("hello from the readme"))
+            R.check("ws://.../shout answers in capitals", c.read_events(1) == ["text:HELLO FROM THE README"])
+            c.close()
+            R.check("server exits 0 on SIGTERM", srv.stop() == 0)
+    return R.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
