@@ -14,6 +14,7 @@
 #include <any>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,6 +117,7 @@ private:
     void update_interest();
     void close_transport_when_drained();
     void finish(std::string_view why);
+    void log_session(std::string_view why) const;
     void on_timer(net::TimeMs now);
 
     /// The protocol is over; only the TCP close is left (reads are discarded).
@@ -128,7 +130,7 @@ private:
     net::TcpTransport transport_;
     net::SocketAddress remote_;
     proto::Endpoint endpoint_;
-    const Route* route_ = nullptr;
+    std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
     std::any user_data_;
     net::Interest interest_{.read = true};
     bool opened_ = false;       // on_open ran: on_close is owed
@@ -141,6 +143,11 @@ private:
     std::uint64_t file_left_ = 0;
     net::TimeMs close_deadline_ = 0;  // when the TCP connection goes, drained or not
     net::TimeMs opened_at_ = 0;
+    // For the access log line of the session.
+    std::uint64_t messages_in_ = 0;
+    std::uint64_t bytes_in_ = 0;
+    std::uint64_t messages_out_ = 0;
+    std::uint64_t bytes_out_ = 0;
 };
 
 }  // namespace wsx

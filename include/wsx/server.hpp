@@ -76,6 +76,10 @@ public:
 
     [[nodiscard]] const ServerStats& stats() const noexcept { return stats_; }
 
+    /// Replaces the routes. Open connections keep the route they were opened with; new requests
+    /// see the new ones (a handler directory rescan on SIGHUP).
+    void set_routes(std::vector<Route> routes);
+
     /// Sends to every open connection of `route`; returns how many were sent to. Messages to
     /// connections past their buffer limit follow BufferLimits::overflow.
     std::size_t broadcast(const Route& route, std::string_view data, MessageType type);
@@ -94,12 +98,12 @@ private:
     void sweep();
     void schedule_sweep();
     void release(Connection& c);
-    [[nodiscard]] const Route* find_route(std::string_view path) const noexcept;
+    [[nodiscard]] std::shared_ptr<const Route> find_route(std::string_view path) const noexcept;
     void check_shutdown_done();
 
     net::Loop& loop_;
     ServerOptions options_;
-    std::vector<Route> routes_;
+    std::vector<std::shared_ptr<const Route>> routes_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::uint16_t port_ = 0;
     std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;

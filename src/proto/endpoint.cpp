@@ -206,6 +206,9 @@ Event Endpoint::on_close_frame(std::string_view payload) {
     if (!parsed) {
         return fail(parsed.error());
     }
+    if (close_info_.initiator == CloseInfo::Initiator::none) {
+        close_info_.initiator = CloseInfo::Initiator::peer;
+    }
     close_info_.code = parsed->code;
     close_info_.reason.assign(parsed->reason);
     close_info_.was_clean = true;
@@ -246,6 +249,9 @@ void Endpoint::queue_control(Opcode opcode, std::string_view payload) {
 
 void Endpoint::queue_close(std::uint16_t code, std::string_view reason) {
     queue_control(Opcode::close, encode_close_payload(code, reason));
+    if (close_info_.initiator == CloseInfo::Initiator::none) {
+        close_info_.initiator = CloseInfo::Initiator::local;
+    }
     close_sent_ = true;
     close_info_.sent_code = code;
 }

@@ -119,6 +119,8 @@ void Connection::dispatch_events() {
                         [&](const proto::HttpRequestReceived& e) { on_http_request(e.request); },
                         [&](const proto::MessageReceived& e) {
                             const Handlers* h = handlers();
+                            ++messages_in_;
+                            bytes_in_ += e.data.size();
                             if (h != nullptr && h->on_message) {
                                 invoke([&] { h->on_message(*this, e.data, e.type); });
                             }
@@ -307,6 +309,8 @@ SendStatus Connection::send(std::string_view data, MessageType type) {
     if (endpoint_.send(type, data)) {
         return SendStatus::closed;
     }
+    ++messages_out_;
+    bytes_out_ += data.size();
     if (!in_dispatch_) {
         flush();
     }
@@ -443,6 +447,21 @@ void Connection::on_timer(net::TimeMs now) {
     flush();
 }
 
+void Connection::log_session(std::string_view why) const {
+    // The access log line of a WebSocket session.
+    using Initiator = proto::CloseInfo::Initiator;
+    const proto::CloseInfo& info = endpoint_.close_info();
+    const char* by = info.initiator == Initiator::local  ? "server"
+                     : info.initiator == Initiator::peer ? "client"
+                                                         : "nobody";
+    const net::TimeMs ms = server_.loop_.now() - opened_at_;
+    net::log_info(remote_.to_string(), " \"GET ", path(),
+                  "\" 101 subprotocol=", subprotocol().empty() ? "-" : subprotocol(),
+                  " duration=", ms / 1000, ".", (ms % 1000) / 100, "s in=", messages_in_, "msg/",
+                  bytes_in_, "B out=", messages_out_, "msg/", bytes_out_, "B close=", info.code,
+                  " by=", by, info.was_clean ? " clean" : " unclean", " (", why, ")");
+}
+
 void Connection::finish(std::string_view why) {
     if (finished_) {
         return;
@@ -452,8 +471,8 @@ void Connection::finish(std::string_view why) {
     if (opened_) {
         --server_.open_count_;
         const proto::CloseInfo& info = endpoint_.close_info();
-        net::log_debug(remote_.to_string(), " ", path(), ": closed code=", info.code,
-                       info.was_clean ? " clean" : " not clean", " (", why, ")");
+        log_session(why);
+
         if (route_->handlers.on_close) {
             invoke([&] {
                 route_->handlers.on_close(*this, info.code, info.reason, info.was_clean);

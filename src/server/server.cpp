@@ -42,8 +42,8 @@ private:
 Server::Server(net::Loop& loop, ServerOptions options, std::vector<Route> routes)
     : loop_(loop),
       options_(std::move(options)),
-      routes_(std::move(routes)),
       read_buffer_(kReadBufferSize) {
+    set_routes(std::move(routes));
     // The sweep runs often enough to keep every deadline within a tenth of its length.
     const auto& l = options_.limits;
     net::TimeMs shortest = std::min(l.handshake_timeout_ms, l.closing_timeout_ms);
@@ -115,10 +115,17 @@ std::vector<std::string> Server::listening_addresses() const {
     return out;
 }
 
-const Route* Server::find_route(std::string_view path) const noexcept {
+void Server::set_routes(std::vector<Route> routes) {
+    routes_.clear();
+    for (auto& r : routes) {
+        routes_.push_back(std::make_shared<const Route>(std::move(r)));
+    }
+}
+
+std::shared_ptr<const Route> Server::find_route(std::string_view path) const noexcept {
     for (const auto& r : routes_) {
-        if (r.path == path) {
-            return &r;
+        if (r->path == path) {
+            return r;
         }
     }
     return nullptr;
@@ -205,7 +212,7 @@ void Server::release(Connection& c) {
 std::size_t Server::broadcast(const Route& route, std::string_view data, MessageType type) {
     std::vector<Connection*> targets;
     for (auto& [id, c] : connections_) {
-        if (c->route_ == &route && c->is_open()) {
+        if (c->route_.get() == &route && c->is_open()) {
             targets.push_back(c.get());  // a send may finish a connection: collect first
         }
     }

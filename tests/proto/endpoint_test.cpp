@@ -124,6 +124,7 @@ TEST(Endpoint, PeerInitiatedCloseIsEchoedAndClean) {
     EXPECT_TRUE(run.info.was_clean);
     EXPECT_EQ(run.info.code, 1000);
     EXPECT_EQ(run.info.reason, "bye");
+    EXPECT_EQ(run.info.initiator, CloseInfo::Initiator::peer);
 }
 
 TEST(Endpoint, ServerInitiatedCloseWaitsForThePeer) {
@@ -137,6 +138,7 @@ TEST(Endpoint, ServerInitiatedCloseWaitsForThePeer) {
     EXPECT_EQ(test::feed_split(ep, test::close_frame(1000)), (V{"close:1000:"}));
     EXPECT_TRUE(ep.should_close_transport());
     EXPECT_TRUE(ep.close_info().was_clean);
+    EXPECT_EQ(ep.close_info().initiator, CloseInfo::Initiator::local);
     EXPECT_EQ(drain_output(ep), "");  // no second close frame
 }
 

@@ -6,8 +6,10 @@ built-in /echo when the directory has none."""
 import argparse
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "interop"))
 from wire import Conn, text  # noqa: E402
@@ -54,7 +56,46 @@ def main():
             R.check("the broken handler is reported by path with the reason",
                     "broken_wsh.so" in log and "error" in log and "ELF" in log, log[-300:])
             R.check("a non-handler file is ignored", "notes_wsh.txt" not in log)
+        sighup_rescan(args)
     return R.finish()
+
+
+def wait_for_log(srv, needle, count, timeout=10.0):
+    """Bounded wait until `needle` appears `count` times in the server's log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "".join(srv.log).count(needle) >= count:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def sighup_rescan(args):
+    with tempfile.TemporaryDirectory() as hdir:
+        shutil.copy(os.path.join(args.handlers, "echo_wsh.so"), os.path.join(hdir, "old_wsh.so"))
+        with WsxServer(args.wsx, "-w", hdir) as srv:
+            kept = Conn(srv.port, "/old")
+            R.check("before SIGHUP: /old serves", kept.head.startswith(b"HTTP/1.1 101"))
+            os.remove(os.path.join(hdir, "old_wsh.so"))
+            shutil.copy(os.path.join(args.handlers, "echo_wsh.so"), os.path.join(hdir, "new_wsh.so"))
+            srv.proc.send_signal(signal.SIGHUP)
+            R.check("SIGHUP logs the rescan", wait_for_log(srv, "SIGHUP: handler directory rescanned", 1))
+            R.check("after SIGHUP: the new /new serves", echo_ok(srv.port, "/new"))
+            c = Conn(srv.port, "/old")
+            R.check("after SIGHUP: the removed /old is gone (404)", c.head.startswith(b"HTTP/1.1 404"), c.head[:30])
+            c.close()
+            kept.send(text("still here"))
+            R.check("a connection opened before SIGHUP keeps working", kept.read_events(1) == ["text:still here"])
+            kept.send(text("Goodbye"))
+            R.check("... and closes cleanly", kept.read_events(2) == ["text:Goodbye", "close:1000"])
+            kept.send(b"\x88\x82abcd" + bytes([0x03 ^ ord("a"), 0xE8 ^ ord("b")]))  # masked close 1000
+            kept.closed_by_server()
+            kept.close()
+            R.check("the session's access log line has every field",
+                    wait_for_log(srv, "/old\" 101 subprotocol=- duration=", 1)
+                    and wait_for_log(srv, "in=2msg/17B out=2msg/17B close=1000 by=server clean", 1),
+                    "".join(srv.log)[-400:])
+            R.check("server exits 0 on SIGTERM", srv.stop() == 0)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,10 @@ struct AcceptOptions {
 struct CloseInfo {
     std::uint16_t code = static_cast<std::uint16_t>(CloseCode::abnormal);  // received, 1005, 1006
     std::string reason;
-    bool was_clean = false;       // both close frames were exchanged
+    bool was_clean = false;  // both close frames were exchanged
+    /// Who started the closing: we did (close(), a failure, a timeout), the peer did (its close
+    /// frame came first), or nobody (the TCP connection just ended).
+    enum class Initiator { none, local, peer } initiator = Initiator::none;
     std::uint16_t sent_code = 0;  // the code we sent, 0 if none
 };
 

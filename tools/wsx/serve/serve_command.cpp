@@ -161,6 +161,13 @@ int run_serve(ServeOptions options) {
     }
     bool stopping = false;
     auto on_signal = [&](int signo) {
+        if (signo == SIGHUP) {
+            // Open connections keep the handler they were opened with.
+            (*server)->set_routes(load_routes(options));
+            net::log_info("SIGHUP: handler directory rescanned; ", (*server)->connection_count(),
+                          " connections kept");
+            return;
+        }
         if (stopping) {
             net::log_warn("second signal: exiting now");
             l.stop();
@@ -171,7 +178,7 @@ int run_serve(ServeOptions options) {
                       (*server)->connection_count(), " connections with 1001");
         (*server)->shutdown(1001, [&] { l.stop(); });
     };
-    if (auto ec = l.on_signals({SIGINT, SIGTERM}, on_signal)) {
+    if (auto ec = l.on_signals({SIGINT, SIGTERM, SIGHUP}, on_signal)) {
         net::log_error("signalfd: ", ec.message());
         return 1;
     }
