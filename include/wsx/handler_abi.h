@@ -9,11 +9,10 @@
  * is valid for the duration of the hook that receives it.
  *
  *     #include "wsx/handler_abi.h"
- *     static void on_message(const wsx_host* host, wsx_connection* c, const char* data, size_t size,
- *                            int type) { host->send(c, data, size, type); }
- *     WSX_HANDLER_EXPORT const wsx_handler* wsx_handler_entry(void) {
- *         static const wsx_handler h = {WSX_HANDLER_ABI_VERSION, "echo", NULL, NULL, on_message, NULL};
- *         return &h;
+ *     static void on_message(const wsx_host* host, wsx_connection* c, const char* data, size_t
+ * size, int type) { host->send(c, data, size, type); } WSX_HANDLER_EXPORT const wsx_handler*
+ * wsx_handler_entry(void) { static const wsx_handler h = {WSX_HANDLER_ABI_VERSION, "echo", NULL,
+ * NULL, on_message, NULL}; return &h;
  *     }
  */
 #ifndef WSX_HANDLER_ABI_H
@@ -76,13 +75,15 @@ typedef struct wsx_host {
 typedef struct wsx_handler {
     uint32_t abi_version; /* WSX_HANDLER_ABI_VERSION */
     const char* name;
-    void (*do_extra_handshake)(const wsx_host* host, wsx_connection* c, const wsx_handshake* request,
-                               wsx_handshake_answer* answer);
+    void (*do_extra_handshake)(const wsx_host* host, wsx_connection* c,
+                               const wsx_handshake* request, wsx_handshake_answer* answer);
     void (*on_open)(const wsx_host* host, wsx_connection* c);
-    void (*on_message)(const wsx_host* host, wsx_connection* c, const char* data, size_t size, int type);
+    void (*on_message)(const wsx_host* host, wsx_connection* c, const char* data, size_t size,
+                       int type);
     /* code: the peer's close code, 1005 for none, 1006 for none received; was_clean: both close
      * frames were exchanged. Free user_data here. */
-    void (*on_close)(const wsx_host* host, wsx_connection* c, uint16_t code, const char* reason, int was_clean);
+    void (*on_close)(const wsx_host* host, wsx_connection* c, uint16_t code, const char* reason,
+                     int was_clean);
 } wsx_handler;
 
 /* The symbol wsx looks up. */

@@ -40,9 +40,7 @@ private:
 };
 
 Server::Server(net::Loop& loop, ServerOptions options, std::vector<Route> routes)
-    : loop_(loop),
-      options_(std::move(options)),
-      read_buffer_(kReadBufferSize) {
+    : loop_(loop), options_(std::move(options)), read_buffer_(kReadBufferSize) {
     set_routes(std::move(routes));
     // The sweep runs often enough to keep every deadline within a tenth of its length.
     const auto& l = options_.limits;
