@@ -9,10 +9,14 @@
  * is valid for the duration of the hook that receives it.
  *
  *     #include "wsx/handler_abi.h"
- *     static void on_message(const wsx_host* host, wsx_connection* c, const char* data, size_t
- * size, int type) { host->send(c, data, size, type); } WSX_HANDLER_EXPORT const wsx_handler*
- * wsx_handler_entry(void) { static const wsx_handler h = {WSX_HANDLER_ABI_VERSION, "echo", NULL,
- * NULL, on_message, NULL}; return &h;
+ *     static void on_message(const wsx_host* host, wsx_connection* c,
+ *                            const char* data, size_t size, int type) {
+ *         host->send(c, data, size, type);
+ *     }
+ *     WSX_HANDLER_EXPORT const wsx_handler* wsx_handler_entry(void) {
+ *         static const wsx_handler h = {WSX_HANDLER_ABI_VERSION, "echo",
+ *                                       NULL, NULL, on_message, NULL};
+ *         return &h;
  *     }
  */
 #ifndef WSX_HANDLER_ABI_H
