@@ -37,6 +37,9 @@ struct ServerOptions {
     std::size_t max_connections = 10'000;
     /// Backpressure (see Connection): stop reading above high, resume below low.
     BufferLimits buffer;
+    /// HTTP Basic authentication (RFC 7617) in front of every request, WebSocket or not:
+    /// "user:password", or empty for none. A request without it gets 401 with WWW-Authenticate.
+    std::string basic_auth_credential;
     /// Subprotocols accepted for routes without an on_upgrade hook: of those the client offers,
     /// the first one in this list is chosen (none if they share nothing, RFC 6455 §4.2.2).
     std::vector<std::string> subprotocols;
@@ -100,6 +103,7 @@ private:
     void release(Connection& c);
     [[nodiscard]] std::shared_ptr<const Route> find_route(std::string_view path) const noexcept;
     void check_shutdown_done();
+    [[nodiscard]] bool authorized(const proto::HttpRequest& request) const noexcept;
 
     net::Loop& loop_;
     ServerOptions options_;
@@ -110,7 +114,8 @@ private:
     std::vector<std::unique_ptr<Connection>> graveyard_;  // freed after the current iteration
     std::vector<char> read_buffer_;                       // one per server, shared by connections
     std::uint64_t next_id_ = 1;
-    std::size_t open_count_ = 0;                                  // connections past the handshake
+    std::size_t open_count_ = 0;          // connections past the handshake
+    std::string expected_authorization_;  // "Basic <base64(credential)>", empty for none
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for deferred calls
     net::TimeMs sweep_interval_ms_ = 100;
     net::TimerId sweep_timer_ = 0;

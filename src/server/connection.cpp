@@ -24,6 +24,9 @@ struct Overloaded : Fs... {
 template <class... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;
 
+// RFC 7617 §2: the challenge a 401 carries.
+constexpr const char* kAuthChallenge = "Basic realm=\"wsx\", charset=\"UTF-8\"";
+
 // Reads per readiness report before yielding to other connections (fairness).
 constexpr int kReadsPerWake = 4;
 
@@ -154,6 +157,13 @@ void Connection::on_upgrade_requested(const proto::UpgradeRequest& request) {
         ++server_.stats_.rejected;
         net::log_info(remote_.to_string(), " GET ", request.http.target, " -> ", status, " ", body);
     };
+    if (!server_.authorized(request.http)) {
+        (void)endpoint_.reject(401, "authentication required",
+                               {{"WWW-Authenticate", kAuthChallenge}});
+        ++server_.stats_.rejected;
+        net::log_info(remote_.to_string(), " \"GET ", request.http.target, "\" 401");
+        return;
+    }
     route_ = server_.find_route(request.path());
     if (route_ == nullptr && server_.options_.on_http) {
         on_http_request(request.http);  // pywebsocket: no handler → the document root answers
@@ -216,6 +226,12 @@ std::string Connection::default_subprotocol(const std::vector<std::string>& offe
 
 void Connection::on_http_request(const proto::HttpRequest& request) {
     ++server_.stats_.http_requests;
+    if (!server_.authorized(request)) {
+        HttpResponse r = HttpResponse::text(401, "authentication required");
+        r.headers.emplace_back("WWW-Authenticate", kAuthChallenge);
+        answer_http(request, std::move(r));
+        return;
+    }
     if (!server_.options_.on_http) {
         HttpResponse r = HttpResponse::text(426, "this server speaks WebSocket only");
         r.headers.emplace_back("Upgrade", "websocket");

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include "wsx/net/errc.hpp"
 #include "wsx/net/log.hpp"
 #include "wsx/net/tcp.hpp"
@@ -15,6 +18,15 @@ namespace {
 
 constexpr std::size_t kReadBufferSize = 256 * 1024;
 constexpr int kAcceptsPerWake = 64;
+
+std::string base64_encode(std::string_view in) {
+    std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(in.data()),
+                                  static_cast<int>(in.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
 
 bool is_wildcard(const net::SocketAddress& a) {
     return a.host() == "::" || a.host() == "0.0.0.0";
@@ -42,6 +54,9 @@ private:
 Server::Server(net::Loop& loop, ServerOptions options, std::vector<Route> routes)
     : loop_(loop), options_(std::move(options)), read_buffer_(kReadBufferSize) {
     set_routes(std::move(routes));
+    if (!options_.basic_auth_credential.empty()) {
+        expected_authorization_ = "Basic " + base64_encode(options_.basic_auth_credential);
+    }
     // The sweep runs often enough to keep every deadline within a tenth of its length.
     const auto& l = options_.limits;
     net::TimeMs shortest = std::min(l.handshake_timeout_ms, l.closing_timeout_ms);
@@ -111,6 +126,16 @@ std::vector<std::string> Server::listening_addresses() const {
         out.push_back(l->address().to_string());
     }
     return out;
+}
+
+bool Server::authorized(const proto::HttpRequest& request) const noexcept {
+    if (expected_authorization_.empty()) {
+        return true;
+    }
+    const auto given = request.header("Authorization");
+    // Compared in constant time: the length leaks, the credential does not.
+    return given && given->size() == expected_authorization_.size()
+           && CRYPTO_memcmp(given->data(), expected_authorization_.data(), given->size()) == 0;
 }
 
 void Server::set_routes(std::vector<Route> routes) {

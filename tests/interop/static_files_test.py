@@ -136,7 +136,33 @@ def main():
                     s.recv(100).startswith(b"HTTP/1.1 404"))
             s.close()
             R.check("server exits 0 on SIGTERM", srv.stop() == 0)
+        basic_auth(args, root)
     return R.finish()
+
+
+def basic_auth(args, root):
+    import base64
+    good = b"Authorization: Basic " + base64.b64encode(b"alice:s3cret") + b"\r\n"
+    bad = b"Authorization: Basic " + base64.b64encode(b"alice:wrong") + b"\r\n"
+    ws = (b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+          b"Sec-WebSocket-Version: 13\r\n")
+    with WsxServer(args.wsx, "-d", root, "--basic-auth", "--basic-auth-credential", "alice:s3cret") as srv:
+        st, h, _ = get(srv.port, b"/")
+        R.check("basic auth: a page without credentials gets 401 with a Basic challenge",
+                st == 401 and h.get("www-authenticate", "").startswith("Basic realm="), (st, h))
+        R.check("basic auth: wrong credentials get 401", get(srv.port, b"/", bad)[0] == 401)
+        R.check("basic auth: the right credentials get the page", get(srv.port, b"/", good)[0] == 200)
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n" + ws + b"\r\n")
+        head = s.recv(4096)
+        R.check("basic auth: a WebSocket upgrade without credentials gets 401",
+                head.startswith(b"HTTP/1.1 401") and b"WWW-Authenticate: Basic" in head, head[:60])
+        s.close()
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n" + ws + good + b"\r\n")
+        R.check("basic auth: a WebSocket upgrade with them gets 101", s.recv(4096).startswith(b"HTTP/1.1 101"))
+        s.close()
+        R.check("server exits 0 on SIGTERM", srv.stop() == 0)
 
 
 if __name__ == "__main__":

@@ -113,6 +113,12 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
             "--subprotocol", o.subprotocols,
             "Subprotocol accepted (repeatable) by resources whose handler does not choose one: of "
             "those the client offers, the first one listed here");
+    serve->add_flag(
+            "--basic-auth", o.basic_auth,
+            "Require HTTP Basic authentication (401 otherwise) for pages and WebSocket resources");
+    serve->add_option("--basic-auth-credential", o.basic_auth_credential,
+                      "user:password for --basic-auth")
+            ->capture_default_str();
     serve->add_option("--log-level", o.log_level, "debug, info, warn, error or off")
             ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "critical", "off"}))
             ->capture_default_str();
@@ -132,6 +138,9 @@ int run_serve(ServeOptions options) {
     }
     raise_descriptor_limit(options.server.max_connections);
     options.server.subprotocols = options.subprotocols;
+    if (options.basic_auth) {
+        options.server.basic_auth_credential = options.basic_auth_credential;
+    }
     auto loop = net::Loop::create();
     if (!loop) {
         net::log_error("cannot create the event loop: ", loop.error().message());

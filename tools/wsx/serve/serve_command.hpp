@@ -22,6 +22,8 @@ struct ServeOptions {
     std::vector<std::string> subprotocols;
     std::string document_root;  // empty: the bundled examples/www
     std::string handler_dir;    // empty: the bundled handlers
+    bool basic_auth = false;
+    std::string basic_auth_credential = "test:test";  // pywebsocket's default
 };
 
 /// Adds the `serve` subcommand with its options bound to `options`; returns it.
