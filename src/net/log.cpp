@@ -5,15 +5,53 @@
 #include <atomic>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 #include <string>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include "wsx/net/errc.hpp"
 
 namespace wsx::net {
 namespace {
 
 std::atomic<LogLevel> g_level{LogLevel::info};
+
+// The log file, if any. Lines are written under the mutex, one write() each.
+struct LogFile {
+    std::mutex mutex;
+    int fd = -1;
+    std::string path;
+    std::uint64_t size = 0;
+    std::uint64_t max_bytes = 0;
+    unsigned count = 0;
+};
+
+LogFile& log_file() {
+    static LogFile file;
+    return file;
+}
+
+int open_log(const std::string& path) {
+    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+void rotate(LogFile& f) {
+    ::close(f.fd);
+    f.fd = -1;
+    if (f.count == 0) {
+        ::unlink(f.path.c_str());
+    }
+    for (unsigned i = f.count; i > 0; --i) {
+        const std::string from = i == 1 ? f.path : f.path + "." + std::to_string(i - 1);
+        ::rename(from.c_str(), (f.path + "." + std::to_string(i)).c_str());
+    }
+    f.fd = open_log(f.path);
+    f.size = 0;
+}
 
 const char* level_name(LogLevel level) noexcept {
     switch (level) {
@@ -58,6 +96,27 @@ bool parse_log_level(std::string_view name, LogLevel& out) noexcept {
     return true;
 }
 
+std::error_code set_log_file(const std::string& path, std::uint64_t max_bytes, unsigned count) {
+    LogFile& f = log_file();
+    std::lock_guard lock(f.mutex);
+    const int fd = open_log(path);
+    if (fd < 0) {
+        return last_system_error();
+    }
+    if (f.fd >= 0) {
+        ::close(f.fd);
+    }
+
+    struct stat st {};
+
+    f.fd = fd;
+    f.path = path;
+    f.size = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+    f.max_bytes = max_bytes;
+    f.count = count;
+    return {};
+}
+
 void write_log_line(LogLevel level, std::string_view message) noexcept {
     timeval tv{};
     gettimeofday(&tv, nullptr);
@@ -73,7 +132,18 @@ void write_log_line(LogLevel level, std::string_view message) noexcept {
     line += ' ';
     line += message;
     line += '\n';
-    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, line.data(), line.size());
+    LogFile& f = log_file();
+    std::lock_guard lock(f.mutex);
+    if (f.fd < 0) {
+        [[maybe_unused]] const auto written = ::write(STDERR_FILENO, line.data(), line.size());
+        return;
+    }
+    if (f.max_bytes > 0 && f.size + line.size() > f.max_bytes && f.size > 0) {
+        rotate(f);
+    }
+    if (f.fd >= 0 && ::write(f.fd, line.data(), line.size()) > 0) {
+        f.size += line.size();
+    }
 }
 
 }  // namespace wsx::net

@@ -12,7 +12,7 @@ import time
 
 
 class WsxServer:
-    def __init__(self, wsx, *args, ready_timeout=10.0):
+    def __init__(self, wsx, *args, ready_timeout=10.0, log_file=None):
         self.proc = subprocess.Popen(
             [wsx, "serve", "-p", "0", "-H", "127.0.0.1", *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -25,11 +25,14 @@ class WsxServer:
             if left <= 0 or self.proc.poll() is not None:
                 self.proc.kill()
                 raise RuntimeError("wsx serve did not start: " + buf.decode(errors="replace"))
-            ready, _, _ = select.select([self.proc.stderr], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(self.proc.stderr.fileno(), 4096)
-            buf += chunk
+            if log_file is not None:  # the server logs to a file (-l), not stderr
+                time.sleep(0.02)
+                buf = open(log_file, "rb").read() if os.path.exists(log_file) else b""
+            else:
+                ready, _, _ = select.select([self.proc.stderr], [], [], left)
+                if not ready:
+                    continue
+                buf += os.read(self.proc.stderr.fileno(), 4096)
             m = re.search(rb"listening on 127\.0\.0\.1:(\d+)", buf)
             if m:
                 self.port = int(m.group(1))

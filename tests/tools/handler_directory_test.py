@@ -57,7 +57,42 @@ def main():
                     "broken_wsh.so" in log and "error" in log and "ELF" in log, log[-300:])
             R.check("a non-handler file is ignored", "notes_wsh.txt" not in log)
         sighup_rescan(args)
+        scan_options(args)
     return R.finish()
+
+
+def scan_options(args):
+    so = os.path.join(args.handlers, "echo_wsh.so")
+    with tempfile.TemporaryDirectory() as base:
+        hdir = os.path.join(base, "h")
+        os.makedirs(os.path.join(hdir, "a"))
+        os.makedirs(os.path.join(hdir, "b"))
+        shutil.copy(so, os.path.join(hdir, "a", "x_wsh.so"))
+        shutil.copy(so, os.path.join(hdir, "b", "y_wsh.so"))
+        outside = os.path.join(base, "outside_wsh.so")
+        shutil.copy(so, outside)
+        os.symlink(outside, os.path.join(hdir, "link_wsh.so"))
+        mapfile = os.path.join(base, "map.txt")
+        with open(mapfile, "w") as f:
+            f.write("# aliases\n/alias /a/x\n/hello /echo   # the built-in echo\n/bad /nothing\n")
+        with WsxServer(args.wsx, "-w", hdir, "-s", os.path.join(hdir, "a"), "-m", mapfile) as srv:
+            R.check("-s: handlers inside the scan dir serve, mapped from -w", echo_ok(srv.port, "/a/x"))
+            c = Conn(srv.port, "/b/y")
+            R.check("-s: handlers outside the scan dir are not loaded", c.head.startswith(b"HTTP/1.1 404"))
+            c.close()
+            R.check("-m: an alias serves the existing handler", echo_ok(srv.port, "/alias"))
+            R.check("-m: an alias of the built-in /echo", echo_ok(srv.port, "/hello"))
+            srv.stop()
+            R.check("-m: an alias of nothing is reported with file and line",
+                    "map.txt:4: no handler serves /nothing" in "".join(srv.log), "".join(srv.log)[-300:])
+        with WsxServer(args.wsx, "-w", hdir) as srv:
+            c = Conn(srv.port, "/link")
+            R.check("a handler symlinked from outside the directory is refused", c.head.startswith(b"HTTP/1.1 404"))
+            c.close()
+            srv.stop()
+            R.check("... and reported", "is outside the handler directory" in "".join(srv.log))
+        with WsxServer(args.wsx, "-w", hdir, "--allow-handlers-outside-root-dir") as srv:
+            R.check("--allow-handlers-outside-root-dir loads it", echo_ok(srv.port, "/link"))
 
 
 def wait_for_log(srv, needle, count, timeout=10.0):

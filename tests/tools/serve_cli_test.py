@@ -7,9 +7,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "interop"))
-from wire import Conn, close  # noqa: E402
+from wire import Conn, binary, close  # noqa: E402
 from wsx_process import Results, WsxServer  # noqa: E402
 
 R = Results("wsx serve command line")
@@ -27,12 +28,49 @@ def main():
     code, out = run(args.wsx, "--help")
     R.check("--help exits 0", code == 0)
     for opt in ("--port", "--server-host", "--max-message-size", "--handshake-timeout", "--idle-timeout",
-                "--closing-timeout", "--max-connections", "--subprotocol", "--document-root", "--log-level", "pywebsocket's default is 80"):
+                "--closing-timeout", "--max-connections", "--subprotocol", "--document-root", "--websock-handlers",
+                "--websock-handlers-map-file", "--scan-dir", "--allow-handlers-outside-root-dir", "--log-file",
+                "--log-max", "--log-count", "--queue", "--tls", "--private-key", "--certificate", "--tls-client-auth",
+                "--tls-client-cert-optional", "--tls-client-ca", "--basic-auth", "--basic-auth-credential", "--config", "--log-level", "pywebsocket's default is 80"):
         R.check(f"--help documents {opt}", opt in out)
     for bad in (["--bogus"], ["-p", "notaport"], ["-p", "70000"], ["--idle-timeout", "-1"],
                 ["--log-level", "loud"], ["--max-message-size", "12parsecs"]):
         code, out = run(args.wsx, *bad)
         R.check(f"{' '.join(bad)} exits 2 with a message", code == 2 and out.strip() != "", f"{code} {out[:80]}")
+    code, out = run(args.wsx, "--tls", "-k", "key.pem", "-c", "cert.pem")
+    R.check("TLS options are accepted, then refused with exit 2 and a reason",
+            code == 2 and "TLS is not available yet" in out, out[:120])
+    for bad in (["-k", "key.pem"], ["--tls-client-auth"], ["-t", "--tls-client-cert-optional"]):
+        code, out = run(args.wsx, *bad)
+        R.check(f"{' '.join(bad)}: a TLS option without what it needs exits 2", code == 2 and "requires" in out, out)
+    with tempfile.TemporaryDirectory() as work:
+        config = os.path.join(work, "wsx.conf")
+        with open(config, "w") as f:
+            f.write("; pywebsocket-style config\n[other]\nport = 1\n[pywebsocket]\nmax_message_size = 1000\n"
+                    "log-level = debug\nbasic-auth = false\n")
+        with WsxServer(args.wsx, "--config", config) as srv:
+            c = Conn(srv.port)
+            c.send(binary(b"x" * 1001))
+            R.check("--config: [pywebsocket] max_message_size applies (1009)", c.read_events(1) == ["close:1009"])
+            c.close()
+            srv.stop()
+            R.check("--config: log-level = debug applies", " debug " in "".join(srv.log))
+        with WsxServer(args.wsx, "--config", config, "--max-message-size", "5000") as srv:
+            c = Conn(srv.port)
+            c.send(binary(b"x" * 1001))
+            R.check("--config: the command line overrides the file", c.read_events(1) == ["binary:1001"])
+            c.close()
+        code, out = run(args.wsx, "--config", os.path.join(work, "missing.conf"))
+        R.check("--config: a missing file exits 2 naming it", code == 2 and "missing.conf" in out, out)
+        log = os.path.join(work, "wsx.log")
+        with WsxServer(args.wsx, "-l", log, "--log-max", "600", "--log-count", "2", "-q", "64",
+                       ready_timeout=10, log_file=log) as srv:
+            for _ in range(30):
+                Conn(srv.port).close()
+            R.check("-l: log lines go to the file", os.path.getsize(log) > 0)
+            R.check("--log-max/--log-count: rotated, at most 2 old files",
+                    os.path.exists(log + ".1") and os.path.exists(log + ".2") and not os.path.exists(log + ".3"))
+            R.check("-q: the server runs with its listen queue", srv.alive())
     with WsxServer(args.wsx) as srv:
         conns = [Conn(srv.port) for _ in range(3)]
         srv.proc.send_signal(signal.SIGINT)

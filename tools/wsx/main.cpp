@@ -1,21 +1,74 @@
 // The `wsx` command: subcommands parse their options and hand over to their run function.
+#include <algorithm>
+#include <iostream>
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 #include "serve/serve_command.hpp"
+
+namespace {
+
+// pywebsocket's --config FILE: its [pywebsocket] settings go right after "serve", before the
+// command line's own arguments, so the command line overrides them.
+bool expand_config(std::vector<std::string>& args) {
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        std::string path;
+        std::size_t taken = 0;
+        if (args[i] == "--config" && i + 1 < args.size()) {
+            path = args[i + 1];
+            taken = 2;
+        } else if (args[i].rfind("--config=", 0) == 0) {
+            path = args[i].substr(9);
+            taken = 1;
+        } else {
+            continue;
+        }
+        std::vector<std::string> from_file;
+        std::string error;
+        if (!wsx::tools::config_file_arguments(path, from_file, error)) {
+            std::cerr << "wsx serve: " << error << "\n";
+            return false;
+        }
+        const auto at = static_cast<std::ptrdiff_t>(i);
+        args.erase(args.begin() + at, args.begin() + at + static_cast<std::ptrdiff_t>(taken));
+        const auto serve = std::find(args.begin(), args.end(), "serve");
+        args.insert(serve == args.end() ? args.end() : serve + 1, from_file.begin(),
+                    from_file.end());
+        return true;
+    }
+    return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"wsx: WebSocket server, client and tools"};
     app.require_subcommand(1);
     wsx::tools::ServeOptions serve_options;
     CLI::App* serve = wsx::tools::add_serve_command(app, serve_options);
+    serve->add_option(
+            "--config",
+            "INI file whose [pywebsocket] section sets long options (names as keys); the command "
+            "line overrides it");
+    std::vector<std::string> args(argv, argv + argc);
+    if (!expand_config(args)) {
+        return 2;
+    }
+    std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);  // CLI11's order, no argv[0]
     try {
-        app.parse(argc, argv);
+        app.parse(reversed);
     } catch (const CLI::ParseError& e) {
         const int status = app.exit(e);
         return status == 0 ? 0 : 2;  // usage errors exit 2, like pywebsocket's optparse
     }
     if (serve->parsed()) {
-        wsx::tools::finalize_serve_options(serve_options);
+        const std::string refused = wsx::tools::finalize_serve_options(serve_options);
+        if (!refused.empty()) {
+            std::cerr << "wsx serve: " << refused << "\n";
+            return 2;
+        }
         return wsx::tools::run_serve(serve_options);
     }
     return 2;

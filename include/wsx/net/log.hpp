@@ -2,8 +2,11 @@
 // Thread-safe (one write() per line). Formatting happens only when the level is enabled.
 #pragma once
 
+#include <cstdint>
 #include <sstream>
+#include <string>
 #include <string_view>
+#include <system_error>
 
 namespace wsx::net {
 
@@ -15,6 +18,13 @@ void set_log_level(LogLevel level) noexcept;
 
 /// Parses "debug", "info", "warn"/"warning", "error", "off"; false if none matches.
 [[nodiscard]] bool parse_log_level(std::string_view name, LogLevel& out) noexcept;
+
+/// Sends log lines to `path` instead of stderr (appending). When the file would pass
+/// `max_bytes`, it is renamed to path.1 (path.1 to path.2 and so on, keeping `count` old files)
+/// and a new one is started, as Python's RotatingFileHandler does for pywebsocket's --log-max and
+/// --log-count. max_bytes 0: never rotate. Returns the open() error, if any.
+[[nodiscard]] std::error_code set_log_file(const std::string& path, std::uint64_t max_bytes,
+                                           unsigned count);
 
 /// Writes one line; use the log_* helpers.
 void write_log_line(LogLevel level, std::string_view message) noexcept;

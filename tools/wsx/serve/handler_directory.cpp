@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 
 #include "wsx/native_handler.hpp"
@@ -19,19 +21,37 @@ std::string resource_for(const std::string& relative_path) {
     return "/" + relative_path.substr(0, relative_path.size() - kSuffix.size());
 }
 
-HandlerScan scan_handler_directory(const std::string& dir) {
+namespace {
+
+bool is_under(const std::filesystem::path& path, const std::filesystem::path& root) {
+    const auto rel = path.lexically_relative(root);
+    return !rel.empty() && *rel.begin() != "..";
+}
+
+}  // namespace
+
+HandlerScan scan_handler_directory(const HandlerScanOptions& options) {
     namespace fs = std::filesystem;
     HandlerScan out;
     std::error_code ec;
-    fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec);
+    const fs::path root = fs::weakly_canonical(options.dir, ec);
+    const fs::path scan =
+            options.scan_dir.empty() ? root : fs::weakly_canonical(options.scan_dir, ec);
+    if (!is_under(scan, root) && scan != root) {
+        out.errors.push_back(options.scan_dir
+                             + ": the scan directory must be inside the handler directory "
+                             + options.dir);
+        return out;
+    }
+    fs::recursive_directory_iterator it(scan, fs::directory_options::follow_directory_symlink, ec);
     if (ec) {
-        out.errors.push_back(dir + ": " + ec.message());
+        out.errors.push_back(scan.string() + ": " + ec.message());
         return out;
     }
     std::vector<fs::path> files;
     for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) {
-            out.errors.push_back(dir + ": " + ec.message());
+            out.errors.push_back(scan.string() + ": " + ec.message());
             break;
         }
         if (it->is_regular_file(ec) && !resource_for(it->path().filename().string()).empty()) {
@@ -40,8 +60,15 @@ HandlerScan scan_handler_directory(const std::string& dir) {
     }
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
-        const std::string resource = resource_for(fs::relative(file, dir, ec).generic_string());
-        NativeHandlerLoad loaded = NativeHandler::load(fs::absolute(file).string());
+        const fs::path real = fs::canonical(file, ec);
+        if (!options.allow_outside_root && (ec || !is_under(real, root))) {
+            out.errors.push_back(
+                    file.string() + ": its real path " + real.string()
+                    + " is outside the handler directory (--allow-handlers-outside-root-dir)");
+            continue;
+        }
+        const std::string resource = resource_for(file.lexically_relative(root).generic_string());
+        NativeHandlerLoad loaded = NativeHandler::load(file.string());
         if (!loaded.handler) {
             out.errors.push_back(file.string() + ": " + loaded.error);
             continue;
@@ -49,6 +76,37 @@ HandlerScan scan_handler_directory(const std::string& dir) {
         out.routes.push_back(Route{.path = resource, .handlers = loaded.handler->handlers()});
     }
     return out;
+}
+
+void add_aliases(const std::string& map_file, HandlerScan& out) {
+    std::ifstream in(map_file);
+    if (!in) {
+        out.errors.push_back(map_file + ": cannot read the handler map file");
+        return;
+    }
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        line = line.substr(0, line.find('#'));
+        std::istringstream fields(line);
+        std::string alias;
+        std::string existing;
+        std::string extra;
+        if (!(fields >> alias)) {
+            continue;
+        }
+        const auto where = map_file + ":" + std::to_string(number) + ": ";
+        if (!(fields >> existing) || (fields >> extra) || alias.front() != '/') {
+            out.errors.push_back(where + "expected '/alias /existing'");
+            continue;
+        }
+        auto it = std::find_if(out.routes.begin(), out.routes.end(),
+                               [&](const Route& r) { return r.path == existing; });
+        if (it == out.routes.end()) {
+            out.errors.push_back(where + "no handler serves " + existing);
+            continue;
+        }
+        out.routes.push_back(Route{.path = alias, .handlers = it->handlers});
+    }
 }
 
 }  // namespace wsx::tools

@@ -19,7 +19,18 @@ struct HandlerScan {
 /// if the name does not end in "_wsh.so".
 [[nodiscard]] std::string resource_for(const std::string& relative_path);
 
-/// Loads every *_wsh.so below `dir`.
-[[nodiscard]] HandlerScan scan_handler_directory(const std::string& dir);
+struct HandlerScanOptions {
+    std::string dir;       // the handler directory (-w)
+    std::string scan_dir;  // only handlers below this one are loaded (-s); empty: all of dir
+    bool allow_outside_root = false;  // load handlers whose real path leaves dir (symlinks)
+    std::string map_file;             // "alias existing" lines (-m); empty: none
+};
+
+/// Loads every *_wsh.so below the scan directory, mapped relative to the handler directory.
+[[nodiscard]] HandlerScan scan_handler_directory(const HandlerScanOptions& options);
+
+/// pywebsocket's -m file: each "alias_resource existing_resource" line ('#' starts a comment)
+/// adds a route serving the existing resource's handler; problems go to scan.errors.
+void add_aliases(const std::string& map_file, HandlerScan& scan);
 
 }  // namespace wsx::tools

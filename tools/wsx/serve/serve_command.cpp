@@ -1,9 +1,11 @@
 // `wsx serve`; see serve_command.hpp. Thin: options in, a wsx::Server out.
 #include "serve/serve_command.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 
 #include <sys/resource.h>
 
@@ -52,7 +54,11 @@ std::string handler_directory(const ServeOptions& o) {
 
 std::vector<Route> load_routes(const ServeOptions& o) {
     const std::string dir = handler_directory(o);
-    HandlerScan scan = scan_handler_directory(dir);
+    HandlerScan scan = scan_handler_directory({
+            .dir = dir,
+            .scan_dir = o.scan_dir,
+            .allow_outside_root = o.allow_handlers_outside_root,
+    });
     for (const auto& error : scan.errors) {
         net::log_error("handler ", error);
     }
@@ -65,6 +71,17 @@ std::vector<Route> load_routes(const ServeOptions& o) {
         scan.routes.push_back(make_echo_route("/echo"));
         net::log_info("handler /echo built in");
     }
+    if (!o.map_file.empty()) {
+        const std::size_t before = scan.routes.size();
+        scan.errors.clear();
+        add_aliases(o.map_file, scan);
+        for (const auto& error : scan.errors) {
+            net::log_error("handler map ", error);
+        }
+        for (std::size_t i = before; i < scan.routes.size(); ++i) {
+            net::log_info("handler ", scan.routes[i].path, " is an alias (", o.map_file, ")");
+        }
+    }
     return std::move(scan.routes);
 }
 
@@ -72,6 +89,8 @@ std::vector<Route> load_routes(const ServeOptions& o) {
 
 CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
     CLI::App* serve = app.add_subcommand("serve", "Run the standalone WebSocket server");
+    // Options given twice (config file, then command line) take the last value.
+    serve->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     serve->add_option("-p,--port", o.server.port,
                       "TCP port to listen on (default 9998; pywebsocket's default is 80; 0 picks a "
                       "free port)")
@@ -113,6 +132,37 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
             "--subprotocol", o.subprotocols,
             "Subprotocol accepted (repeatable) by resources whose handler does not choose one: of "
             "those the client offers, the first one listed here");
+    serve->add_option("-s,--scan-dir", o.scan_dir,
+                      "Only handlers below this directory (inside --websock-handlers) are loaded");
+    serve->add_option("-m,--websock-handlers-map-file", o.map_file,
+                      "File of 'alias existing' resource pairs, one per line: the alias serves the "
+                      "same handler");
+    serve->add_flag("--allow-handlers-outside-root-dir", o.allow_handlers_outside_root,
+                    "Load handlers whose real path (after symlinks) is outside --websock-handlers");
+    serve->add_option("-l,--log-file", o.log_file,
+                      "Write log lines to this file instead of stderr");
+    serve->add_option("--log-max", o.log_max, "Rotate the log file when it reaches this many bytes")
+            ->capture_default_str();
+    serve->add_option("--log-count", o.log_count, "Rotated log files to keep")
+            ->capture_default_str();
+    serve->add_option("-q,--queue", o.server.backlog, "Listen queue length (backlog)")
+            ->check(CLI::PositiveNumber)
+            ->capture_default_str();
+    CLI::Option* tls =
+            serve->add_flag("-t,--tls", o.tls, "TLS (wss://): not available yet, refused");
+    serve->add_option("-k,--private-key", o.private_key, "TLS private key file (with --tls)")
+            ->needs(tls);
+    serve->add_option("-c,--certificate", o.certificate, "TLS certificate file (with --tls)")
+            ->needs(tls);
+    CLI::Option* client_auth = serve->add_flag("--tls-client-auth", o.tls_client_auth,
+                                               "Require TLS client certificates (with --tls)")
+                                       ->needs(tls);
+    serve->add_flag("--tls-client-cert-optional", o.tls_client_cert_optional,
+                    "Accept clients without a certificate (with --tls-client-auth)")
+            ->needs(client_auth);
+    serve->add_option("--tls-client-ca", o.tls_client_ca,
+                      "CA file for client certificates (with --tls-client-auth)")
+            ->needs(client_auth);
     serve->add_flag(
             "--basic-auth", o.basic_auth,
             "Require HTTP Basic authentication (401 otherwise) for pages and WebSocket resources");
@@ -125,16 +175,71 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
     return serve;
 }
 
-void finalize_serve_options(ServeOptions& o) {
+std::string finalize_serve_options(ServeOptions& o) {
     o.server.limits.handshake_timeout_ms = to_ms(o.handshake_timeout_s);
     o.server.limits.idle_timeout_ms = to_ms(o.idle_timeout_s);
     o.server.limits.closing_timeout_ms = to_ms(o.closing_timeout_s);
+    if (o.tls) {
+        return "--tls and the other TLS options are accepted but TLS is not available yet: serve "
+               "ws:// without them, or put a TLS terminator in front";
+    }
+    return {};
+}
+
+bool config_file_arguments(const std::string& path, std::vector<std::string>& args,
+                           std::string& error) {
+    std::ifstream in(path);
+    if (!in) {
+        error = path + ": cannot read the config file";
+        return false;
+    }
+    auto trim = [](std::string v) {
+        v.erase(0, v.find_first_not_of(" \t"));
+        v.erase(v.find_last_not_of(" \t\r") + 1);
+        return v;
+    };
+    bool in_section = false;
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        line = trim(line);
+        if (line.empty() || line.front() == '#' || line.front() == ';') {
+            continue;
+        }
+        if (line.front() == '[') {
+            in_section = line == "[pywebsocket]";
+            continue;
+        }
+        const auto eq = line.find_first_of("=:");
+        if (eq == std::string::npos) {
+            error = path + ":" + std::to_string(number) + ": expected 'name = value'";
+            return false;
+        }
+        if (!in_section) {
+            continue;
+        }
+        std::string name = trim(line.substr(0, eq));
+        std::replace(name.begin(), name.end(), '_', '-');
+        const std::string value = trim(line.substr(eq + 1));
+        if (value == "true" || value == "True" || value == "yes" || value == "on") {
+            args.push_back("--" + name);  // a flag
+        } else if (value != "false" && value != "False" && value != "no" && value != "off") {
+            args.push_back("--" + name);
+            args.push_back(value);
+        }
+    }
+    return true;
 }
 
 int run_serve(ServeOptions options) {
     net::LogLevel level = net::LogLevel::info;
     if (net::parse_log_level(options.log_level, level)) {
         net::set_log_level(level);
+    }
+    if (!options.log_file.empty()) {
+        if (auto ec = net::set_log_file(options.log_file, options.log_max, options.log_count)) {
+            net::log_error("log file ", options.log_file, ": ", ec.message());
+            return 1;
+        }
     }
     raise_descriptor_limit(options.server.max_connections);
     options.server.subprotocols = options.subprotocols;

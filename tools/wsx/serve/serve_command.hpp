@@ -22,6 +22,18 @@ struct ServeOptions {
     std::vector<std::string> subprotocols;
     std::string document_root;  // empty: the bundled examples/www
     std::string handler_dir;    // empty: the bundled handlers
+    std::string scan_dir;
+    std::string map_file;
+    bool allow_handlers_outside_root = false;
+    std::string log_file;
+    std::uint64_t log_max = 256 * 1024;  // pywebsocket's defaults
+    unsigned log_count = 5;
+    bool tls = false;  // the TLS options are parsed, and refused until TLS lands
+    std::string private_key;
+    std::string certificate;
+    bool tls_client_auth = false;
+    bool tls_client_cert_optional = false;
+    std::string tls_client_ca;
     bool basic_auth = false;
     std::string basic_auth_credential = "test:test";  // pywebsocket's default
 };
@@ -29,8 +41,15 @@ struct ServeOptions {
 /// Adds the `serve` subcommand with its options bound to `options`; returns it.
 CLI::App* add_serve_command(CLI::App& app, ServeOptions& options);
 
-/// Copies the options given in seconds into the server's limits, in milliseconds.
-void finalize_serve_options(ServeOptions& options);
+/// Copies the options given in seconds into the server's limits, in milliseconds. Returns an
+/// error message for options that are accepted but cannot work yet (TLS), empty if none.
+[[nodiscard]] std::string finalize_serve_options(ServeOptions& options);
+
+/// pywebsocket's --config FILE: the [pywebsocket] section of an INI file, long option names as
+/// keys, turned into arguments that go before the command line's (which therefore override
+/// them). Returns false with `error` set if the file cannot be read or has a malformed line.
+[[nodiscard]] bool config_file_arguments(const std::string& path, std::vector<std::string>& args,
+                                         std::string& error);
 
 /// Runs the server; returns the process exit status.
 [[nodiscard]] int run_serve(ServeOptions options);
