@@ -1,6 +1,7 @@
 // Fuzzes the server's opening handshake: request head reader, upgrade validation, responses.
-// Documented outcomes only: an upgrade request, or a failure with a handshake_failed/timeout
-// condition and an HTTP error response; the same events whether the bytes arrive whole or split.
+// Documented outcomes only: an upgrade request, a plain HTTP request (answered with respond()),
+// or a failure with an HTTP error response; the same events whether the bytes arrive whole or
+// split.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,13 +18,20 @@ std::vector<std::string> run(const std::string& input, std::size_t chunk, std::s
             proto::Limits{.max_head_size = 4096, .max_line_size = 1024, .max_header_count = 20}, 0);
     std::vector<std::string> events = test::feed_split(ep, input, chunk);
     for (const auto& e : events) {
-        fuzz::require(e.rfind("upgrade:", 0) == 0 || e.rfind("fail:http", 0) == 0,
+        fuzz::require(e.rfind("upgrade:", 0) == 0 || e.rfind("http:", 0) == 0
+                              || e.rfind("fail:http", 0) == 0,
                       "undocumented event");
     }
     if (!events.empty() && events.back().rfind("upgrade:", 0) == 0) {
         fuzz::require(!ep.accept({}), "accept after a valid request must succeed");
         output = test::drain_output(ep);
         fuzz::require(output.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0) == 0, "101 expected");
+    } else if (!events.empty() && events.back().rfind("http:", 0) == 0) {
+        // A plain request: nothing is written until the server answers.
+        fuzz::require(test::drain_output(ep).empty(), "output before respond()");
+        fuzz::require(!ep.respond("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", true, 0),
+                      "respond after a plain request must succeed");
+        output = test::drain_output(ep);
     } else {
         output = test::drain_output(ep);
         fuzz::require(output.empty() || output.rfind("HTTP/1.1 4", 0) == 0, "4xx expected");
