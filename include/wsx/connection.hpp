@@ -67,6 +67,12 @@ public:
     /// were sent to.
     std::size_t broadcast(std::string_view data, MessageType type);
 
+    /// Application-level flow control: while paused, nothing more is read from this peer (for
+    /// a handler whose own consumer is full, such as a child process's stdin).
+    void set_reading_paused(bool paused);
+
+    [[nodiscard]] Server& server() noexcept { return server_; }
+
     /// The opening handshake's request (header fields and all), once it has been read.
     [[nodiscard]] const proto::HttpRequest* request() const noexcept {
         const auto* r = endpoint_.request();
@@ -115,6 +121,7 @@ private:
     void invoke(Fn&& fn);
     void flush();
     void update_interest();
+    [[nodiscard]] bool reading_allowed() const noexcept;
     void close_transport_when_drained();
     void finish(std::string_view why);
     void log_session(std::string_view why) const;
@@ -136,6 +143,7 @@ private:
     bool opened_ = false;       // on_open ran: on_close is owed
     bool finished_ = false;     // transport closed, waiting to be freed
     bool paused_ = false;       // reading stopped by backpressure
+    bool app_paused_ = false;   // reading stopped by the application
     bool in_dispatch_ = false;  // flush after the event loop, not per send
     bool write_shut_ = false;   // FIN sent
     net::UniqueFd file_;        // an HTTP response body being sent with sendfile

@@ -77,6 +77,16 @@ public:
 
     [[nodiscard]] std::size_t connection_count() const noexcept { return connections_.size(); }
 
+    /// The connection with this id, or nullptr once it is gone.
+    [[nodiscard]] Connection* find_connection(std::uint64_t id) const noexcept {
+        auto it = connections_.find(id);
+        return it != connections_.end() ? it->second.get() : nullptr;
+    }
+
+    [[nodiscard]] net::Loop& loop() noexcept { return loop_; }
+
+    [[nodiscard]] const ServerOptions& options() const noexcept { return options_; }
+
     [[nodiscard]] const ServerStats& stats() const noexcept { return stats_; }
 
     /// Replaces the routes. Open connections keep the route they were opened with; new requests

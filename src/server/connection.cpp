@@ -78,8 +78,7 @@ void Connection::on_io(bool readable, bool writable) {
 
 void Connection::on_readable() {
     auto& buf = server_.read_buffer_;
-    for (int i = 0;
-         i < kReadsPerWake && !finished_ && ((!paused_ && file_left_ == 0) || lingering()); ++i) {
+    for (int i = 0; i < kReadsPerWake && !finished_ && (reading_allowed() || lingering()); ++i) {
         const net::IoResult r = transport_.read(std::span<char>(buf));
         if (r.status == net::IoResult::Status::would_block) {
             return;
@@ -409,8 +408,20 @@ void Connection::flush() {
     }
 }
 
+bool Connection::reading_allowed() const noexcept {
+    return !paused_ && !app_paused_ && file_left_ == 0;
+}
+
+void Connection::set_reading_paused(bool paused) {
+    if (finished_ || app_paused_ == paused) {
+        return;
+    }
+    app_paused_ = paused;
+    update_interest();
+}
+
 void Connection::update_interest() {
-    const net::Interest want{.read = (!paused_ && file_left_ == 0) || lingering(),
+    const net::Interest want{.read = reading_allowed() || lingering(),
                              .write = !endpoint_.output().empty() || file_left_ > 0};
     if (want.read != interest_.read || want.write != interest_.write) {
         if (auto ec = server_.loop_.modify(transport_.fd(), want, *this)) {

@@ -74,10 +74,11 @@ class Conn:
         return True
 
     def send(self, data):
+        """False if the server stopped reading (timeout) or the connection is gone."""
         try:
             self.sock.sendall(data)
             return True
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
             return False
 
     def _take(self, n):

@@ -25,7 +25,7 @@ def main():
     readme = open(os.path.join(args.source, "README.md")).read()
     code = re.search(r"```cpp\n(// shout_wsh\.cpp.*?)```", readme, re.S)
     command = re.search(r"^mkdir -p handlers && (g\+\+ [^\n]*?)\n", readme, re.M)
-    R.check("the README has the handler and its build command", bool(code and command))
+    R.check("the README has the C++ handler and its build command", bool(code and command))
     if not (code and command):
         return R.finish()
     with tempfile.TemporaryDirectory() as work:
@@ -41,7 +41,27 @@ def main():
             R.check("ws://.../shout answers in capitals", c.read_events(1) == ["text:HELLO FROM THE README"])
             c.close()
             R.check("server exits 0 on SIGTERM", srv.stop() == 0)
+    python_handler(args, readme)
     return R.finish()
+
+
+def python_handler(args, readme):
+    block = re.search(r"```sh\n(mkdir -p handlers && cat > handlers/greet_wsh\.py.*?chmod \+x handlers/greet_wsh\.py)\n",
+                      readme, re.S)
+    R.check("the README has the Python handler", bool(block))
+    if not block:
+        return
+    with tempfile.TemporaryDirectory() as work:
+        p = subprocess.run(["bash", "-c", block.group(1)], cwd=work, capture_output=True, text=True, timeout=60)
+        R.check("the README's commands write the Python handler", p.returncode == 0, p.stderr)
+        with WsxServer(args.wsx, "-w", os.path.join(work, "handlers")) as srv:
+            c = Conn(srv.port, "/greet")
+            first = c.read_events(1)
+            c.send(text("hi"))
+            R.check("ws://.../greet greets and answers",
+                    first == ["text:hello from 127.0.0.1"] and c.read_events(1) == ["text:you said: hi"])
+            c.close()
+            R.check("server exits 0 on SIGTERM", srv.stop() == 0)
 
 
 if __name__ == "__main__":

@@ -7,18 +7,25 @@
 #include <sstream>
 #include <system_error>
 
+#include <unistd.h>
+
+#include "wsx/executable_handler.hpp"
 #include "wsx/native_handler.hpp"
 
 namespace wsx::tools {
 
 std::string resource_for(const std::string& relative_path) {
-    constexpr std::string_view kSuffix = "_wsh.so";
-    if (relative_path.size() <= kSuffix.size()
-        || relative_path.compare(relative_path.size() - kSuffix.size(), kSuffix.size(), kSuffix)
-                   != 0) {
+    const auto slash = relative_path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "" : relative_path.substr(0, slash + 1);
+    const std::string name = relative_path.substr(slash == std::string::npos ? 0 : slash + 1);
+    const auto dot = name.find('.');
+    const std::string stem = name.substr(0, dot);
+    constexpr std::string_view kMark = "_wsh";
+    if (stem.size() <= kMark.size()
+        || stem.compare(stem.size() - kMark.size(), kMark.size(), kMark) != 0) {
         return {};
     }
-    return "/" + relative_path.substr(0, relative_path.size() - kSuffix.size());
+    return "/" + dir + stem.substr(0, stem.size() - kMark.size());
 }
 
 namespace {
@@ -68,6 +75,16 @@ HandlerScan scan_handler_directory(const HandlerScanOptions& options) {
             continue;
         }
         const std::string resource = resource_for(file.lexically_relative(root).generic_string());
+        if (file.extension() != ".so") {
+            if (::access(file.c_str(), X_OK) != 0) {
+                continue;  // only executable *_wsh* files are handlers (notes_wsh.txt is not)
+            }
+            out.routes.push_back(Route{.path = resource,
+                                       .handlers = make_executable_handlers(
+                                               {.path = fs::absolute(file).string(),
+                                                .max_processes = options.max_processes})});
+            continue;
+        }
         NativeHandlerLoad loaded = NativeHandler::load(file.string());
         if (!loaded.handler) {
             out.errors.push_back(file.string() + ": " + loaded.error);

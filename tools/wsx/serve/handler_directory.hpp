@@ -1,6 +1,7 @@
 // The handler directory (`wsx serve -w DIR`), mapped as pywebsocket maps its *_wsh.py files: a
-// native handler DIR/a/b_wsh.so serves the resource /a/b. A file that fails to load is reported by
-// path with the reason and skipped; the others still serve.
+// native handler DIR/a/b_wsh.so, or an executable file DIR/a/b_wsh (any extension: b_wsh.py,
+// b_wsh.sh) run one process per connection, serves the resource /a/b. A file that fails to load is
+// reported by path with the reason and skipped; the others still serve.
 #pragma once
 
 #include <string>
@@ -15,14 +16,15 @@ struct HandlerScan {
     std::vector<std::string> errors;  // "PATH: reason", one per file that did not load
 };
 
-/// The resource a handler file serves, relative to the directory: "a/b_wsh.so" -> "/a/b"; empty
-/// if the name does not end in "_wsh.so".
+/// The resource a handler file serves, relative to the directory: "a/b_wsh.so" and
+/// "a/b_wsh.py" -> "/a/b"; empty if the file name has no "_wsh" right before its extension.
 [[nodiscard]] std::string resource_for(const std::string& relative_path);
 
 struct HandlerScanOptions {
     std::string dir;       // the handler directory (-w)
     std::string scan_dir;  // only handlers below this one are loaded (-s); empty: all of dir
     bool allow_outside_root = false;  // load handlers whose real path leaves dir (symlinks)
+    std::size_t max_processes = 256;  // per executable handler
     std::string map_file;             // "alias existing" lines (-m); empty: none
 };
 

@@ -54,11 +54,10 @@ std::string handler_directory(const ServeOptions& o) {
 
 std::vector<Route> load_routes(const ServeOptions& o) {
     const std::string dir = handler_directory(o);
-    HandlerScan scan = scan_handler_directory({
-            .dir = dir,
-            .scan_dir = o.scan_dir,
-            .allow_outside_root = o.allow_handlers_outside_root,
-    });
+    HandlerScan scan = scan_handler_directory({.dir = dir,
+                                               .scan_dir = o.scan_dir,
+                                               .allow_outside_root = o.allow_handlers_outside_root,
+                                               .max_processes = o.max_handler_processes});
     for (const auto& error : scan.errors) {
         net::log_error("handler ", error);
     }
@@ -139,6 +138,10 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
                       "same handler");
     serve->add_flag("--allow-handlers-outside-root-dir", o.allow_handlers_outside_root,
                     "Load handlers whose real path (after symlinks) is outside --websock-handlers");
+    serve->add_option("--max-handler-processes", o.max_handler_processes,
+                      "Processes at once per executable handler; past it upgrade requests get 503")
+            ->check(CLI::PositiveNumber)
+            ->capture_default_str();
     serve->add_option("-l,--log-file", o.log_file,
                       "Write log lines to this file instead of stderr");
     serve->add_option("--log-max", o.log_max, "Rotate the log file when it reaches this many bytes")

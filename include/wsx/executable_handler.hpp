@@ -1,0 +1,31 @@
+// Executable handlers, the way websocketd runs programs: one process per WebSocket connection.
+// Each received text message is one line on the process's stdin; each line it writes to stdout
+// is one text message; what it writes to stderr goes to the log. The process gets a CGI-style
+// environment (REMOTE_ADDR, REMOTE_PORT, SERVER_PORT, QUERY_STRING, REQUEST_URI, SCRIPT_NAME,
+// HTTP_* header fields, WEBSOCKET_PROTOCOL). The process exiting closes the WebSocket (1000 on
+// exit status 0, 1011 otherwise); the WebSocket closing ends the process (stdin closed, SIGTERM,
+// SIGKILL after a grace period) and reaps it. Pipes are non-blocking and bounded, with
+// backpressure both ways: a full stdin stops reading from the peer, a peer that does not read
+// stops reading from stdout. Binary messages are refused with 1003.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "wsx/net/loop.hpp"
+#include "wsx/route.hpp"
+
+namespace wsx {
+
+struct ExecutableOptions {
+    std::string path;                       // the program
+    std::size_t max_processes = 256;        // at once, for this resource; past it: 503
+    net::TimeMs kill_grace_ms = 2000;       // SIGTERM, then SIGKILL after this
+    std::size_t max_line = 1024 * 1024;     // a longer stdout line closes with 1009
+    std::size_t stdin_limit = 1024 * 1024;  // queued for stdin before the peer is paused
+};
+
+/// Handlers that run `options.path` for each connection.
+[[nodiscard]] Handlers make_executable_handlers(ExecutableOptions options);
+
+}  // namespace wsx

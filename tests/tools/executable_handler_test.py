@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Executable handlers (`*_wsh*` programs in the handler directory, one process per connection):
+lines in and out, CGI-style environment, stderr to the log, exit status to close code, and the
+hostile cases: a handler that crashes, hangs (ignores SIGTERM), floods stdout or never reads
+stdin, and the process cap. Every wait is bounded."""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "interop"))
+from wire import Conn, binary, close, text  # noqa: E402
+from wsx_process import Results, WsxServer  # noqa: E402
+
+R = Results("executable handlers")
+
+SCRIPTS = {
+    "echo_wsh.py": """#!/usr/bin/python3
+import os, sys
+for line in sys.stdin:
+    line = line.rstrip("\\n")
+    print(line, flush=True)
+    if line == "Goodbye":
+        break
+""",
+    "env_wsh.sh": """#!/bin/sh
+echo "query=$QUERY_STRING uri=$REQUEST_URI script=$SCRIPT_NAME origin=$HTTP_ORIGIN proto=$WEBSOCKET_PROTOCOL"
+echo "remote=$REMOTE_ADDR port_set=${REMOTE_PORT:+yes} server_port=$SERVER_PORT"
+echo "to stderr" >&2
+read line
+""",
+    "crash_wsh.sh": "#!/bin/sh\nread line\necho got \"$line\"\nexit 3\n",
+    "hang_wsh.sh": "#!/bin/sh\ntrap '' TERM\necho ready\nwhile :; do sleep 1; done\n",
+    "flood_wsh.sh": "#!/bin/sh\nexec yes flooding-the-websocket-with-one-line-after-another\n",
+    "deaf_wsh.sh": "#!/bin/sh\nexec sleep 600\n",
+}
+
+
+def wait_for_log(srv, needle, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if needle in "".join(srv.log):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def run(args, hdir):
+    with WsxServer(args.wsx, "-w", hdir, "--subprotocol", "chat", "--max-handler-processes", "4") as srv:
+        c = Conn(srv.port, "/echo")
+        c.send(text("hello") + text("κόσμε") + text("Goodbye"))
+        R.check("each text message is a line in, each line out a message",
+                c.read_events(4) == ["text:hello", "text:κόσμε", "text:Goodbye", "close:1000"])
+        c.close()
+
+        c = Conn(srv.port, "/env?x=1&y=2")
+        c.sock.sendall(b"")  # handshake already sent by Conn
+        got = c.read_events(2)
+        R.check("CGI environment: query, URI, script, origin-less", got and got[0].startswith(
+            "text:query=x=1&y=2 uri=/env?x=1&y=2 script=/env origin= proto="), got)
+        R.check("CGI environment: remote address and ports",
+                len(got) > 1 and got[1] == f"text:remote=127.0.0.1 port_set=yes server_port={srv.port}", got)
+        R.check("stderr goes to the log", wait_for_log(srv, "handler stderr: to stderr"))
+        c.send(text("done"))
+        R.check("exit status 0 closes with 1000", c.read_events(1) == ["close:1000"])
+        c.close()
+
+        c = Conn(srv.port, "/crash")
+        c.send(text("boom"))
+        R.check("a crashing handler (exit 3) closes with 1011", c.read_events(2) == ["text:got boom", "close:1011"])
+        R.check("... and its status is logged", wait_for_log(srv, "exited with status 3"))
+        c.close()
+
+        c = Conn(srv.port, "/echo")
+        c.send(binary(b"\x00\x01"))
+        R.check("binary messages are refused with 1003", c.read_events(1) == ["close:1003"])
+        c.close()
+
+        c = Conn(srv.port, "/hang")
+        R.check("the hanging handler is running (SIGTERM trapped)", c.read_events(1) == ["text:ready"])
+        c.send(close(1000))
+        R.check("closing the WebSocket does not wait for the handler", c.read_events(1) == ["close:1000"])
+        c.close()
+        R.check("a handler ignoring SIGTERM gets SIGKILL after the grace period",
+                wait_for_log(srv, "ignored SIGTERM; SIGKILL"))
+
+        before = srv.rss_kib()
+        c = Conn(srv.port, "/flood", timeout=5)
+        time.sleep(1.0)  # the handler floods while this client reads nothing (not needed to pass)
+        grown = (srv.rss_kib() - before) // 1024
+        R.check("a flooding handler is paused while its peer does not read (RSS +%d MiB)" % grown, grown < 64)
+        got = c.read_events(3)
+        R.check("... and its lines arrive once the peer reads",
+                got == ["text:flooding-the-websocket-with-one-line-after-another"] * 3, got[:1])
+        c.close()
+
+        before = srv.rss_kib()
+        c = Conn(srv.port, "/deaf", timeout=2)
+        sent = 0
+        for _ in range(400):
+            if not c.send(text("x" * 65536)):
+                break
+            sent += 1
+        grown = (srv.rss_kib() - before) // 1024
+        R.check("a handler that never reads stdin stops the peer being read (sent %d of 400)" % sent, sent < 400)
+        R.check("... with server memory bounded (+%d MiB)" % grown, grown < 64)
+        c.close()
+
+        conns = [Conn(srv.port, "/deaf") for _ in range(4)]
+        extra = Conn(srv.port, "/deaf")
+        R.check("--max-handler-processes: past the cap, 503", extra.head.startswith(b"HTTP/1.1 503"), extra.head[:20])
+        for k in conns + [extra]:
+            k.close()
+        R.check("server still up", srv.alive())
+        R.check("server exits 0 on SIGTERM", srv.stop() == 0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wsx", required=True)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as hdir:
+        for name, body in SCRIPTS.items():
+            path = os.path.join(hdir, name)
+            with open(path, "w") as f:
+                f.write(body)
+            os.chmod(path, 0o755)
+        run(args, hdir)
+    return R.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
