@@ -9,6 +9,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "wsx/connection.hpp"
@@ -73,8 +74,9 @@ std::vector<std::string> environment(Connection& c, const std::string& script) {
 
 class Session {
 public:
-    Session(std::shared_ptr<SharedState> state, Connection& c, net::ChildProcess child)
-        : state_(std::move(state)),
+    Session(const std::shared_ptr<SharedState>& state, Connection& c, net::ChildProcess child)
+        : state_(state),
+          options_(state->options),
           server_(c.server()),
           loop_(c.server().loop()),
           id_(c.id()),
@@ -97,6 +99,13 @@ public:
             }
         }
         loop_.cancel_timer(kill_timer_);
+        if (!exited_) {
+            // The server is going away with the process still running: it must not outlive us.
+            net::signal_process(child_, SIGKILL);
+            int status = 0;
+            while (::waitpid(child_.pid, &status, 0) < 0 && errno == EINTR) {
+            }
+        }
     }
 
     void to_stdin(std::string_view line) {
@@ -113,7 +122,7 @@ public:
         close_fd(child_.stdin_fd, stdin_registered_);
         if (!exited_) {
             net::signal_process(child_, SIGTERM);
-            kill_timer_ = loop_.add_timer(state_->options.kill_grace_ms, [this] {
+            kill_timer_ = loop_.add_timer(options_.kill_grace_ms, [this] {
                 kill_timer_ = 0;
                 net::log_warn(peer_, ": handler process ", child_.pid, " ignored SIGTERM; SIGKILL");
                 net::signal_process(child_, SIGKILL);
@@ -166,7 +175,7 @@ private:
         (void)loop_.modify(child_.stdin_fd.get(), {.write = !stdin_queue_.empty()}, stdin_watch_);
         // Backpressure toward the peer: stop reading it while the process does not keep up.
         if (Connection* c = connection()) {
-            const std::size_t limit = state_->options.stdin_limit;
+            const std::size_t limit = options_.stdin_limit;
             if (stdin_queue_.size() > limit) {
                 c->set_reading_paused(true);
             } else if (stdin_queue_.size() <= limit / 2) {
@@ -206,8 +215,8 @@ private:
             start = nl + 1;
         }
         stdout_buf_.erase(0, start);
-        if (stdout_buf_.size() > state_->options.max_line && c != nullptr) {
-            net::log_warn(peer_, ": handler wrote a line over ", state_->options.max_line,
+        if (stdout_buf_.size() > options_.max_line && c != nullptr) {
+            net::log_warn(peer_, ": handler wrote a line over ", options_.max_line,
                           " bytes (close 1009)");
             (void)c->close(1009, "handler output line too long");
             stdout_buf_.clear();
@@ -260,10 +269,15 @@ private:
             net::log_warn(peer_, ": handler process ", child_.pid, " exited with status ", status);
         }
         // Freed after this iteration: its watches may still be in the current batch of events.
-        loop_.defer([state = state_, id = id_] { state->sessions.erase(id); });
+        loop_.defer([state = state_, id = id_] {
+            if (auto shared = state.lock()) {
+                shared->sessions.erase(id);
+            }
+        });
     }
 
-    std::shared_ptr<SharedState> state_;
+    std::weak_ptr<SharedState> state_;  // weak: the state owns the sessions
+    const ExecutableOptions& options_;
     Server& server_;
     net::Loop& loop_;
     std::uint64_t id_;
