@@ -1,6 +1,6 @@
 // Subprotocol negotiation in the extra handshake (pywebsocket's web_socket_do_extra_handshake):
 // accepts "wsx.v2" or "wsx.v1" (the newest the client offers) and refuses a client that offers
-// neither with 400. Each message is answered with the protocol in use.
+// neither with 403. Each message is answered with the protocol in use.
 #include <cstring>
 #include <string>
 
@@ -18,7 +18,7 @@ void do_extra_handshake(const wsx_host*, wsx_connection*, const wsx_handshake* r
             }
         }
     }
-    answer->status = 400;
+    answer->status = 403;  // pywebsocket: a rejected extra handshake is 403
 }
 
 void on_message(const wsx_host* host, wsx_connection* c, const char* data, size_t size, int) {

@@ -40,6 +40,9 @@ struct ServerOptions {
     /// HTTP Basic authentication (RFC 7617) in front of every request, WebSocket or not:
     /// "user:password", or empty for none. A request without it gets 401 with WWW-Authenticate.
     std::string basic_auth_credential;
+    /// Origins (the Origin header field, exactly, such as "https://example.com") allowed to open
+    /// WebSockets; empty: any. Others get 403, a request without Origin too (RFC 6455 §10.2).
+    std::vector<std::string> allowed_origins;
     /// Subprotocols accepted for routes without an on_upgrade hook: of those the client offers,
     /// the first one in this list is chosen (none if they share nothing, RFC 6455 §4.2.2).
     std::vector<std::string> subprotocols;

@@ -163,6 +163,13 @@ void Connection::on_upgrade_requested(const proto::UpgradeRequest& request) {
         net::log_info(remote_.to_string(), " \"GET ", request.http.target, "\" 401");
         return;
     }
+    const auto& origins = server_.options_.allowed_origins;
+    if (!origins.empty()
+        && (!request.origin
+            || std::find(origins.begin(), origins.end(), *request.origin) == origins.end())) {
+        reject(403, "origin not allowed");
+        return;
+    }
     route_ = server_.find_route(request.path());
     if (route_ == nullptr && server_.options_.on_http) {
         on_http_request(request.http);  // pywebsocket: no handler → the document root answers

@@ -37,7 +37,7 @@ TEST(NativeHandler, ExtraHandshakeChoosesTheNewestOfferedProtocolOrRefuses) {
     }
     test::BlockingClient c(s.port());
     EXPECT_EQ(
-            c.handshake("/protocol", "Sec-WebSocket-Protocol: other\r\n").rfind("HTTP/1.1 400", 0),
+            c.handshake("/protocol", "Sec-WebSocket-Protocol: other\r\n").rfind("HTTP/1.1 403", 0),
             0U);
 }
 

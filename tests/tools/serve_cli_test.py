@@ -5,6 +5,7 @@ with 1001 and exiting 0."""
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,8 @@ def main():
                 "--closing-timeout", "--max-connections", "--subprotocol", "--document-root", "--websock-handlers",
                 "--websock-handlers-map-file", "--scan-dir", "--allow-handlers-outside-root-dir", "--log-file",
                 "--log-max", "--log-count", "--queue", "--tls", "--private-key", "--certificate", "--tls-client-auth",
-                "--tls-client-cert-optional", "--tls-client-ca", "--basic-auth", "--basic-auth-credential", "--config", "--log-level", "pywebsocket's default is 80"):
+                "--tls-client-cert-optional", "--tls-client-ca", "--basic-auth", "--basic-auth-credential", "--config",
+                "--origin", "--max-handler-processes", "--log-level", "pywebsocket's default is 80"):
         R.check(f"--help documents {opt}", opt in out)
     for bad in (["--bogus"], ["-p", "notaport"], ["-p", "70000"], ["--idle-timeout", "-1"],
                 ["--log-level", "loud"], ["--max-message-size", "12parsecs"]):
@@ -71,6 +73,17 @@ def main():
             R.check("--log-max/--log-count: rotated, at most 2 old files",
                     os.path.exists(log + ".1") and os.path.exists(log + ".2") and not os.path.exists(log + ".3"))
             R.check("-q: the server runs with its listen queue", srv.alive())
+    with WsxServer(args.wsx, "--origin", "http://good.example", "--origin", "http://also.example") as srv:
+        def origin_status(origin):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            s.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + origin + b"\r\n")
+            head = s.recv(100)
+            s.close()
+            return head[9:12]
+        R.check("--origin: a listed origin is accepted", origin_status(b"Origin: http://also.example\r\n") == b"101")
+        R.check("--origin: another origin gets 403", origin_status(b"Origin: http://evil.example\r\n") == b"403")
+        R.check("--origin: no Origin at all gets 403", origin_status(b"") == b"403")
     with WsxServer(args.wsx) as srv:
         conns = [Conn(srv.port) for _ in range(3)]
         srv.proc.send_signal(signal.SIGINT)

@@ -142,6 +142,10 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
                       "Processes at once per executable handler; past it upgrade requests get 503")
             ->check(CLI::PositiveNumber)
             ->capture_default_str();
+    serve->add_option(
+            "--origin", o.origins,
+            "Origin allowed to open WebSockets (repeatable, exact, e.g. http://localhost:9998); "
+            "others get 403; default: any");
     serve->add_option("-l,--log-file", o.log_file,
                       "Write log lines to this file instead of stderr");
     serve->add_option("--log-max", o.log_max, "Rotate the log file when it reaches this many bytes")
@@ -246,6 +250,7 @@ int run_serve(ServeOptions options) {
     }
     raise_descriptor_limit(options.server.max_connections);
     options.server.subprotocols = options.subprotocols;
+    options.server.allowed_origins = options.origins;
     if (options.basic_auth) {
         options.server.basic_auth_credential = options.basic_auth_credential;
     }

@@ -20,6 +20,7 @@ struct ServeOptions {
     double idle_timeout_s = 60;
     double closing_timeout_s = 5;
     std::vector<std::string> subprotocols;
+    std::vector<std::string> origins;
     std::string document_root;  // empty: the bundled examples/www
     std::string handler_dir;    // empty: the bundled handlers
     std::string scan_dir;
