@@ -27,10 +27,16 @@ void on_message(const wsx_host* host, wsx_connection* c, const char* data, size_
     host->send(c, reply.data(), reply.size(), WSX_TEXT);
 }
 
+// The client said goodbye: answer with our own code and reason.
+void passive_closing_handshake(const wsx_host* host, wsx_connection* c, uint16_t, const char*) {
+    host->close(c, 4000, "bye from wsx.protocol");
+}
+
 }  // namespace
 
 WSX_HANDLER_EXPORT const wsx_handler* wsx_handler_entry(void) {
     static const wsx_handler handler = {
-            WSX_HANDLER_ABI_VERSION, "protocol", do_extra_handshake, nullptr, on_message, nullptr};
+            WSX_HANDLER_ABI_VERSION,  "protocol", do_extra_handshake, nullptr, on_message, nullptr,
+            passive_closing_handshake};
     return &handler;
 }

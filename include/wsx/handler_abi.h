@@ -88,6 +88,11 @@ typedef struct wsx_handler {
      * frames were exchanged. Free user_data here. */
     void (*on_close)(const wsx_host* host, wsx_connection* c, uint16_t code, const char* reason,
                      int was_clean);
+    /* pywebsocket's web_socket_passive_closing_handshake: the client started the closing
+     * handshake with `code` (1005: none); call host->close(c, code, reason) here to answer with
+     * another code, else the client's code is echoed. */
+    void (*passive_closing_handshake)(const wsx_host* host, wsx_connection* c, uint16_t code,
+                                      const char* reason);
 } wsx_handler;
 
 /* The symbol wsx looks up. */

@@ -73,6 +73,10 @@ struct Handlers {
     /// frame), and whether both close frames were exchanged.
     std::function<void(Connection&, std::uint16_t code, std::string_view reason, bool was_clean)>
             on_close;
+    /// The peer started the closing handshake with `code` and `reason`; calling close() here
+    /// chooses the code of the reply (pywebsocket's passive closing handshake); else the peer's
+    /// code is echoed.
+    std::function<void(Connection&, std::uint16_t code, std::string_view reason)> on_peer_close;
     /// buffered_amount() fell below the low watermark after being above the high one.
     std::function<void(Connection&)> on_drain;
     std::function<void(Connection&, std::string_view payload)> on_ping;

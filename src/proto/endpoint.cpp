@@ -69,6 +69,10 @@ void Endpoint::feed_eof() {
 }
 
 std::optional<Event> Endpoint::next_event() {
+    if (close_reply_pending_) {
+        close_reply_pending_ = false;
+        queue_close(close_info_.code, {});  // the peer's code echoed (1005: an empty close)
+    }
     switch (state_) {
         case State::handshake:
             return awaiting_answer_ ? std::nullopt : next_handshake_event();
@@ -214,9 +218,10 @@ Event Endpoint::on_close_frame(std::string_view payload) {
     close_info_.was_clean = true;
     // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame,
     // the endpoint MUST send a Close frame in response. ... (typically echoing the status code
-    // it received)."
+    // it received)." The reply goes out at the next next_event() call, so the application may
+    // choose another code with close() in between (pywebsocket's passive closing handshake).
     if (!close_sent_) {
-        queue_close(parsed->code, {});
+        close_reply_pending_ = true;
     }
     state_ = State::closed;
     input_ = {};
@@ -284,11 +289,16 @@ std::error_code Endpoint::ping(std::string_view payload) {
 }
 
 std::error_code Endpoint::close(std::uint16_t code, std::string_view reason, TimeMs now) {
-    if (state_ != State::open) {
+    if (state_ != State::open && !close_reply_pending_) {
         return Errc::not_open;
     }
     if (auto ec = validate_close_to_send(code, reason)) {
         return ec;
+    }
+    if (close_reply_pending_) {
+        close_reply_pending_ = false;  // the reply to the peer's close, with our code
+        queue_close(code, reason);
+        return {};
     }
     queue_close(code, reason);
     state_ = State::closing;

@@ -140,6 +140,12 @@ void Connection::dispatch_events() {
                             }
                         },
                         [&](const proto::CloseReceived& e) {
+                            const Handlers* h = handlers();
+                            if (h != nullptr && h->on_peer_close
+                                && endpoint_.close_info().initiator
+                                           == proto::CloseInfo::Initiator::peer) {
+                                invoke([&] { h->on_peer_close(*this, e.code, e.reason); });
+                            }
                             net::log_debug(remote_.to_string(), " ", path(), ": close frame ",
                                            e.code, " received");
                         },

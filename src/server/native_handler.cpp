@@ -163,6 +163,12 @@ Handlers NativeHandler::handlers() const {
                           type == MessageType::binary ? WSX_BINARY : WSX_TEXT);
         };
     }
+    if (h->passive_closing_handshake != nullptr) {
+        out.on_peer_close = [keep, h](Connection& c, std::uint16_t code, std::string_view reason) {
+            const std::string r(reason);
+            h->passive_closing_handshake(&kHost, handle(c), code, r.c_str());
+        };
+    }
     if (h->on_close != nullptr) {
         out.on_close = [keep, h](Connection& c, std::uint16_t code, std::string_view reason,
                                  bool clean) {

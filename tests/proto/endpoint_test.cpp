@@ -127,6 +127,20 @@ TEST(Endpoint, PeerInitiatedCloseIsEchoedAndClean) {
     EXPECT_EQ(run.info.initiator, CloseInfo::Initiator::peer);
 }
 
+TEST(Endpoint, TheApplicationMayChooseTheReplyToAPeersClose) {
+    // pywebsocket's passive closing handshake: the handler picks the code it answers with.
+    Endpoint ep = test::open_server();
+    std::string bytes = test::close_frame(1001, "leaving");
+    ep.feed(std::span<char>(bytes), 0);
+    auto ev = ep.next_event();
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(test::describe(*ev), "close:1001:leaving");
+    EXPECT_FALSE(ep.close(4001, "as you wish", 0));
+    EXPECT_FALSE(ep.next_event());
+    EXPECT_EQ(test::decode_server_output(drain_output(ep)), (V{"close:4001"}));
+    EXPECT_EQ(ep.close(1000, "", 0), make_error_code(Errc::not_open));  // only one reply
+}
+
 TEST(Endpoint, ServerInitiatedCloseWaitsForThePeer) {
     Endpoint ep = test::open_server();
     ASSERT_FALSE(ep.close(1000, "done", 100));

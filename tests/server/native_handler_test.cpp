@@ -34,6 +34,9 @@ TEST(NativeHandler, ExtraHandshakeChoosesTheNewestOfferedProtocolOrRefuses) {
         EXPECT_NE(head.find("Sec-WebSocket-Protocol: wsx.v2\r\n"), std::string::npos) << head;
         c.send_all(test::text("x"));
         EXPECT_EQ(c.read_frames(1), (V{"text:wsx.v2: x"}));
+        // Its passive closing hook answers the client's close with its own code.
+        c.send_all(test::close_frame(1000));
+        EXPECT_EQ(c.read_frames(1), (V{"close:4000"}));
     }
     test::BlockingClient c(s.port());
     EXPECT_EQ(

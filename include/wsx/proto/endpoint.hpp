@@ -65,7 +65,8 @@ struct PongReceived {
     std::string_view payload;
 };
 
-/// The peer's close frame. If the peer started the closing handshake, the reply is queued.
+/// The peer's close frame. If the peer started the closing handshake, the reply (echoing its
+/// code) is queued at the next next_event() call, unless close() chose another code first.
 struct CloseReceived {
     std::uint16_t code;  // 1005 when the frame had no code
     std::string_view reason;
@@ -137,8 +138,9 @@ public:
     /// Queues a ping. Errors: not_open, control_payload_too_long.
     [[nodiscard]] std::error_code ping(std::string_view payload);
 
-    /// Starts the closing handshake. Errors: not_open, invalid_close_code_to_send,
-    /// close_reason_too_long, invalid_close_reason.
+    /// Starts the closing handshake, or, right after a CloseReceived event, chooses the code and
+    /// reason of the reply. Errors: not_open, invalid_close_code_to_send, close_reason_too_long,
+    /// invalid_close_reason.
     [[nodiscard]] std::error_code close(std::uint16_t code, std::string_view reason, TimeMs now);
 
     /// Bytes waiting to be written: bufferedAmount in the browser's terms.
@@ -193,6 +195,7 @@ private:
     std::string subprotocol_;
     CloseInfo close_info_;
     bool close_sent_ = false;
+    bool close_reply_pending_ = false;  // the peer's close arrived; our reply is not queued yet
     TimeMs created_;
     TimeMs last_received_;
     TimeMs closing_deadline_ = 0;
