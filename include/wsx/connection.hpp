@@ -106,6 +106,9 @@ public:
 private:
     friend class Server;
 
+    /// RFC 7617 §2: the challenge a 401 carries.
+    static constexpr const char* kAuthChallenge = "Basic realm=\"wsx\", charset=\"UTF-8\"";
+
     Connection(Server& server, std::uint64_t id, net::UniqueFd fd, net::SocketAddress remote);
 
     void on_io(bool readable, bool writable) override;

@@ -3,40 +3,16 @@
 // page's WebSocket saw: the echo, the "Goodbye", the server's clean close (1000) and the
 // readyState transitions; then the console opens a socket with subprotocol "chat", echoes an
 // ArrayBuffer and closes from the page. Prints "N passed, N failed".
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
+import { Results, startServer, stopServer } from './wsx_process.mjs';
+
+const R = new Results('chromium seed page');
 const { values } = parseArgs({ options: { wsx: { type: 'string' }, screenshot: { type: 'string' } } });
-let passed = 0;
-let failed = 0;
-function check(label, ok, detail = '') {
-  if (ok) { passed++; console.log(`ok   ${label}`); } else { failed++; console.log(`FAIL ${label} ${detail}`); }
-}
-
-function startServer(...args) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(values.wsx, ['serve', '-p', '0', '-H', '127.0.0.1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error('no listening line: ' + log)); }, 10000);
-    proc.stderr.on('data', (d) => {
-      log += d;
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(log);
-      if (m) { clearTimeout(timer); resolve({ proc, port: Number(m[1]) }); }
-    });
-  });
-}
-
-function stopServer(proc) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); resolve(null); }, 15000);
-    proc.on('exit', (code) => { clearTimeout(timer); resolve(code); });
-    proc.kill('SIGTERM');
-  });
-}
 
 // Waits (bounded) until the page's event log has an entry matching `re`; returns the log.
 async function waitForLog(page, re, timeout = 15000) {
@@ -49,7 +25,7 @@ async function waitForLog(page, re, timeout = 15000) {
 }
 
 async function main() {
-  const { proc, port } = await startServer('--subprotocol', 'chat');
+  const { proc, port } = await startServer(values.wsx, '--subprotocol', 'chat');
   const profile = mkdtempSync(join(tmpdir(), 'wsx-chromium-'));
   let context;
   try {
@@ -61,49 +37,48 @@ async function main() {
     });
     const page = await context.newPage();
     const response = await page.goto(`http://127.0.0.1:${port}/`);
-    check('the page is served (200, text/html)', response.status() === 200
+    R.check('the page is served (200, text/html)', response.status() === 200
       && response.headers()['content-type'] === 'text/html; charset=utf-8', response.status());
 
     await page.click('text=Run WebSocket');
     let log = await waitForLog(page, /^ev close/);
     const find = (re) => log.findIndex((e) => re.test(e));
-    check('readyState 0 (CONNECTING) right after new WebSocket', find(/^ev readyState 0 /) === 0, log[0]);
-    check('open event with readyState 1 (OPEN)', find(/^ev open readyState 1/) > 0, JSON.stringify(log));
-    check('the echo of "Message to send"', find(/^in message "Message to send"$/) > find(/^ev open/));
-    check('the server echoes "Goodbye"', find(/^in message "Goodbye"$/) > find(/^in message "Message to send"/));
-    check('then the server closes: code 1000, wasClean, readyState 3',
+    R.check('readyState 0 (CONNECTING) right after new WebSocket', find(/^ev readyState 0 /) === 0, log[0]);
+    R.check('open event with readyState 1 (OPEN)', find(/^ev open readyState 1/) > 0, JSON.stringify(log));
+    R.check('the echo of "Message to send"', find(/^in message "Message to send"$/) > find(/^ev open/));
+    R.check('the server echoes "Goodbye"', find(/^in message "Goodbye"$/) > find(/^in message "Message to send"/));
+    R.check('then the server closes: code 1000, wasClean, readyState 3',
       find(/^ev close code 1000 wasClean true reason "" readyState 3$/) > find(/^in message "Goodbye"/),
       JSON.stringify(log.slice(-2)));
-    check('no error event', find(/^err/) === -1);
+    R.check('no error event', find(/^err/) === -1);
 
     await page.evaluate(() => { window.log.length = 0; });
     await page.click('#open');  // subprotocols field holds "chat"
     log = await waitForLog(page, /^ev open/);
-    check('subprotocol "chat" chosen, visible in ws.protocol', find(/^ev open readyState 1 protocol "chat"$/) >= 0,
+    R.check('subprotocol "chat" chosen, visible in ws.protocol', find(/^ev open readyState 1 protocol "chat"$/) >= 0,
       JSON.stringify(log));
-    check('the console shows the protocol', (await page.textContent('#protocol')) === '"chat"');
+    R.check('the console shows the protocol', (await page.textContent('#protocol')) === '"chat"');
     await page.click('#binary');
     log = await waitForLog(page, /^in message binary/);
-    check('an ArrayBuffer comes back as an ArrayBuffer, byte for byte',
+    R.check('an ArrayBuffer comes back as an ArrayBuffer, byte for byte',
       find(/^in message binary 6 bytes \[0,1,2,253,254,255\]$/) >= 0, JSON.stringify(log));
     await page.click('#close');
     log = await waitForLog(page, /^ev close/);
-    check('close() from the page: readyState 2 (CLOSING) at once', find(/^out close\(1000\) readyState 2$/) >= 0,
+    R.check('close() from the page: readyState 2 (CLOSING) at once', find(/^out close\(1000\) readyState 2$/) >= 0,
       JSON.stringify(log));
-    check('closed cleanly with the code the page sent', find(/^ev close code 1000 wasClean true/) >= 0,
+    R.check('closed cleanly with the code the page sent', find(/^ev close code 1000 wasClean true/) >= 0,
       JSON.stringify(log));
     if (values.screenshot) {
       await page.screenshot({ path: values.screenshot, fullPage: true });
     }
   } catch (e) {
-    check('no unexpected error', false, String(e));
+    R.check('no unexpected error', false, String(e));
   } finally {
     if (context) await context.close();
     rmSync(profile, { recursive: true, force: true });
   }
-  check('server exits 0 on SIGTERM', (await stopServer(proc)) === 0);
-  console.log(`chromium seed page: ${passed} passed, ${failed} failed`);
-  process.exit(failed || !passed ? 1 : 0);
+  R.check('server exits 0 on SIGTERM', (await stopServer(proc)) === 0);
+  R.finish();
 }
 
 main();

@@ -1,36 +1,11 @@
 // Interop: Node `ws` (npm) as a client of `wsx serve`. Prints "N passed, N failed".
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
+import { Results, startServer, stopServer } from './wsx_process.mjs';
+
+const R = new Results('node ws interop');
 const { values } = parseArgs({ options: { wsx: { type: 'string' } } });
-let passed = 0;
-let failed = 0;
-function check(label, ok, detail = '') {
-  if (ok) { passed++; console.log(`ok   ${label}`); } else { failed++; console.log(`FAIL ${label} ${detail}`); }
-}
-
-// Starts `wsx serve -p 0` on loopback and resolves with {proc, port} once it logs its address.
-function startServer(...args) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(values.wsx, ['serve', '-p', '0', '-H', '127.0.0.1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error('no listening line: ' + log)); }, 10000);
-    proc.stderr.on('data', (d) => {
-      log += d;
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(log);
-      if (m && timer) { clearTimeout(timer); resolve({ proc, port: Number(m[1]) }); }
-    });
-  });
-}
-
-function stopServer(proc) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); resolve(null); }, 15000);
-    proc.on('exit', (code) => { clearTimeout(timer); resolve(code); });
-    proc.kill('SIGTERM');
-  });
-}
 
 // Opens a client and returns helpers to await the next message or the close event.
 function open(url, protocols, options = {}) {
@@ -70,45 +45,45 @@ async function echoCases(url) {
     ['binary', Buffer.from([0, 255, 16]), true], ['empty binary', Buffer.alloc(0), true]]) {
     c.ws.send(msg, { binary });
     const m = await withTimeout(c.next(), 10000, label);
-    check(`echo ${label}`, m && m.isBinary === binary && Buffer.from(m.data).equals(Buffer.from(msg)));
+    R.check(`echo ${label}`, m && m.isBinary === binary && Buffer.from(m.data).equals(Buffer.from(msg)));
   }
   for (const size of [125, 126, 127, 65535, 65536, 1 << 20, 16 * 1024 * 1024 - 64]) {
     const payload = Buffer.alloc(size, size % 251);
     c.ws.send(payload);
     const m = await withTimeout(c.next(), 60000, `binary ${size}`);
-    check(`echo binary ${size} bytes`, m && m.isBinary && Buffer.from(m.data).equals(payload));
+    R.check(`echo binary ${size} bytes`, m && m.isBinary && Buffer.from(m.data).equals(payload));
   }
   // Fragmented send: fin=false frames, then the last one.
   c.ws.send('frag', { fin: false });
   c.ws.send('ment', { fin: false });
   c.ws.send('ed', { fin: true });
   let m = await withTimeout(c.next(), 10000, 'fragments');
-  check('fragmented text reassembled', m && !m.isBinary && m.data.toString() === 'fragmented');
+  R.check('fragmented text reassembled', m && !m.isBinary && m.data.toString() === 'fragmented');
   // Ping: wsx answers with a pong carrying the same payload.
   const pong = new Promise((r) => c.ws.once('pong', (data) => r(data.toString())));
   c.ws.ping('ping-payload');
-  check('ping answered by pong with the same payload', (await withTimeout(pong, 10000, 'pong')) === 'ping-payload');
+  R.check('ping answered by pong with the same payload', (await withTimeout(pong, 10000, 'pong')) === 'ping-payload');
   c.ws.pong('unsolicited');
   c.ws.send('after pong');
   m = await withTimeout(c.next(), 10000, 'after pong');
-  check('unsolicited pong ignored', m && m.data.toString() === 'after pong');
+  R.check('unsolicited pong ignored', m && m.data.toString() === 'after pong');
   c.ws.close(4001, 'client bye');
   const closed = await withTimeout(c.closed(), 10000, 'close');
-  check('client close echoed with its code', closed.code === 4001, JSON.stringify(closed));
+  R.check('client close echoed with its code', closed.code === 4001, JSON.stringify(closed));
 }
 
 async function goodbyeCase(url) {
   const c = await open(url + '/echo');
   c.ws.send('Goodbye');
   const m = await withTimeout(c.next(), 10000, 'goodbye');
-  check('Goodbye echoed', m && m.data.toString() === 'Goodbye');
+  R.check('Goodbye echoed', m && m.data.toString() === 'Goodbye');
   const closed = await withTimeout(c.closed(), 10000, 'server close');
-  check('server closes after Goodbye with 1000', closed.code === 1000, JSON.stringify(closed));
+  R.check('server closes after Goodbye with 1000', closed.code === 1000, JSON.stringify(closed));
 }
 
 async function subprotocolCase(url) {
   const c = await open(url + '/echo', ['mqtt', 'chat']);
-  check('server picks the offered subprotocol it supports', c.ws.protocol === 'chat', c.ws.protocol);
+  R.check('server picks the offered subprotocol it supports', c.ws.protocol === 'chat', c.ws.protocol);
   c.ws.close();
   await c.closed();
 }
@@ -116,9 +91,9 @@ async function subprotocolCase(url) {
 async function rejectedCase(url) {
   try {
     await open(url + '/missing');
-    check('unknown path rejected', false);
+    R.check('unknown path rejected', false);
   } catch (e) {
-    check('unknown path rejected with 404', e.status === 404, String(e));
+    R.check('unknown path rejected with 404', e.status === 404, String(e));
   }
 }
 
@@ -126,11 +101,11 @@ async function limitCase(url) {
   const c = await open(url + '/echo');
   c.ws.send(Buffer.alloc(64 * 1024 + 1));
   const closed = await withTimeout(c.closed(), 10000, 'limit close');
-  check('oversized message closes with 1009', closed.code === 1009, JSON.stringify(closed));
+  R.check('oversized message closes with 1009', closed.code === 1009, JSON.stringify(closed));
 }
 
 async function main() {
-  let { proc, port } = await startServer('--subprotocol', 'chat');
+  let { proc, port } = await startServer(values.wsx, '--subprotocol', 'chat');
   const url = `ws://127.0.0.1:${port}`;
   try {
     await echoCases(url);
@@ -138,18 +113,17 @@ async function main() {
     await subprotocolCase(url);
     await rejectedCase(url);
   } catch (e) {
-    check('no unexpected error', false, String(e));
+    R.check('no unexpected error', false, String(e));
   }
-  check('server exits 0 on SIGTERM', (await stopServer(proc)) === 0);
-  ({ proc, port } = await startServer('--max-message-size', '65536'));
+  R.check('server exits 0 on SIGTERM', (await stopServer(proc)) === 0);
+  ({ proc, port } = await startServer(values.wsx, '--max-message-size', '65536'));
   try {
     await limitCase(`ws://127.0.0.1:${port}`);
   } catch (e) {
-    check('no unexpected error', false, String(e));
+    R.check('no unexpected error', false, String(e));
   }
-  check('server exits 0 on SIGTERM', (await stopServer(proc)) === 0);
-  console.log(`node ws interop: ${passed} passed, ${failed} failed`);
-  process.exit(failed || !passed ? 1 : 0);
+  R.check('server exits 0 on SIGTERM', (await stopServer(proc)) === 0);
+  R.finish();
 }
 
 main();
