@@ -6,7 +6,8 @@
 // exit status 0, 1011 otherwise); the WebSocket closing ends the process (stdin closed, SIGTERM,
 // SIGKILL after a grace period) and reaps it. Pipes are non-blocking and bounded, with
 // backpressure both ways: a full stdin stops reading from the peer, a peer that does not read
-// stops reading from stdout. Binary messages are refused with 1003.
+// stops reading from stdout. In line mode binary messages are refused with 1003; the binary mode
+// frames each message with its type and length instead.
 #pragma once
 
 #include <cstddef>
@@ -21,8 +22,11 @@ struct ExecutableOptions {
     std::string path;                       // the program
     std::size_t max_processes = 256;        // at once, for this resource; past it: 503
     net::TimeMs kill_grace_ms = 2000;       // SIGTERM, then SIGKILL after this
-    std::size_t max_line = 1024 * 1024;     // a longer stdout line closes with 1009
+    std::size_t max_line = 1024 * 1024;     // a longer stdout line or frame closes with 1009
     std::size_t stdin_limit = 1024 * 1024;  // queued for stdin before the peer is paused
+    /// Length-prefixed mode instead of lines, both ways: each message is a type byte (1 text, 2
+    /// binary), a 4-byte big-endian length, then the payload. Binary messages allowed.
+    bool binary_mode = false;
 };
 
 /// Handlers that run `options.path` for each connection.

@@ -108,12 +108,22 @@ public:
         }
     }
 
-    void to_stdin(std::string_view line) {
+    void to_stdin(std::string_view data, MessageType type) {
         if (!child_.stdin_fd.valid()) {
             return;
         }
-        stdin_queue_.append(line);
-        stdin_queue_.push_back('\n');
+        if (options_.binary_mode) {
+            // One frame per message: type byte (1 text, 2 binary), 4-byte big-endian length.
+            const auto n = static_cast<std::uint32_t>(data.size());
+            const char head[5] = {static_cast<char>(type == MessageType::binary ? 2 : 1),
+                                  static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                                  static_cast<char>(n >> 8), static_cast<char>(n)};
+            stdin_queue_.append(head, sizeof head);
+            stdin_queue_.append(data);
+        } else {
+            stdin_queue_.append(data);
+            stdin_queue_.push_back('\n');
+        }
         write_stdin();
     }
 
@@ -200,8 +210,55 @@ private:
                 return;
             }
             stdout_buf_.append(buf, static_cast<std::size_t>(n));
+            send_output();
+        }
+    }
+
+    void send_output() {
+        if (options_.binary_mode) {
+            send_frames();
+        } else {
             send_lines();
         }
+        // Backpressure toward the process: a peer that does not read stops us reading stdout.
+        Connection* c = connection();
+        if (c != nullptr && c->buffered_amount() > server_.options().buffer.high_watermark) {
+            stdout_paused_ = true;
+            (void)loop_.modify(child_.stdout_fd.get(), {}, stdout_watch_);
+        }
+    }
+
+    void too_long(Connection* c) {
+        if (c != nullptr) {
+            net::log_warn(peer_, ": handler output message over ", options_.max_line,
+                          " bytes (close 1009)");
+            (void)c->close(1009, "handler output too long");
+        }
+        stdout_buf_.clear();
+    }
+
+    // Binary mode: frames of type byte, 4-byte big-endian length, payload.
+    void send_frames() {
+        Connection* c = connection();
+        std::size_t pos = 0;
+        while (stdout_buf_.size() - pos >= 5) {
+            const auto* h = reinterpret_cast<const unsigned char*>(stdout_buf_.data() + pos);
+            const std::size_t n = (std::size_t{h[1]} << 24) | (std::size_t{h[2]} << 16)
+                                  | (std::size_t{h[3]} << 8) | h[4];
+            if (n > options_.max_line || (h[0] != 1 && h[0] != 2)) {
+                too_long(c);  // or malformed: either way the stream cannot continue
+                return;
+            }
+            if (stdout_buf_.size() - pos - 5 < n) {
+                break;
+            }
+            if (c != nullptr) {
+                (void)c->send(std::string_view(stdout_buf_).substr(pos + 5, n),
+                              h[0] == 2 ? MessageType::binary : MessageType::text);
+            }
+            pos += 5 + n;
+        }
+        stdout_buf_.erase(0, pos);
     }
 
     void send_lines() {
@@ -215,16 +272,8 @@ private:
             start = nl + 1;
         }
         stdout_buf_.erase(0, start);
-        if (stdout_buf_.size() > options_.max_line && c != nullptr) {
-            net::log_warn(peer_, ": handler wrote a line over ", options_.max_line,
-                          " bytes (close 1009)");
-            (void)c->close(1009, "handler output line too long");
-            stdout_buf_.clear();
-        }
-        // Backpressure toward the process: a peer that does not read stops us reading stdout.
-        if (c != nullptr && c->buffered_amount() > server_.options().buffer.high_watermark) {
-            stdout_paused_ = true;
-            (void)loop_.modify(child_.stdout_fd.get(), {}, stdout_watch_);
+        if (stdout_buf_.size() > options_.max_line) {
+            too_long(c);
         }
     }
 
@@ -331,12 +380,12 @@ Handlers make_executable_handlers(ExecutableOptions options) {
         state->sessions[c.id()] = std::make_shared<Session>(state, c, std::move(*child));
     };
     h.on_message = [state](Connection& c, std::string_view data, MessageType type) {
-        if (type == MessageType::binary) {
+        if (type == MessageType::binary && !state->options.binary_mode) {
             (void)c.close(1003, "this handler takes text lines only");
             return;
         }
         if (auto it = state->sessions.find(c.id()); it != state->sessions.end()) {
-            it->second->to_stdin(data);
+            it->second->to_stdin(data, type);
         }
     };
     h.on_drain = [state](Connection& c) {

@@ -128,7 +128,49 @@ def main():
                 f.write(body)
             os.chmod(path, 0o755)
         run(args, hdir)
+    with tempfile.TemporaryDirectory() as hdir:
+        binary_mode(args, hdir)
     return R.finish()
+
+
+BINARY_ECHO = """#!/usr/bin/python3
+# Length-prefixed mode: type byte (1 text, 2 binary), 4-byte big-endian length, payload.
+import struct, sys
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+out.write(struct.pack("!BI", 2, 3) + b"\\x00\\x01\\x02")  # a binary hello first
+out.flush()
+while True:
+    head = inp.read(5)
+    if len(head) < 5:
+        break
+    kind, n = struct.unpack("!BI", head)
+    data = inp.read(n)
+    if data == b"bad":
+        out.write(b"\\x07garbage")  # an unknown type byte: the server must close
+        out.flush()
+        continue
+    out.write(struct.pack("!BI", kind, len(data)) + data)
+    out.flush()
+"""
+
+
+def binary_mode(args, hdir):
+    path = os.path.join(hdir, "bin_wsh.py")
+    with open(path, "w") as f:
+        f.write(BINARY_ECHO)
+    os.chmod(path, 0o755)
+    with WsxServer(args.wsx, "-w", hdir, "--handler-binary") as srv:
+        c = Conn(srv.port, "/bin")
+        R.check("--handler-binary: a binary frame from the handler is a binary message", c.read_events(1) == ["binary:3"])
+        c.send(binary(b"\x00\xff" * 1000) + text("line\nwith newline") + binary(b""))
+        R.check("--handler-binary: binary, text (newlines kept) and empty messages round-trip with their type",
+                c.read_events(3) == ["binary:2000", "text:line\nwith newline", "binary:0"])
+        c.send(binary(b"x" * 300000))
+        R.check("--handler-binary: a 300 KB message round-trips", c.read_events(1) == ["binary:300000"])
+        c.send(text("bad"))
+        R.check("--handler-binary: a malformed frame from the handler closes with 1009", c.read_events(1) == ["close:1009"])
+        c.close()
+        R.check("server exits 0 on SIGTERM", srv.stop() == 0)
 
 
 if __name__ == "__main__":

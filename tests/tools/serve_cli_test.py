@@ -33,7 +33,7 @@ def main():
                 "--websock-handlers-map-file", "--scan-dir", "--allow-handlers-outside-root-dir", "--log-file",
                 "--log-max", "--log-count", "--queue", "--tls", "--private-key", "--certificate", "--tls-client-auth",
                 "--tls-client-cert-optional", "--tls-client-ca", "--basic-auth", "--basic-auth-credential", "--config",
-                "--origin", "--max-handler-processes", "--log-level", "pywebsocket's default is 80"):
+                "--origin", "--max-handler-processes", "--handler-binary", "--log-level", "pywebsocket's default is 80"):
         R.check(f"--help documents {opt}", opt in out)
     for bad in (["--bogus"], ["-p", "notaport"], ["-p", "70000"], ["--idle-timeout", "-1"],
                 ["--log-level", "loud"], ["--max-message-size", "12parsecs"]):

@@ -79,10 +79,11 @@ HandlerScan scan_handler_directory(const HandlerScanOptions& options) {
             if (::access(file.c_str(), X_OK) != 0) {
                 continue;  // only executable *_wsh* files are handlers (notes_wsh.txt is not)
             }
-            out.routes.push_back(Route{.path = resource,
-                                       .handlers = make_executable_handlers(
-                                               {.path = fs::absolute(file).string(),
-                                                .max_processes = options.max_processes})});
+            out.routes.push_back(Route{
+                    .path = resource,
+                    .handlers = make_executable_handlers({.path = fs::absolute(file).string(),
+                                                          .max_processes = options.max_processes,
+                                                          .binary_mode = options.binary_mode})});
             continue;
         }
         NativeHandlerLoad loaded = NativeHandler::load(file.string());

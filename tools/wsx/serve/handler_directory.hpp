@@ -25,6 +25,7 @@ struct HandlerScanOptions {
     std::string scan_dir;  // only handlers below this one are loaded (-s); empty: all of dir
     bool allow_outside_root = false;  // load handlers whose real path leaves dir (symlinks)
     std::size_t max_processes = 256;  // per executable handler
+    bool binary_mode = false;         // executable handlers speak length-prefixed frames
     std::string map_file;             // "alias existing" lines (-m); empty: none
 };
 

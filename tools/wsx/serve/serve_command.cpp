@@ -57,7 +57,8 @@ std::vector<Route> load_routes(const ServeOptions& o) {
     HandlerScan scan = scan_handler_directory({.dir = dir,
                                                .scan_dir = o.scan_dir,
                                                .allow_outside_root = o.allow_handlers_outside_root,
-                                               .max_processes = o.max_handler_processes});
+                                               .max_processes = o.max_handler_processes,
+                                               .binary_mode = o.handler_binary});
     for (const auto& error : scan.errors) {
         net::log_error("handler ", error);
     }
@@ -146,6 +147,10 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
             "--origin", o.origins,
             "Origin allowed to open WebSockets (repeatable, exact, e.g. http://localhost:9998); "
             "others get 403; default: any");
+    serve->add_flag(
+            "--handler-binary", o.handler_binary,
+            "Executable handlers exchange length-prefixed frames (type byte 1 text / 2 binary, "
+            "4-byte big-endian length, payload) instead of lines");
     serve->add_option("-l,--log-file", o.log_file,
                       "Write log lines to this file instead of stderr");
     serve->add_option("--log-max", o.log_max, "Rotate the log file when it reaches this many bytes")

@@ -27,6 +27,7 @@ struct ServeOptions {
     std::string map_file;
     bool allow_handlers_outside_root = false;
     std::size_t max_handler_processes = 256;
+    bool handler_binary = false;
     std::string log_file;
     std::uint64_t log_max = 256 * 1024;  // pywebsocket's defaults
     unsigned log_count = 5;
