@@ -103,6 +103,8 @@ public:
     /// The data the upgrade hook attached.
     [[nodiscard]] std::any& user_data() noexcept { return user_data_; }
 
+    [[nodiscard]] const std::any& user_data() const noexcept { return user_data_; }
+
 private:
     friend class Server;
 

@@ -66,10 +66,4 @@ void OutputQueue::consume(std::size_t n) noexcept {
     }
 }
 
-void OutputQueue::clear() noexcept {
-    blocks_.clear();
-    head_offset_ = 0;
-    size_ = 0;
-}
-
 }  // namespace wsx::proto

@@ -66,7 +66,7 @@ const char* host_subprotocol(const wsx_connection* c) {
 }
 
 void* host_user_data(const wsx_connection* c) {
-    const std::any& data = const_cast<Connection&>(conn(c)).user_data();
+    const std::any& data = conn(c).user_data();
     const auto* p = std::any_cast<void*>(&data);
     return p != nullptr ? *p : nullptr;
 }

@@ -54,8 +54,6 @@ public:
     /// Header of the frame whose chunks are being returned; valid after a chunk with `first`.
     [[nodiscard]] const FrameHeader& header() const noexcept { return header_; }
 
-    void set_rules(FrameRules rules) noexcept { rules_ = rules; }
-
 private:
     [[nodiscard]] std::error_code decode_header() noexcept;
     [[nodiscard]] std::size_t header_size_needed() const noexcept;

@@ -33,8 +33,6 @@ public:
     /// Drops the oldest `n` bytes (n <= size()).
     void consume(std::size_t n) noexcept;
 
-    void clear() noexcept;
-
     static constexpr std::size_t kBlockSize = 16 * 1024;
 
 private:
