@@ -2,6 +2,7 @@
 #include "wsx/proto/endpoint.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include <openssl/rand.h>
 
@@ -52,7 +53,7 @@ void Endpoint::feed(std::span<char> data, TimeMs now) {
         input_ = {};  // §7.1.7: once failed or closed, input is discarded
         return;
     }
-    if (state_ == State::handshake && awaiting_answer_) {
+    if (state_ == State::handshake && (awaiting_answer_ || responding_)) {
         if (pending_.size() + data.size() > limits_.max_head_size) {
             state_ = State::closed;
             return;
@@ -75,7 +76,10 @@ std::optional<Event> Endpoint::next_event() {
     }
     switch (state_) {
         case State::handshake:
-            return awaiting_answer_ ? std::nullopt : next_handshake_event();
+            if (awaiting_answer_ || responding_) {
+                return std::nullopt;
+            }
+            return reading_body_ ? read_body() : next_handshake_event();
         case State::open:
         case State::closing:
             return next_frame_event();
@@ -97,10 +101,25 @@ std::optional<Event> Endpoint::next_handshake_event() {
     std::error_code ec = head_reader_.error();
     if (!ec && head_reader_.request().header_count("Upgrade") == 0) {
         ec = check_plain_request(head_reader_.request());
-        if (!ec) {
+        const auto length =
+                ec ? Result<std::uint64_t>(ec) : request_body_length(head_reader_.request());
+        if (!length) {
+            ec = length.error();
+        } else if (*length > limits_.max_request_body) {
+            ec = Errc::body_too_large;  // refused before any of it is read
+        } else {
             http_request_ = head_reader_.take_request();
-            await_answer();
-            return HttpRequestReceived{*http_request_};
+            body_left_ = *length;
+            reading_body_ = true;
+            // RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" waits for this before
+            // it sends the body.
+            const auto expect = http_request_->header("Expect");
+            if (body_left_ > 0 && http_request_->version == "HTTP/1.1" && expect
+                && iequals(*expect, "100-continue")) {
+                out_.append(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"));
+            }
+            http_request_->body.reserve(body_left_);
+            return read_body();
         }
     } else if (!ec) {
         auto request = validate_upgrade_request(head_reader_.take_request());
@@ -118,6 +137,19 @@ std::optional<Event> Endpoint::next_handshake_event() {
     state_ = State::closed;
     input_ = {};
     return Failed{ec};
+}
+
+std::optional<Event> Endpoint::read_body() {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, input_.size()));
+    http_request_->body.append(input_.data(), n);
+    input_ = input_.subspan(n);
+    body_left_ -= n;
+    if (body_left_ > 0) {
+        return std::nullopt;
+    }
+    reading_body_ = false;
+    await_answer();
+    return HttpRequestReceived{*http_request_};
 }
 
 void Endpoint::await_answer() {
@@ -146,10 +178,72 @@ std::error_code Endpoint::respond(std::string_view response, bool keep_alive, Ti
         pending_.clear();
         return {};
     }
+    read_next_request(now);
+    return {};
+}
+
+void Endpoint::read_next_request(TimeMs now) {
     // RFC 9112 §9.3: persistent connection; the next request may already be in pending_.
     head_reader_ = HttpHeadReader(limits_);
     created_ = now;
     input_ = std::span<char>(pending_);
+}
+
+std::error_code Endpoint::begin_response(std::string_view head, bool chunked) {
+    if (role_ != Role::server || !awaiting_answer_) {
+        return Errc::handshake_not_pending;
+    }
+    out_.append(head);
+    awaiting_answer_ = false;
+    http_request_.reset();
+    request_.reset();
+    responding_ = true;
+    chunked_ = chunked;
+    return {};
+}
+
+std::error_code Endpoint::send_body(std::string_view data) {
+    if (!responding_ || state_ != State::handshake) {
+        return Errc::handshake_not_pending;
+    }
+    if (data.empty()) {
+        return {};  // an empty chunk would end a chunked body
+    }
+    if (!chunked_) {
+        out_.append(data);
+        return {};
+    }
+    // RFC 9112 §7.1: chunk = chunk-size (hex) CRLF chunk-data CRLF.
+    char size[24];
+    const int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    out_.append(std::string_view(size, static_cast<std::size_t>(n)));
+    out_.append(data);
+    out_.append(std::string_view("\r\n"));
+    return {};
+}
+
+void Endpoint::abort_response() noexcept {
+    if (responding_) {
+        responding_ = false;
+        state_ = State::closed;
+        pending_.clear();
+    }
+}
+
+std::error_code Endpoint::end_response(bool keep_alive, TimeMs now) {
+    if (!responding_ || state_ != State::handshake) {
+        return Errc::handshake_not_pending;
+    }
+    responding_ = false;
+    if (chunked_) {
+        out_.append(std::string_view("0\r\n\r\n"));  // last-chunk, no trailers
+    }
+    if (!keep_alive) {
+        state_ = State::closed;
+        pending_.clear();
+        return {};
+    }
+    read_next_request(now);
     return {};
 }
 
@@ -309,6 +403,9 @@ std::error_code Endpoint::close(std::uint16_t code, std::string_view reason, Tim
 std::optional<TimeMs> Endpoint::next_deadline() const noexcept {
     switch (state_) {
         case State::handshake:
+            if (awaiting_answer_ || responding_) {
+                return std::nullopt;  // the application is answering: its time is its own
+            }
             return created_ + limits_.handshake_timeout_ms;
         case State::open:
             if (limits_.idle_timeout_ms <= 0) {

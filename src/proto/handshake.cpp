@@ -75,7 +75,11 @@ std::error_code check_single_fields(const HttpRequest& r) {
             return Errc::duplicate_header;
         }
     }
-    // RFC 9112 §6.3: a request with both is an attack vector; an upgrade request has no body.
+    return {};
+}
+
+std::error_code check_no_body(const HttpRequest& r) {
+    // An upgrade request has no body (RFC 6455 §4.1 sends none; bytes after the head are frames).
     const auto length = r.header("Content-Length");
     if (r.header_count("Transfer-Encoding") > 0 || (length && *length != "0")) {
         return Errc::body_not_allowed;
@@ -133,11 +137,39 @@ std::error_code check_plain_request(const HttpRequest& r) {
     if (r.version == "HTTP/1.1" || r.header_count("Host") > 0) {
         return check_single_fields(r);
     }
+    if (r.header_count("Content-Length") > 1) {
+        return Errc::duplicate_header;
+    }
     return {};
 }
 
+Result<std::uint64_t> request_body_length(const HttpRequest& r) {
+    // RFC 9112 §6.3: with both, Transfer-Encoding would win and the framing is suspect (request
+    // smuggling): refuse. A body without a length is refused with 411, which §6.3 allows; then
+    // CGI scripts always get CONTENT_LENGTH (RFC 3875 §4.1.2).
+    const auto length = r.header("Content-Length");
+    if (r.header_count("Transfer-Encoding") > 0) {
+        return length ? Errc::body_not_allowed : Errc::length_required;
+    }
+    if (!length) {
+        return std::uint64_t{0};
+    }
+    if (length->empty() || length->size() > 15) {  // 15 digits: far past any limit, no overflow
+        return Errc::bad_content_length;
+    }
+    std::uint64_t n = 0;
+    for (char c : *length) {
+        if (c < '0' || c > '9') {
+            return Errc::bad_content_length;
+        }
+        n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return n;
+}
+
 Result<UpgradeRequest> validate_upgrade_request(HttpRequest request) {
-    for (auto check : {check_request_line, check_single_fields, check_upgrade_fields}) {
+    for (auto check :
+         {check_request_line, check_single_fields, check_no_body, check_upgrade_fields}) {
         if (auto ec = check(request)) {
             return ec;
         }
@@ -202,27 +234,58 @@ std::string_view reason_phrase(int status) noexcept {
     };
 
     static constexpr Phrase kPhrases[] = {
+            {100, "Continue"},
             {101, "Switching Protocols"},
             {200, "OK"},
+            {201, "Created"},
+            {202, "Accepted"},
+            {204, "No Content"},
+            {206, "Partial Content"},
             {301, "Moved Permanently"},
+            {302, "Found"},
+            {303, "See Other"},
             {304, "Not Modified"},
+            {307, "Temporary Redirect"},
+            {308, "Permanent Redirect"},
             {400, "Bad Request"},
             {401, "Unauthorized"},
             {403, "Forbidden"},
             {404, "Not Found"},
             {405, "Method Not Allowed"},
             {408, "Request Timeout"},
+            {409, "Conflict"},
+            {410, "Gone"},
+            {411, "Length Required"},
+            {413, "Content Too Large"},
+            {415, "Unsupported Media Type"},
+            {422, "Unprocessable Content"},
             {426, "Upgrade Required"},
+            {429, "Too Many Requests"},
             {431, "Request Header Fields Too Large"},
             {500, "Internal Server Error"},
+            {501, "Not Implemented"},
+            {502, "Bad Gateway"},
             {503, "Service Unavailable"},
+            {504, "Gateway Timeout"},
     };
     for (const auto& p : kPhrases) {
         if (p.status == status) {
             return p.text;
         }
     }
-    return "Error";
+    // RFC 9112 §4: the reason phrase carries no meaning; the class name is a fair one.
+    switch (status / 100) {
+        case 1:
+            return "Informational";
+        case 2:
+            return "Success";
+        case 3:
+            return "Redirection";
+        case 4:
+            return "Client Error";
+        default:
+            return "Server Error";
+    }
 }
 
 std::string build_response_head(int status, const HeaderList& extra_headers,
@@ -235,6 +298,24 @@ std::string build_response_head(int status, const HeaderList& extra_headers,
     }
     if (status != 304) {
         out += "Content-Length: " + std::to_string(content_length) + "\r\n";
+    }
+    if (!keep_alive) {
+        out += "Connection: close\r\n";
+    }
+    out += "\r\n";
+    return out;
+}
+
+std::string build_streaming_response_head(int status, const HeaderList& extra_headers, bool chunked,
+                                          bool keep_alive) {
+    std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
+    out += reason_phrase(status);
+    out += "\r\n";
+    for (const auto& [name, value] : extra_headers) {
+        out.append(name).append(": ").append(value).append("\r\n");
+    }
+    if (chunked) {
+        out += "Transfer-Encoding: chunked\r\n";
     }
     if (!keep_alive) {
         out += "Connection: close\r\n";

@@ -60,11 +60,12 @@ TEST(Endpoint, PlainHttpRequestsAreAnsweredAndKeptAlive) {
     const std::string two = "GET /a HTTP/1.1\r\nHost: h\r\n\r\nHEAD /b HTTP/1.1\r\nHost: h\r\n\r\n";
     EXPECT_EQ(test::feed_split(ep, two), (V{"http:GET /a"}));
     EXPECT_EQ(ep.accept({}), make_error_code(Errc::handshake_not_pending));  // not an upgrade
+    EXPECT_EQ(ep.next_deadline(), std::nullopt);  // the application is answering
     ASSERT_FALSE(ep.respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true, 5));
+    EXPECT_EQ(ep.next_deadline(), 5 + Limits{}.handshake_timeout_ms);  // keep-alive timeout
     auto next = ep.next_event();
     ASSERT_TRUE(next);
     EXPECT_EQ(test::describe(*next), "http:HEAD /b");
-    EXPECT_EQ(ep.next_deadline(), 5 + Limits{}.handshake_timeout_ms);  // keep-alive timeout
     ASSERT_FALSE(ep.respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                             false, 6));
     EXPECT_TRUE(ep.should_close_transport());
@@ -80,10 +81,127 @@ TEST(Endpoint, PlainRequestThenUpgradeOnTheSameConnection) {
     EXPECT_EQ(ep.state(), State::open);
 }
 
-TEST(Endpoint, PlainRequestsWithABodyAreRefused) {
+// Feeds `bytes` in pieces of `chunk` and returns the body of the one plain request it holds.
+std::string body_of(std::string_view bytes, std::size_t chunk) {
     Endpoint ep(Role::server, {}, 0);
-    EXPECT_EQ(test::feed_split(ep, "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"),
-              (V{"fail:http400"}));
+    std::string body = "(no request)";
+    std::string buffer;
+    for (std::size_t pos = 0; pos < bytes.size(); pos += chunk) {
+        buffer.assign(bytes.substr(pos, chunk));
+        ep.feed(std::span<char>(buffer), 0);
+        while (auto ev = ep.next_event()) {
+            if (auto* h = std::get_if<HttpRequestReceived>(&*ev)) {
+                body = h->request.body;
+            }
+        }
+    }
+    return body;
+}
+
+TEST(Endpoint, PlainRequestBodiesAreReadWholeAtEverySplit) {
+    const std::string request =
+            "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\nhello\r\nworld";
+    for (std::size_t chunk = 1; chunk <= request.size(); ++chunk) {
+        EXPECT_EQ(body_of(request, chunk), "hello\r\nworld") << "chunk " << chunk;
+    }
+    EXPECT_EQ(body_of("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", 100), "");
+    // The event waits for the last byte of the body.
+    Endpoint ep(Role::server, {}, 0);
+    EXPECT_EQ(test::feed_split(ep, "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nab"),
+              V{});
+    EXPECT_EQ(test::feed_split(ep, "c"), (V{"http:POST /x"}));
+}
+
+TEST(Endpoint, ARequestPipelinedBehindABodyIsReadNext) {
+    Endpoint ep(Role::server, {}, 0);
+    EXPECT_EQ(test::feed_split(ep,
+                               "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\n"
+                               "GET GET /b HTTP/1.1\r\nHost: h\r\n\r\n"),
+              (V{"http:POST /a"}));
+    ASSERT_FALSE(ep.respond("HTTP/1.1 204 No Content\r\n\r\n", true, 0));
+    auto next = ep.next_event();
+    ASSERT_TRUE(next);
+    EXPECT_EQ(test::describe(*next), "http:GET /b");
+}
+
+TEST(Endpoint, BodyFramingErrorsGetTheirStatus) {
+    const std::pair<const char*, const char*> cases[] = {
+            // RFC 9112 §6.3: chunked request bodies are not read (411); both fields: smuggling.
+            {"Transfer-Encoding: chunked\r\n", "fail:http411"},
+            {"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "fail:http400"},
+            {"Content-Length: 3\r\nContent-Length: 3\r\n", "fail:http400"},
+            {"Content-Length: -1\r\n", "fail:http400"},
+            {"Content-Length: 0x10\r\n", "fail:http400"},
+            {"Content-Length: 1 2\r\n", "fail:http400"},
+            {"Content-Length: 99999999999999999999\r\n", "fail:http400"},
+            {"Content-Length: 1048577\r\n", "fail:http413"},  // one past the default limit
+    };
+    for (const auto& [fields, expected] : cases) {
+        Endpoint ep(Role::server, {}, 0);
+        EXPECT_EQ(test::feed_split(
+                          ep, std::string("POST /x HTTP/1.1\r\nHost: h\r\n") + fields + "\r\n"),
+                  (V{expected}))
+                << fields;
+        EXPECT_TRUE(ep.should_close_transport());
+    }
+    Endpoint at_limit(Role::server, {.max_request_body = 3}, 0);
+    EXPECT_EQ(test::feed_split(at_limit,
+                               "PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"),
+              (V{"http:PUT /x"}));
+    // An upgrade request still may not carry a body.
+    Endpoint upgrade(Role::server, {}, 0);
+    std::string request = test::kRequest;
+    request.insert(request.size() - 2, "Content-Length: 1\r\n");
+    EXPECT_EQ(test::feed_split(upgrade, request), (V{"fail:http400"}));
+}
+
+TEST(Endpoint, ExpectContinueIsAnsweredBeforeTheBody) {
+    // RFC 9110 §10.1.1.
+    Endpoint ep(Role::server, {}, 0);
+    EXPECT_EQ(test::feed_split(ep,
+                               "POST /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+                               "Content-Length: 2\r\n\r\n"),
+              V{});
+    EXPECT_EQ(drain_output(ep), "HTTP/1.1 100 Continue\r\n\r\n");
+    EXPECT_EQ(test::feed_split(ep, "ok"), (V{"http:POST /x"}));
+    // Not for HTTP/1.0 (it has no 1xx), and not without a body.
+    for (const char* request :
+         {"POST /x HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
+          "POST /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n"}) {
+        Endpoint other(Role::server, {}, 0);
+        (void)test::feed_split(other, request);
+        EXPECT_EQ(drain_output(other), "") << request;
+    }
+}
+
+TEST(Endpoint, AStreamedResponseIsChunkedAndHoldsTheNextRequest) {
+    Endpoint ep(Role::server, {}, 0);
+    EXPECT_EQ(test::feed_split(
+                      ep, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"),
+              (V{"http:GET /a"}));
+    EXPECT_EQ(ep.send_body("x"), make_error_code(Errc::handshake_not_pending));
+    ASSERT_FALSE(ep.begin_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", true));
+    EXPECT_TRUE(ep.response_in_progress());
+    EXPECT_FALSE(ep.next_event());  // /b waits for the end of /a's body
+    EXPECT_EQ(ep.next_deadline(), std::nullopt);
+    ASSERT_FALSE(ep.send_body(std::string(26, 'z')));
+    ASSERT_FALSE(ep.send_body(""));  // nothing: an empty chunk would end the body
+    ASSERT_FALSE(ep.send_body("!"));
+    ASSERT_FALSE(ep.end_response(true, 7));
+    EXPECT_EQ(drain_output(ep),
+              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "1a\r\nzzzzzzzzzzzzzzzzzzzzzzzzzz\r\n1\r\n!\r\n0\r\n\r\n");
+    EXPECT_EQ(ep.next_deadline(), 7 + Limits{}.handshake_timeout_ms);
+    auto next = ep.next_event();
+    ASSERT_TRUE(next);
+    EXPECT_EQ(test::describe(*next), "http:GET /b");
+    // Unchunked, and closing at the end.
+    ASSERT_FALSE(ep.begin_response("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", false));
+    ASSERT_FALSE(ep.send_body("raw"));
+    ASSERT_FALSE(ep.end_response(false, 8));
+    EXPECT_EQ(drain_output(ep), "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nraw");
+    EXPECT_TRUE(ep.should_close_transport());
+    EXPECT_EQ(ep.end_response(true, 9), make_error_code(Errc::handshake_not_pending));
 }
 
 TEST(Endpoint, Http10RequestsNeedNoHost) {

@@ -4,7 +4,9 @@
 //
 // Theory of operation (server role):
 //   handshake --request head read--> [UpgradeRequested] --accept()--> open
-//             \--plain HTTP request--> [HttpRequestReceived] --respond(keep_alive)--> handshake
+//             \--plain HTTP request (and its body)--> [HttpRequestReceived]
+//                   --respond(keep_alive)--> handshake
+//                   --begin_response() ... send_body() ... end_response(keep_alive)--> handshake
 //             \--bad request / reject() / respond(close) / timeout--> closed
 //   open --close() --> closing --peer's close--> closed           (clean)
 //   open --peer's close--> closed (our reply queued)              (clean)
@@ -43,8 +45,9 @@ struct UpgradeRequested {
     const UpgradeRequest& request;  // valid until accept() or reject()
 };
 
-/// Server role: a plain HTTP request (no Upgrade header field); answer with respond(). Without
-/// an answer the connection waits until the handshake timeout.
+/// Server role: a plain HTTP request (no Upgrade header field), its body read whole (up to
+/// Limits::max_request_body; `Expect: 100-continue` is answered first). Answer with respond() or
+/// begin_response(); no deadline runs until then.
 struct HttpRequestReceived {
     const HttpRequest& request;  // valid until respond()
 };
@@ -129,6 +132,26 @@ public:
     /// starts); otherwise it is closed. Error: handshake_not_pending.
     [[nodiscard]] std::error_code respond(std::string_view response, bool keep_alive, TimeMs now);
 
+    /// Server role: answers a plain HTTP request with a `head` whose body follows in parts: through
+    /// send_body() (each part one chunk when `chunked`), or written by the caller itself
+    /// (sendfile) once output() is empty. Nothing is read, and no deadline runs, until
+    /// end_response(). Error: handshake_not_pending.
+    [[nodiscard]] std::error_code begin_response(std::string_view head, bool chunked);
+
+    /// Queues part of the body begun with begin_response(). Error: handshake_not_pending.
+    [[nodiscard]] std::error_code send_body(std::string_view data);
+
+    /// Ends the body (the last chunk when chunked). With `keep_alive` the next request is read,
+    /// as after respond(); otherwise the endpoint is closed. Error: handshake_not_pending.
+    [[nodiscard]] std::error_code end_response(bool keep_alive, TimeMs now);
+
+    /// Ends a response begun with begin_response() that cannot be completed (its producer
+    /// failed): no last chunk, and the endpoint is closed, so the client sees the body cut short.
+    void abort_response() noexcept;
+
+    /// A response begun with begin_response() has not ended yet.
+    [[nodiscard]] bool response_in_progress() const noexcept { return responding_; }
+
     /// Queues a message. Error: not_open (CLOSING or CLOSED: nothing is sent).
     [[nodiscard]] std::error_code send(MessageType type, std::string_view data);
 
@@ -173,6 +196,8 @@ public:
 
 private:
     std::optional<Event> next_handshake_event();
+    std::optional<Event> read_body();
+    void read_next_request(TimeMs now);
     void await_answer();
     std::optional<Event> next_frame_event();
     Event fail(std::error_code ec);
@@ -192,6 +217,10 @@ private:
     std::optional<UpgradeRequest> request_;
     std::optional<HttpRequest> http_request_;  // a plain request waiting for respond()
     bool awaiting_answer_ = false;
+    bool reading_body_ = false;  // http_request_ is complete but for body_left_ bytes of body
+    std::uint64_t body_left_ = 0;
+    bool responding_ = false;  // begin_response() without end_response() yet
+    bool chunked_ = false;
     std::string subprotocol_;
     CloseInfo close_info_;
     bool close_sent_ = false;

@@ -31,6 +31,12 @@ enum class Errc {
     bad_subprotocol_header,
     bad_extension_header,
     bad_request_target,
+    bad_content_length,
+    length_required,
+    body_too_large,
+    // A CGI script's response header section (answered with 502).
+    cgi_head_too_large,
+    bad_cgi_response,
     // Frames and messages (answered with a close code).
     reserved_opcode,
     reserved_bits_set,
@@ -60,7 +66,13 @@ enum class Errc {
 };
 
 /// Conditions for coarse checks: `ec == proto::Condition::protocol_violation`.
-enum class Condition { handshake_failed = 1, protocol_violation, usage_error, timeout };
+enum class Condition {
+    handshake_failed = 1,
+    protocol_violation,
+    usage_error,
+    timeout,
+    bad_gateway
+};
 
 [[nodiscard]] const std::error_category& proto_category() noexcept;
 

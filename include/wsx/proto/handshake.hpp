@@ -43,9 +43,14 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 [[nodiscard]] bool has_token(std::string_view list, std::string_view token);
 
 /// Checks a request without Upgrade that the server may answer as plain HTTP: HTTP/1.1 or
-/// HTTP/1.0, one Host for HTTP/1.1, and no body (bodies are not read). Errors: bad_http_version,
-/// missing_host, duplicate_header, body_not_allowed.
+/// HTTP/1.0, one Host for HTTP/1.1, single-valued fields once. Errors: bad_http_version,
+/// missing_host, duplicate_header.
 [[nodiscard]] std::error_code check_plain_request(const HttpRequest& request);
+
+/// The length of a plain request's body (0 for none), from Content-Length. Errors:
+/// length_required (Transfer-Encoding without Content-Length: chunked bodies are not read),
+/// body_not_allowed (both), bad_content_length.
+[[nodiscard]] Result<std::uint64_t> request_body_length(const HttpRequest& request);
 
 /// base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), RFC 6455 §4.2.2.
 [[nodiscard]] std::string compute_accept_key(std::string_view key);
@@ -59,6 +64,11 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 /// `keep_alive`; ends with the blank line.
 [[nodiscard]] std::string build_response_head(int status, const HeaderList& extra_headers,
                                               std::uint64_t content_length, bool keep_alive);
+
+/// A response head whose body length is not known up front: `Transfer-Encoding: chunked` when
+/// `chunked`, else the body ends when the connection does (then `keep_alive` must be false).
+[[nodiscard]] std::string build_streaming_response_head(int status, const HeaderList& extra_headers,
+                                                        bool chunked, bool keep_alive);
 
 /// An error response with a short text body and `Connection: close`. For 426 it adds
 /// `Upgrade: websocket` and `Sec-WebSocket-Version: 13` (RFC 6455 §4.4); for 405 `Allow: GET`.

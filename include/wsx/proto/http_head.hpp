@@ -31,6 +31,7 @@ struct HttpRequest {
     std::string target;   // origin-form: path and optional query
     std::string version;  // "HTTP/1.1"
     std::vector<HttpHeader> headers;
+    std::string body;  // a plain request's body (Content-Length bytes); empty for none
 
     /// The value of the first field named `name` (case-insensitive), if any.
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept;

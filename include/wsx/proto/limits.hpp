@@ -21,8 +21,12 @@ struct Limits {
     /// One message, counted across its fragments and checked against each announced frame
     /// length before anything is stored; past it: close 1009.
     std::size_t max_message_size = 16 * 1024 * 1024;
-    /// From creation until the opening handshake is answered; then the connection is dropped
-    /// (server) or failed (client).
+    /// The body of a plain HTTP request (a form posted to a CGI script), announced by
+    /// Content-Length; past it: 413 before any of it is read.
+    std::size_t max_request_body = 1024 * 1024;
+    /// From creation (or the end of the previous response on a kept-alive connection) until a
+    /// request head and its body are read; then the connection is dropped (server) or failed
+    /// (client). The time the application takes to answer is its own.
     TimeMs handshake_timeout_ms = 10'000;
     /// Nothing received for this long closes the connection with 1001; after half of it in
     /// silence a keepalive ping goes out. 0 disables both.
