@@ -117,6 +117,13 @@ std::error_code set_log_file(const std::string& path, std::uint64_t max_bytes, u
     return {};
 }
 
+std::string format_seconds(std::int64_t ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%lld.%03llds", static_cast<long long>(ms / 1000),
+                  static_cast<long long>(ms % 1000));
+    return buf;
+}
+
 void write_log_line(LogLevel level, std::string_view message) noexcept {
     timeval tv{};
     gettimeofday(&tv, nullptr);

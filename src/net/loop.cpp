@@ -25,7 +25,8 @@ TimeMs monotonic_ms() noexcept {
 
 std::uint32_t epoll_events(Interest interest) noexcept {
     return (interest.read ? std::uint32_t{EPOLLIN} : 0U)
-           | (interest.write ? std::uint32_t{EPOLLOUT} : 0U) | EPOLLRDHUP;
+           | (interest.write ? std::uint32_t{EPOLLOUT} : 0U)
+           | (interest.hangup ? std::uint32_t{EPOLLRDHUP} : 0U);
 }
 
 }  // namespace

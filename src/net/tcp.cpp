@@ -97,6 +97,21 @@ IoResult TcpTransport::read(std::span<char> buf) noexcept {
     }
 }
 
+IoResult TcpTransport::peek(std::span<char> buf) noexcept {
+    for (;;) {
+        const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0) {
+            return {IoResult::Status::ok, static_cast<std::size_t>(n), {}};
+        }
+        if (n == 0) {
+            return {IoResult::Status::eof, 0, {}};
+        }
+        if (errno != EINTR) {
+            return from_errno();
+        }
+    }
+}
+
 IoResult TcpTransport::write(std::span<const std::string_view> bufs) noexcept {
     std::array<iovec, kMaxIov> iov{};
     const std::size_t count = std::min(bufs.size(), kMaxIov);

@@ -29,6 +29,9 @@ void set_log_level(LogLevel level) noexcept;
 /// Writes one line; use the log_* helpers.
 void write_log_line(LogLevel level, std::string_view message) noexcept;
 
+/// "1.234s": a duration in milliseconds as seconds, for log lines.
+[[nodiscard]] std::string format_seconds(std::int64_t ms);
+
 template <class... Args>
 void log_at(LogLevel level, const Args&... args) {
     if (level < log_level()) {

@@ -33,6 +33,7 @@ using TimeMs = std::int64_t;
 struct Interest {
     bool read = false;
     bool write = false;
+    bool hangup = true;  // report the peer's FIN (EPOLLRDHUP) as readable, even without `read`
 };
 
 /// What a registered fd reports: readable, writable, or error/hang-up (reported as both, so the

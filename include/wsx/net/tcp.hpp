@@ -39,6 +39,10 @@ public:
 
     [[nodiscard]] IoResult write(std::span<const std::string_view> bufs) noexcept override;
 
+    /// Looks at what can be read without taking it (MSG_PEEK): ok with data, eof once the peer
+    /// has closed its side, would_block, or the error.
+    [[nodiscard]] IoResult peek(std::span<char> buf) noexcept;
+
     [[nodiscard]] IoResult send_file(int file_fd, std::uint64_t& offset,
                                      std::size_t count) noexcept override;
 
