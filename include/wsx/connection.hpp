@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,24 @@ public:
     /// were sent to.
     std::size_t broadcast(std::string_view data, MessageType type);
 
+    /// Answers a deferred plain-HTTP request (HttpResponse::deferred) at once, whole. Returns
+    /// false if no deferred request is waiting.
+    bool respond_http(HttpResponse response);
+
+    /// Starts answering a deferred plain-HTTP request with a body that follows in parts:
+    /// `length` if known, else chunked (HTTP/1.1) or ended by closing the connection (HTTP/1.0).
+    /// Returns false if no deferred request is waiting.
+    bool begin_http_response(int status, proto::HeaderList headers,
+                             std::optional<std::uint64_t> length);
+
+    /// Sends part of the body begun with begin_http_response() (nothing for HEAD). Past the high
+    /// watermark it returns backpressure: wait for HttpResponder::on_drain.
+    SendStatus write_http_body(std::string_view data);
+
+    /// Ends the response. A body shorter than its announced length, or `complete` false (the
+    /// producer failed midway), closes the connection: the client must not take it as whole.
+    void end_http_response(bool complete = true);
+
     /// Application-level flow control: while paused, nothing more is read from this peer (for
     /// a handler whose own consumer is full, such as a child process's stdin).
     void set_reading_paused(bool paused);
@@ -115,12 +134,16 @@ private:
 
     void on_io(bool readable, bool writable) override;
     void on_readable();
+    void on_hangup();
     void dispatch_events();
     void on_upgrade_requested(const proto::UpgradeRequest& request);
     void on_http_request(const proto::HttpRequest& request);
     [[nodiscard]] std::string default_subprotocol(const std::vector<std::string>& offered) const;
-    void answer_http(const proto::HttpRequest& request, HttpResponse response);
+    void answer_http(HttpResponse response);
+    [[nodiscard]] bool keep_alive_for(const proto::HttpRequest& request) const;
+    void log_http_response(std::string_view note = {});
     void send_file_body();
+    void after_http_response();
     void on_failed(std::error_code ec);
     template <class Fn>
     void invoke(Fn&& fn);
@@ -145,15 +168,33 @@ private:
     std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
     std::any user_data_;
     net::Interest interest_{.read = true};
-    bool opened_ = false;       // on_open ran: on_close is owed
-    bool finished_ = false;     // transport closed, waiting to be freed
-    bool paused_ = false;       // reading stopped by backpressure
-    bool app_paused_ = false;   // reading stopped by the application
-    bool in_dispatch_ = false;  // flush after the event loop, not per send
-    bool write_shut_ = false;   // FIN sent
-    net::UniqueFd file_;        // an HTTP response body being sent with sendfile
+    bool opened_ = false;         // on_open ran: on_close is owed
+    bool finished_ = false;       // transport closed, waiting to be freed
+    bool paused_ = false;         // reading stopped by backpressure
+    bool app_paused_ = false;     // reading stopped by the application
+    bool in_dispatch_ = false;    // flush after the event loop, not per send
+    bool write_shut_ = false;     // FIN sent
+    bool peer_fin_seen_ = false;  // the peer's FIN arrived while reading was off
+    bool hangup_muted_ = false;   // input waits behind a deferred response: no FIN watch
+    net::UniqueFd file_;          // an HTTP response body being sent with sendfile
     std::uint64_t file_offset_ = 0;
     std::uint64_t file_left_ = 0;
+    // The plain-HTTP response in progress (deferred, streamed or a file).
+    std::unique_ptr<HttpResponder> responder_;
+
+    struct HttpExchange {
+        std::string request_line;  // "GET /x HTTP/1.1", for the access log
+        bool keep_alive = false;
+        bool head_only = false;
+        bool is_11 = false;
+        bool chunked = false;
+        std::optional<std::uint64_t> length_left;  // announced Content-Length still owed
+        int status = 0;
+        std::uint64_t bytes = 0;
+        net::TimeMs started = 0;
+    } http_;
+
+    net::TimeMs last_write_progress_ = 0;
     net::TimeMs close_deadline_ = 0;  // when the TCP connection goes, drained or not
     net::TimeMs opened_at_ = 0;
     // For the access log line of the session.

@@ -5,8 +5,9 @@
 // symlinks) must stay under the root's.
 //
 //     auto files = wsx::StaticFiles::open("examples/www");
-//     options.on_http = [f = std::move(*files)](const auto& req, const auto&) { return
-//     f.serve(req); };
+//     options.on_http = [f = std::move(*files)](const auto& req, wsx::Connection&) {
+//         return f.serve(req);
+//     };
 #pragma once
 
 #include <string>
@@ -35,6 +36,12 @@ private:
 
 /// "text/html; charset=utf-8" and the like for a file name; application/octet-stream if unknown.
 [[nodiscard]] std::string_view content_type_for(std::string_view path) noexcept;
+
+/// True if a segment of `path` is "..".
+[[nodiscard]] bool has_dot_dot_segment(std::string_view path) noexcept;
+
+/// True if `path` is `root` or lies under it (both real paths, no trailing slash on `root`).
+[[nodiscard]] bool is_beneath(std::string_view root, std::string_view path) noexcept;
 
 /// Decodes %XX escapes; nullopt for a malformed escape or a decoded NUL.
 [[nodiscard]] std::optional<std::string> percent_decode(std::string_view s);

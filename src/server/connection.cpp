@@ -69,7 +69,36 @@ void Connection::on_io(bool readable, bool writable) {
         flush();
     }
     if (readable && !finished_) {
-        on_readable();
+        if (reading_allowed() || lingering()) {
+            on_readable();
+        } else {
+            on_hangup();
+        }
+    }
+}
+
+void Connection::on_hangup() {
+    // Reading is off, so this is a hang-up, an error, or readiness reported before reading
+    // stopped. Look without taking: data stays for later, and a FIN or an error is acted on
+    // (never ignored: level-triggered epoll would report it again at once).
+    char byte = 0;
+    const net::IoResult r = transport_.peek(std::span<char>(&byte, 1));
+    if (r.status == net::IoResult::Status::eof) {
+        if (responder_) {
+            endpoint_.feed_eof();
+            finish("client closed the connection before the response");  // ends a CGI script
+            return;
+        }
+        peer_fin_seen_ = true;  // read to the end once reading resumes
+        update_interest();
+    } else if (r.status == net::IoResult::Status::error) {
+        endpoint_.feed_eof();
+        finish("read: " + r.error.message());
+    } else if (r.status == net::IoResult::Status::ok) {
+        // Data waits (a pipelined request); a FIN behind it cannot be seen without reading it,
+        // and would be reported again and again: stop watching until this response is over.
+        hangup_muted_ = true;
+        update_interest();
     }
 }
 
@@ -107,7 +136,7 @@ void Connection::on_readable() {
 
 void Connection::dispatch_events() {
     in_dispatch_ = true;
-    while (!finished_ && file_left_ == 0) {  // a pipelined request waits for the file before it
+    while (!finished_) {  // the endpoint holds pipelined requests while a response is in progress
         auto event = endpoint_.next_event();
         if (!event) {
             break;
@@ -309,6 +338,7 @@ void Connection::flush() {
             return;
         }
         endpoint_.consume_output(r.bytes);
+        last_write_progress_ = server_.loop_.now();
     }
     if (file_left_ > 0 && endpoint_.output().empty()) {
         send_file_body();
@@ -316,11 +346,7 @@ void Connection::flush() {
             return;
         }
         if (file_left_ == 0 && !in_dispatch_) {
-            dispatch_events();  // requests pipelined behind the file
-            if (finished_) {
-                return;
-            }
-            flush();
+            after_http_response();  // requests pipelined behind the file
             return;
         }
     }
@@ -340,11 +366,14 @@ void Connection::flush() {
     if (drained && opened_ && route_->handlers.on_drain
         && endpoint_.state() == proto::State::open) {
         invoke([&] { route_->handlers.on_drain(*this); });
+    } else if (drained && responder_ && endpoint_.response_in_progress()) {
+        responder_->on_drain();
     }
 }
 
 bool Connection::reading_allowed() const noexcept {
-    return !paused_ && !app_paused_ && file_left_ == 0;
+    // While a plain-HTTP response is being produced or sent, the next request waits in the socket.
+    return !paused_ && !app_paused_ && !responder_ && !endpoint_.response_in_progress();
 }
 
 void Connection::set_reading_paused(bool paused) {
@@ -356,9 +385,13 @@ void Connection::set_reading_paused(bool paused) {
 }
 
 void Connection::update_interest() {
-    const net::Interest want{.read = reading_allowed() || lingering(),
-                             .write = !endpoint_.output().empty() || file_left_ > 0};
-    if (want.read != interest_.read || want.write != interest_.write) {
+    const bool read = reading_allowed() || lingering();
+    const net::Interest want{
+            .read = read,
+            .write = !endpoint_.output().empty() || file_left_ > 0,
+            .hangup = (read || (responder_ != nullptr && !hangup_muted_)) && !peer_fin_seen_};
+    if (want.read != interest_.read || want.write != interest_.write
+        || want.hangup != interest_.hangup) {
         if (auto ec = server_.loop_.modify(transport_.fd(), want, *this)) {
             net::log_error("epoll_ctl: ", ec.message());
         }
@@ -394,6 +427,13 @@ void Connection::on_timer(net::TimeMs now) {
         }
         return;
     }
+    const net::TimeMs stall = server_.options_.limits.idle_timeout_ms;
+    if (endpoint_.response_in_progress() && (file_left_ > 0 || !endpoint_.output().empty())
+        && stall > 0 && now - last_write_progress_ >= stall) {
+        log_http_response("client stopped reading");
+        finish("client stopped reading the response");
+        return;
+    }
     const auto deadline = endpoint_.next_deadline();
     if (!deadline || now < *deadline) {
         return;
@@ -419,9 +459,9 @@ void Connection::log_session(std::string_view why) const {
     const net::TimeMs ms = server_.loop_.now() - opened_at_;
     net::log_info(remote_.to_string(), " \"GET ", path(),
                   "\" 101 subprotocol=", subprotocol().empty() ? "-" : subprotocol(),
-                  " duration=", ms / 1000, ".", (ms % 1000) / 100, "s in=", messages_in_, "msg/",
-                  bytes_in_, "B out=", messages_out_, "msg/", bytes_out_, "B close=", info.code,
-                  " by=", by, info.was_clean ? " clean" : " unclean", " (", why, ")");
+                  " duration=", net::format_seconds(ms), " in=", messages_in_, "msg/", bytes_in_,
+                  "B out=", messages_out_, "msg/", bytes_out_, "B close=", info.code, " by=", by,
+                  info.was_clean ? " clean" : " unclean", " (", why, ")");
 }
 
 void Connection::finish(std::string_view why) {
@@ -430,6 +470,10 @@ void Connection::finish(std::string_view why) {
     }
     finished_ = true;
     server_.loop_.remove(transport_.fd());
+    if (responder_) {
+        log_http_response(why);
+        responder_.reset();  // tells the producer to stop
+    }
     if (opened_) {
         --server_.open_count_;
         const proto::CloseInfo& info = endpoint_.close_info();

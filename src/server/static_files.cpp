@@ -67,23 +67,6 @@ bool parse_http_date(std::string_view s, std::time_t& out) {
     return true;
 }
 
-bool has_dot_dot_segment(std::string_view path) {
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        const auto slash = path.find('/', start);
-        const auto segment = path.substr(
-                start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-        if (segment == "..") {
-            return true;
-        }
-        if (slash == std::string_view::npos) {
-            break;
-        }
-        start = slash + 1;
-    }
-    return false;
-}
-
 bool etag_matches(std::string_view if_none_match, std::string_view etag) {
     if (if_none_match == "*") {
         return true;
@@ -109,6 +92,28 @@ std::string_view content_type_for(std::string_view path) noexcept {
         }
     }
     return "application/octet-stream";
+}
+
+bool has_dot_dot_segment(std::string_view path) noexcept {
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        const auto slash = path.find('/', start);
+        const auto segment = path.substr(
+                start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+        if (segment == "..") {
+            return true;
+        }
+        if (slash == std::string_view::npos) {
+            break;
+        }
+        start = slash + 1;
+    }
+    return false;
+}
+
+bool is_beneath(std::string_view root, std::string_view path) noexcept {
+    return path.substr(0, root.size()) == root
+           && (path.size() == root.size() || path[root.size()] == '/');
 }
 
 std::optional<std::string> percent_decode(std::string_view s) {
@@ -193,8 +198,7 @@ HttpResponse StaticFiles::serve(const proto::HttpRequest& request) const {
         return not_found();
     }
     const std::string_view resolved = real.data();
-    if (resolved.substr(0, root_.size()) != root_
-        || (resolved.size() > root_.size() && resolved[root_.size()] != '/')) {
+    if (!is_beneath(root_, resolved)) {
         return HttpResponse::text(403, "path leaves the document root");
     }
     net::UniqueFd fd(::open(real.data(), O_RDONLY | O_CLOEXEC));

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The README's "Writing a handler" section, done as a reader would: take the C++ handler from the
+"""The README's "Writing a handler" and "CGI scripts" sections, done as a reader would: take the C++ handler from the
 README verbatim, build it with the README's g++ command, serve the folder with `wsx serve -w`, and
 talk to it. Keeps the documentation true."""
 
@@ -42,7 +42,31 @@ def main():
             c.close()
             R.check("server exits 0 on SIGTERM", srv.stop() == 0)
     python_handler(args, readme)
+    cgi_script(args, readme)
     return R.finish()
+
+
+def cgi_script(args, readme):
+    block = re.search(r"### CGI scripts.*?```sh\n(#!/bin/sh\n.*?)```", readme, re.S)
+    R.check("the README has the CGI script", bool(block))
+    if not block:
+        return
+    import http.client
+    with tempfile.TemporaryDirectory() as work:
+        os.makedirs(os.path.join(work, "www", "cgi-bin"))
+        path = os.path.join(work, "www", "cgi-bin", "hello.sh")
+        with open(path, "w") as f:
+            f.write(block.group(1))
+        os.chmod(path, 0o755)
+        with WsxServer(args.wsx, "-d", os.path.join(work, "www"), "-x", "/cgi-bin") as srv:
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+            c.request("POST", "/cgi-bin/hello.sh", body=b"abc")
+            r = c.getresponse()
+            body = r.read()
+            c.close()
+            R.check("the README's CGI script answers as the README says",
+                    r.status == 200 and body == b"hello from /cgi-bin/hello.sh, you sent 3 bytes\n", (r.status, body))
+            R.check("server exits 0 on SIGTERM", srv.stop() == 0)
 
 
 def python_handler(args, readme):

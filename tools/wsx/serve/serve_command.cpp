@@ -9,6 +9,7 @@
 
 #include <sys/resource.h>
 
+#include "wsx/cgi.hpp"
 #include "wsx/net/log.hpp"
 #include "wsx/static_files.hpp"
 
@@ -151,6 +152,26 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
             "--handler-binary", o.handler_binary,
             "Executable handlers exchange length-prefixed frames (type byte 1 text / 2 binary, "
             "4-byte big-endian length, payload) instead of lines");
+    serve->add_option(
+                 "-x,--cgi-paths", o.cgi_paths,
+                 "Folders of the document root whose executables run as CGI/1.1 scripts, "
+                 "comma-separated URL paths (e.g. -x /cgi-bin,/htbin); the request body goes to "
+                 "the script's stdin, its output is the response")
+            ->delimiter(',');
+    serve->add_option("--cgi-timeout", o.cgi_timeout_s,
+                      "Seconds a CGI script may go without output before it is ended (504, or its "
+                      "body cut short)")
+            ->check(CLI::PositiveNumber)
+            ->capture_default_str();
+    serve->add_option("--max-cgi-processes", o.max_cgi_processes,
+                      "CGI scripts running at once; past it requests get 503")
+            ->check(CLI::PositiveNumber)
+            ->capture_default_str();
+    serve->add_option("--max-request-body", o.server.limits.max_request_body,
+                      "Largest HTTP request body read (for CGI), in bytes; past it 413; suffixes "
+                      "KiB/MiB accepted")
+            ->transform(CLI::AsSizeValue(false))
+            ->capture_default_str();
     serve->add_option("-l,--log-file", o.log_file,
                       "Write log lines to this file instead of stderr");
     serve->add_option("--log-max", o.log_max, "Rotate the log file when it reaches this many bytes")
@@ -273,10 +294,32 @@ int run_serve(ServeOptions options) {
         return 1;
     }
     net::log_info("serving documents from ", files->root());
-    options.server.on_http = [files = std::move(*files)](const proto::HttpRequest& request,
-                                                         const net::SocketAddress&) {
-        return files.serve(request);
-    };
+    if (options.cgi_paths.empty()) {
+        options.server.on_http = [files = std::move(*files)](const proto::HttpRequest& request,
+                                                             Connection&) {
+            return files.serve(request);
+        };
+    } else {
+        for (const auto& p : options.cgi_paths) {
+            std::string relative = p;
+            relative.erase(0, relative.find_first_not_of('/'));  // all of it for "/"
+            const auto folder = std::filesystem::path(files->root()) / relative;
+            std::error_code ec;
+            if (!std::filesystem::is_directory(folder, ec)) {
+                net::log_warn("CGI path ", p, ": ", folder.string(), " is not a folder");
+            }
+            net::log_info("CGI scripts under ", p);
+        }
+        CgiScripts cgi({.document_root = files->root(),
+                        .paths = options.cgi_paths,
+                        .timeout_ms = to_ms(options.cgi_timeout_s),
+                        .max_processes = options.max_cgi_processes,
+                        .head_limits = options.server.limits});
+        options.server.on_http = [files = std::move(*files), cgi](const proto::HttpRequest& request,
+                                                                  Connection& c) {
+            return cgi.handles(request) ? cgi.serve(request, c) : files.serve(request);
+        };
+    }
     auto server = Server::create(l, options.server, load_routes(options));
     if (!server) {
         net::log_error("cannot listen on port ", options.server.port, ": ",

@@ -28,6 +28,9 @@ struct ServeOptions {
     bool allow_handlers_outside_root = false;
     std::size_t max_handler_processes = 256;
     bool handler_binary = false;
+    std::vector<std::string> cgi_paths;  // URL folders under the document root
+    double cgi_timeout_s = 30;
+    std::size_t max_cgi_processes = 32;
     std::string log_file;
     std::uint64_t log_max = 256 * 1024;  // pywebsocket's defaults
     unsigned log_count = 5;
