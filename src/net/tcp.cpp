@@ -83,23 +83,16 @@ Result<Accepted> accept_tcp(int listen_fd) {
 }
 
 IoResult TcpTransport::read(std::span<char> buf) noexcept {
-    for (;;) {
-        const ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
-        if (n > 0) {
-            return {IoResult::Status::ok, static_cast<std::size_t>(n), {}};
-        }
-        if (n == 0) {
-            return {IoResult::Status::eof, 0, {}};
-        }
-        if (errno != EINTR) {
-            return from_errno();
-        }
-    }
+    return receive(buf, 0);
 }
 
 IoResult TcpTransport::peek(std::span<char> buf) noexcept {
+    return receive(buf, MSG_PEEK | MSG_DONTWAIT);
+}
+
+IoResult TcpTransport::receive(std::span<char> buf, int flags) noexcept {
     for (;;) {
-        const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+        const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), flags);
         if (n > 0) {
             return {IoResult::Status::ok, static_cast<std::size_t>(n), {}};
         }

@@ -83,6 +83,19 @@ def fetch(port, method, path, body=None, headers=None):
         c.close()
 
 
+def cut_short(port, path):
+    """The partial body if http.client finds the response cut short, else None."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("GET", path)
+        c.getresponse().read()
+        return None
+    except http.client.IncompleteRead as e:
+        return e.partial
+    finally:
+        c.close()
+
+
 def raw(port, data, until=b"", timeout=10.0):
     """Sends bytes; reads until `until` is seen (or EOF, or the timeout)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -231,16 +244,8 @@ def responses(port):
     R.check("a script that answers then exits 3: its answer stands", status == 200
             and data == b"partial answer", (status, data))
 
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request("GET", "/cgi-bin/short.sh")
-    r = c.getresponse()
-    try:
-        r.read()
-        cut = False
-    except http.client.IncompleteRead:
-        cut = True
-    c.close()
-    R.check("a body shorter than the script's Content-Length is seen as cut short", cut)
+    R.check("a body shorter than the script's Content-Length is seen as cut short",
+            cut_short(port, "/cgi-bin/short.sh") == b"only this")
 
 
 def refusals(port):
@@ -269,16 +274,8 @@ def hostile(args, root, cgi):
         pid = pid_in(os.path.join(cgi, "hang.pid"))
         R.check("... and it is ended", pid is not None and wait_for(lambda: not running(pid)), pid)
 
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        c.request("GET", "/cgi-bin/stall.sh")
-        r = c.getresponse()
-        try:
-            r.read()
-            cut = False
-        except http.client.IncompleteRead as e:
-            cut = e.partial == b"begun"
-        c.close()
-        R.check("a script that stalls after its header: the body is cut short (no last chunk)", cut)
+        R.check("a script that stalls after its header: the body is cut short (no last chunk)",
+                cut_short(port, "/cgi-bin/stall.sh") == b"begun")
         pid = pid_in(os.path.join(cgi, "stall.pid"))
         R.check("... and it is ended", pid is not None and wait_for(lambda: not running(pid)), pid)
 

@@ -49,6 +49,8 @@ public:
     void shutdown_write() noexcept override;
 
 private:
+    [[nodiscard]] IoResult receive(std::span<char> buf, int flags) noexcept;
+
     UniqueFd fd_;
 };
 
