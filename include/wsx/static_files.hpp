@@ -1,8 +1,9 @@
 // A document root served over HTTP: GET and HEAD, Content-Type by extension, index.html for
 // folders (with a redirect to the slash form), Content-Length, Last-Modified/If-Modified-Since and
 // ETag/If-None-Match (304), 404/403/405 with small bodies. Nothing outside the root is ever
-// served: the percent-decoded path may not contain ".." segments or NUL, and its real path (after
-// symlinks) must stay under the root's.
+// served: the percent-decoded path may not contain ".." segments or NUL, its real path (after
+// symlinks) must stay under the root's, and the file is then opened beneath the root with no
+// symlink allowed, so one swapped in after the check cannot lead elsewhere.
 //
 //     auto files = wsx::StaticFiles::open("examples/www");
 //     options.on_http = [f = std::move(*files)](const auto& req, wsx::Connection&) {
@@ -10,10 +11,12 @@
 //     };
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "wsx/http_response.hpp"
+#include "wsx/net/unique_fd.hpp"
 #include "wsx/result.hpp"
 
 namespace wsx {
@@ -29,9 +32,11 @@ public:
     [[nodiscard]] const std::string& root() const noexcept { return root_; }
 
 private:
-    explicit StaticFiles(std::string root) : root_(std::move(root)) {}
+    StaticFiles(std::string root, std::shared_ptr<net::UniqueFd> root_fd)
+        : root_(std::move(root)), root_fd_(std::move(root_fd)) {}
 
-    std::string root_;  // real path, no trailing slash
+    std::string root_;                        // real path, no trailing slash
+    std::shared_ptr<net::UniqueFd> root_fd_;  // O_PATH; files are opened beneath it
 };
 
 /// "text/html; charset=utf-8" and the like for a file name; application/octet-stream if unknown.

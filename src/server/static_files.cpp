@@ -9,7 +9,9 @@
 #include <ctime>
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "wsx/net/errc.hpp"
@@ -153,6 +155,25 @@ std::optional<std::string> percent_decode(std::string_view s) {
     return out;
 }
 
+namespace {
+
+// Opens `real` (a real path under `root`, checked) so that a symlink swapped in after the check
+// cannot lead the open elsewhere: openat2 from the root's descriptor with RESOLVE_BENEATH and
+// RESOLVE_NO_SYMLINKS (Linux 5.6). Where openat2 is missing or filtered, a plain open.
+int open_beneath(int root_fd, std::string_view root, const std::string& real) {
+    const std::string relative(real.size() > root.size() ? real.substr(root.size() + 1) : ".");
+    open_how how{};
+    how.flags = O_RDONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    const long fd = ::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how);
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+        return ::open(real.c_str(), O_RDONLY | O_CLOEXEC);
+    }
+    return static_cast<int>(fd);
+}
+
+}  // namespace
+
 Result<StaticFiles> StaticFiles::open(const std::string& root) {
     std::array<char, PATH_MAX> real{};
     if (realpath(root.c_str(), real.data()) == nullptr) {
@@ -162,7 +183,11 @@ Result<StaticFiles> StaticFiles::open(const std::string& root) {
     while (r.size() > 1 && r.back() == '/') {
         r.pop_back();
     }
-    return StaticFiles(std::move(r));
+    auto fd = std::make_shared<net::UniqueFd>(::open(r.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!fd->valid()) {
+        return net::last_system_error();
+    }
+    return StaticFiles(std::move(r), std::move(fd));
 }
 
 HttpResponse StaticFiles::serve(const proto::HttpRequest& request) const {
@@ -201,7 +226,7 @@ HttpResponse StaticFiles::serve(const proto::HttpRequest& request) const {
     if (!is_beneath(root_, resolved)) {
         return HttpResponse::text(403, "path leaves the document root");
     }
-    net::UniqueFd fd(::open(real.data(), O_RDONLY | O_CLOEXEC));
+    net::UniqueFd fd(open_beneath(root_fd_->get(), root_, real.data()));
     if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
         return HttpResponse::text(403, "not readable");
     }
