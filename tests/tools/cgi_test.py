@@ -331,7 +331,15 @@ def hostile(args, root, cgi):
         s.close()
         pid = pid_in(pidfile)
         R.check("... and ends when the client goes", pid is not None and wait_for(lambda: not running(pid)))
-        R.check("server exits 0 on SIGTERM", srv.stop() == 0)
+
+        pidfile = os.path.join(cgi, "hang.pid")
+        os.remove(pidfile)
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall(b"GET /cgi-bin/hang.sh HTTP/1.1\r\nHost: h\r\n\r\n")
+        R.check("a script is running at shutdown", wait_for(lambda: pid_in(pidfile) is not None))
+        R.check("SIGTERM with a script running: exit 0", srv.stop() == 0, "".join(srv.log)[-400:])
+        R.check("... and the script does not outlive the server", not running(pid_in(pidfile)))
+        s.close()
 
 
 def basic_auth(args, root):

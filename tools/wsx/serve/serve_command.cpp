@@ -321,6 +321,8 @@ int run_serve(ServeOptions options) {
         };
     }
     auto server = Server::create(l, options.server, load_routes(options));
+    // The server has its own copy; this one (with the CGI scripts' state) would outlive the loop.
+    options.server.on_http = nullptr;
     if (!server) {
         net::log_error("cannot listen on port ", options.server.port, ": ",
                        server.error().message());
