@@ -45,6 +45,21 @@ Endpoint::Endpoint(Role role, const Limits& limits, TimeMs now)
       created_(now),
       last_received_(now) {}
 
+Endpoint::Endpoint(const Limits& limits, ClientHandshake handshake, TimeMs now)
+    : role_(Role::client),
+      limits_(limits),
+      state_(State::handshake),
+      head_reader_(limits, HttpHeadReader::Kind::response),
+      reader_(Role::client, limits.max_message_size),
+      created_(now),
+      last_received_(now) {
+    if (handshake.key.empty()) {
+        handshake.key = make_websocket_key();
+    }
+    out_.append(build_client_request(handshake));
+    client_ = std::move(handshake);
+}
+
 void Endpoint::feed(std::span<char> data, TimeMs now) {
     if (!data.empty()) {
         last_received_ = now;
@@ -90,9 +105,32 @@ std::optional<Event> Endpoint::next_event() {
     return std::nullopt;
 }
 
+std::optional<Event> Endpoint::next_client_handshake_event() {
+    const auto status = head_reader_.feed(input_);
+    if (status == HttpHeadReader::Status::need_more) {
+        return std::nullopt;
+    }
+    response_read_ = status == HttpHeadReader::Status::complete;
+    auto accepted = response_read_ ? validate_upgrade_response(head_reader_.response(), *client_)
+                                   : Result<HandshakeAccepted>(head_reader_.error());
+    if (!accepted) {
+        // §4.1: the client MUST _Fail the WebSocket Connection_; no close frame before open.
+        state_ = State::closed;
+        input_ = {};
+        return Failed{accepted.error()};
+    }
+    accepted_ = std::move(*accepted);
+    subprotocol_ = accepted_.subprotocol;
+    state_ = State::open;
+    return Opened{accepted_};  // frames sent right behind the response stay in input_
+}
+
 std::optional<Event> Endpoint::next_handshake_event() {
     if (input_.empty()) {
         return std::nullopt;
+    }
+    if (client_) {
+        return next_client_handshake_event();
     }
     const auto status = head_reader_.feed(input_);
     if (status == HttpHeadReader::Status::need_more) {

@@ -57,7 +57,7 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
            });
 }
 
-std::optional<std::string_view> HttpRequest::header(std::string_view name) const noexcept {
+std::optional<std::string_view> HttpFields::header(std::string_view name) const noexcept {
     for (const auto& h : headers) {
         if (iequals(h.name, name)) {
             return std::string_view(h.value);
@@ -66,13 +66,13 @@ std::optional<std::string_view> HttpRequest::header(std::string_view name) const
     return std::nullopt;
 }
 
-std::size_t HttpRequest::header_count(std::string_view name) const noexcept {
+std::size_t HttpFields::header_count(std::string_view name) const noexcept {
     return static_cast<std::size_t>(
             std::count_if(headers.begin(), headers.end(),
                           [&](const HttpHeader& h) { return iequals(h.name, name); }));
 }
 
-std::string HttpRequest::joined_header(std::string_view name) const {
+std::string HttpFields::joined_header(std::string_view name) const {
     std::string out;
     for (const auto& h : headers) {
         if (iequals(h.name, name)) {
@@ -118,7 +118,10 @@ std::error_code HttpHeadReader::scan(char c) {
     line_start_ = buf_.size();
     if (line_len == 0) {
         done_ = true;
-        return lines_ == 0 ? make_error_code(Errc::bad_request_line) : std::error_code();
+        if (lines_ == 0) {
+            return kind_ == Kind::request ? Errc::bad_request_line : Errc::bad_status_line;
+        }
+        return {};
     }
     // The request line plus at most max_header_count field lines.
     if (++lines_ > limits_.max_header_count + 1) {
@@ -161,7 +164,12 @@ std::error_code HttpHeadReader::parse_head() {
         if (line.empty()) {
             break;
         }
-        auto ec = first ? parse_request_line(line) : parse_field_line(line);
+        std::error_code ec;
+        if (first) {
+            ec = kind_ == Kind::request ? parse_request_line(line) : parse_status_line(line);
+        } else {
+            ec = parse_field_line(line);
+        }
         if (ec) {
             return ec;
         }
@@ -198,6 +206,25 @@ std::error_code HttpHeadReader::parse_request_line(std::string_view line) {
     return {};
 }
 
+std::error_code HttpHeadReader::parse_status_line(std::string_view line) {
+    // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]; a missing
+    // final SP is accepted, as §4 suggests for robustness.
+    const std::string_view version = line.substr(0, 8);
+    if (!is_http_version_shape(version) || line.size() < 12 || line[8] != ' '
+        || (line.size() > 12 && line[12] != ' ')) {
+        return Errc::bad_status_line;
+    }
+    const std::string_view code = line.substr(9, 3);
+    if (!std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })
+        || code[0] == '0') {
+        return Errc::bad_status_line;
+    }
+    response_.version = version;
+    response_.status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    response_.reason = line.size() > 13 ? line.substr(13) : std::string_view();
+    return {};
+}
+
 std::error_code HttpHeadReader::parse_field_line(std::string_view line) {
     // RFC 9112 §5.2: "A server that receives an obs-fold in a request message ... MUST either
     // reject the message by sending a 400 (Bad Request)".
@@ -213,7 +240,9 @@ std::error_code HttpHeadReader::parse_field_line(std::string_view line) {
     if (!is_token(name)) {
         return Errc::bad_header_field;
     }
-    request_.headers.push_back(
+    HttpFields& fields = kind_ == Kind::request ? static_cast<HttpFields&>(request_)
+                                                : static_cast<HttpFields&>(response_);
+    fields.headers.push_back(
             HttpHeader{std::string(name), std::string(trim_ows(line.substr(colon + 1)))});
     return {};
 }

@@ -145,6 +145,7 @@ void Connection::dispatch_events() {
                 Overloaded{
                         [&](const proto::UpgradeRequested& e) { on_upgrade_requested(e.request); },
                         [&](const proto::HttpRequestReceived& e) { on_http_request(e.request); },
+                        [&](const proto::Opened&) {},  // client role only
                         [&](const proto::MessageReceived& e) {
                             const Handlers* h = handlers();
                             ++messages_in_;

@@ -87,6 +87,9 @@ inline std::string describe(const proto::Event& ev) {
     if (auto* h = std::get_if<HttpRequestReceived>(&ev)) {
         return "http:" + h->request.method + " " + h->request.target;
     }
+    if (auto* o = std::get_if<Opened>(&ev)) {
+        return "open:" + o->accepted.subprotocol;
+    }
     if (auto* m = std::get_if<MessageReceived>(&ev)) {
         return m->type == MessageType::text ? "text:" + std::string(m->data)
                                             : "binary:" + std::to_string(m->data.size());

@@ -29,6 +29,7 @@
 #include <system_error>
 #include <variant>
 
+#include "wsx/proto/client_handshake.hpp"
 #include "wsx/proto/close.hpp"
 #include "wsx/proto/frame_writer.hpp"
 #include "wsx/proto/handshake.hpp"
@@ -50,6 +51,11 @@ struct UpgradeRequested {
 /// begin_response(); no deadline runs until then.
 struct HttpRequestReceived {
     const HttpRequest& request;  // valid until respond()
+};
+
+/// Client role: the server accepted the opening handshake; the connection is open.
+struct Opened {
+    const HandshakeAccepted& accepted;  // the subprotocol and extensions in use
 };
 
 /// A whole text or binary message. `data` is valid until the next next_event() or feed().
@@ -81,8 +87,8 @@ struct Failed {
     std::error_code error;
 };
 
-using Event = std::variant<UpgradeRequested, HttpRequestReceived, MessageReceived, PingReceived,
-                           PongReceived, CloseReceived, Failed>;
+using Event = std::variant<UpgradeRequested, HttpRequestReceived, Opened, MessageReceived,
+                           PingReceived, PongReceived, CloseReceived, Failed>;
 
 /// How a server answers an upgrade request.
 struct AcceptOptions {
@@ -105,7 +111,14 @@ struct CloseInfo {
 /// objects unsafe.
 class Endpoint {
 public:
+    /// A server endpoint awaiting a request, or a client endpoint whose opening handshake was
+    /// done elsewhere (it starts open).
     Endpoint(Role role, const Limits& limits, TimeMs now);
+
+    /// A client endpoint that runs the opening handshake: the request is queued in output() at
+    /// once; the response ends in Opened or Failed (handshake_response() then tells the status,
+    /// and a redirect's Location). The handshake timeout runs from `now`.
+    Endpoint(const Limits& limits, ClientHandshake handshake, TimeMs now);
 
     /// Hands received bytes to the endpoint. It may unmask them in place and hand out views
     /// of them, so `data` must stay valid and untouched until next_event() returns nullopt.
@@ -187,6 +200,11 @@ public:
 
     [[nodiscard]] const std::string& subprotocol() const noexcept { return subprotocol_; }
 
+    /// Client role: the server's response head, once read (also when it failed the checks).
+    [[nodiscard]] const HttpResponseHead* handshake_response() const noexcept {
+        return client_ && response_read_ ? &head_reader_.response() : nullptr;
+    }
+
     /// When handle_timeout() should be called next, if ever.
     [[nodiscard]] std::optional<TimeMs> next_deadline() const noexcept;
 
@@ -196,6 +214,7 @@ public:
 
 private:
     std::optional<Event> next_handshake_event();
+    std::optional<Event> next_client_handshake_event();
     std::optional<Event> read_body();
     void read_next_request(TimeMs now);
     void await_answer();
@@ -222,6 +241,9 @@ private:
     bool responding_ = false;  // begin_response() without end_response() yet
     bool chunked_ = false;
     std::string subprotocol_;
+    std::optional<ClientHandshake> client_;  // what a handshaking client offered
+    HandshakeAccepted accepted_;
+    bool response_read_ = false;
     CloseInfo close_info_;
     bool close_sent_ = false;
     bool close_reply_pending_ = false;  // the peer's close arrived; our reply is not queued yet

@@ -37,6 +37,15 @@ enum class Errc {
     // A CGI script's response header section (answered with 502).
     cgi_head_too_large,
     bad_cgi_response,
+    // The server's answer to a client's opening handshake (or a proxy's to CONNECT).
+    bad_status_line,
+    unexpected_status,
+    response_not_upgrade,
+    response_connection_not_upgrade,
+    bad_accept_key,
+    unoffered_subprotocol,
+    unoffered_extension,
+    proxy_refused,
     // Frames and messages (answered with a close code).
     reserved_opcode,
     reserved_bits_set,
@@ -60,6 +69,13 @@ enum class Errc {
     control_payload_too_long,
     handshake_not_pending,
     subprotocol_not_offered,
+    bad_url_scheme,
+    url_has_fragment,
+    url_has_credentials,
+    bad_url_host,
+    bad_url_port,
+    bad_protocol_list,
+    invalid_state,
     // Timers.
     handshake_timeout,
     idle_timeout,

@@ -25,13 +25,9 @@ struct HttpHeader {
     std::string value;  // OWS trimmed
 };
 
-/// A parsed request head.
-struct HttpRequest {
-    std::string method;
-    std::string target;   // origin-form: path and optional query
-    std::string version;  // "HTTP/1.1"
+/// Header fields of a request or a response.
+struct HttpFields {
     std::vector<HttpHeader> headers;
-    std::string body;  // a plain request's body (Content-Length bytes); empty for none
 
     /// The value of the first field named `name` (case-insensitive), if any.
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept;
@@ -41,12 +37,27 @@ struct HttpRequest {
 
     /// All fields named `name`, joined with ", " as RFC 9110 §5.3 allows for list fields.
     [[nodiscard]] std::string joined_header(std::string_view name) const;
+};
+
+/// A parsed request head.
+struct HttpRequest : HttpFields {
+    std::string method;
+    std::string target;   // origin-form: path and optional query
+    std::string version;  // "HTTP/1.1"
+    std::string body;     // a plain request's body (Content-Length bytes); empty for none
 
     /// The target up to '?'.
     [[nodiscard]] std::string_view path() const noexcept;
 
     /// The target after '?', empty if none.
     [[nodiscard]] std::string_view query() const noexcept;
+};
+
+/// A parsed response head (the client side of the handshake, a proxy's answer to CONNECT).
+struct HttpResponseHead : HttpFields {
+    std::string version;  // "HTTP/1.1"
+    int status = 0;
+    std::string reason;
 };
 
 /// RFC 9110 §5.6.2 tchar.
@@ -63,7 +74,10 @@ class HttpHeadReader {
 public:
     enum class Status { need_more, complete, error };
 
-    explicit HttpHeadReader(const Limits& limits) : limits_(limits) {}
+    enum class Kind { request, response };
+
+    explicit HttpHeadReader(const Limits& limits, Kind kind = Kind::request)
+        : limits_(limits), kind_(kind) {}
 
     /// Consumes bytes from the front of `input` up to and including the blank line that ends
     /// the head; bytes after it stay in `input`.
@@ -74,21 +88,27 @@ public:
 
     [[nodiscard]] HttpRequest take_request() noexcept { return std::move(request_); }
 
+    /// The response (Kind::response); valid after feed() returned complete.
+    [[nodiscard]] const HttpResponseHead& response() const noexcept { return response_; }
+
     [[nodiscard]] std::error_code error() const noexcept { return error_; }
 
 private:
     [[nodiscard]] std::error_code scan(char c);
     [[nodiscard]] std::error_code parse_head();
     [[nodiscard]] std::error_code parse_request_line(std::string_view line);
+    [[nodiscard]] std::error_code parse_status_line(std::string_view line);
     [[nodiscard]] std::error_code parse_field_line(std::string_view line);
 
     Limits limits_;
+    Kind kind_;
     std::string buf_;
     std::size_t line_start_ = 0;
     std::size_t lines_ = 0;
     bool after_cr_ = false;
     bool done_ = false;
     HttpRequest request_;
+    HttpResponseHead response_;
     std::error_code error_;
 };
 

@@ -1,0 +1,112 @@
+// Opening handshake, client side; see client_handshake.hpp.
+#include "wsx/proto/client_handshake.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "wsx/proto/errc.hpp"
+
+namespace wsx::proto {
+namespace {
+
+// Fields the handshake sets itself; an application's copy would contradict it.
+bool is_handshake_field(std::string_view name) {
+    for (std::string_view f :
+         {"Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
+          "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", "Origin", "Content-Length",
+          "Transfer-Encoding"}) {
+        if (iequals(name, f)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+std::error_code check_protocol_list(const std::vector<std::string>& protocols) {
+    // WHATWG WebSocket constructor: "If any of the values in protocols occur more than once or
+    // otherwise fail to match the requirements for elements that comprise the value of
+    // Sec-WebSocket-Protocol fields as defined by The WebSocket protocol, then throw a
+    // SyntaxError". Duplicates compare case-sensitively there.
+    for (std::size_t i = 0; i < protocols.size(); ++i) {
+        if (!is_token(protocols[i])
+            || std::find(protocols.begin() + static_cast<std::ptrdiff_t>(i) + 1, protocols.end(),
+                         protocols[i])
+                       != protocols.end()) {
+            return Errc::bad_protocol_list;
+        }
+    }
+    return {};
+}
+
+std::string make_websocket_key() {
+    std::array<unsigned char, 16> nonce{};
+    if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
+        std::fill(nonce.begin(), nonce.end(), 0x5A);  // unreachable with a seeded OpenSSL
+    }
+    std::array<unsigned char, 32> encoded{};  // 4 * ceil(16 / 3) + NUL = 25
+    const int n = EVP_EncodeBlock(encoded.data(), nonce.data(), static_cast<int>(nonce.size()));
+    return {reinterpret_cast<const char*>(encoded.data()), static_cast<std::size_t>(n)};
+}
+
+std::string build_client_request(const ClientHandshake& hs) {
+    std::string out = "GET " + hs.resource + " HTTP/1.1\r\nHost: " + hs.host
+                      + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                      + hs.key + "\r\nSec-WebSocket-Version: 13\r\n";
+    if (hs.origin) {
+        out += "Origin: " + *hs.origin + "\r\n";
+    }
+    if (!hs.protocols.empty()) {
+        out += "Sec-WebSocket-Protocol: ";
+        for (std::size_t i = 0; i < hs.protocols.size(); ++i) {
+            out += (i == 0 ? "" : ", ") + hs.protocols[i];
+        }
+        out += "\r\n";
+    }
+    for (const auto& [name, value] : hs.headers) {
+        if (!is_handshake_field(name)) {
+            out.append(name).append(": ").append(value).append("\r\n");
+        }
+    }
+    out += "\r\n";
+    return out;
+}
+
+Result<HandshakeAccepted> validate_upgrade_response(const HttpResponseHead& response,
+                                                    const ClientHandshake& hs) {
+    // RFC 6455 §4.1, the client's checks of the server's handshake, in the RFC's order; any
+    // failure means "the client MUST _Fail the WebSocket Connection_".
+    if (response.status != 101) {
+        return Errc::unexpected_status;
+    }
+    if (!has_token(response.joined_header("Upgrade"), "websocket")) {
+        return Errc::response_not_upgrade;
+    }
+    if (!has_token(response.joined_header("Connection"), "upgrade")) {
+        return Errc::response_connection_not_upgrade;
+    }
+    const auto accept = response.header("Sec-WebSocket-Accept");
+    if (response.header_count("Sec-WebSocket-Accept") != 1
+        || *accept != compute_accept_key(hs.key)) {
+        return Errc::bad_accept_key;
+    }
+    HandshakeAccepted out;
+    if (response.header_count("Sec-WebSocket-Extensions") > 0) {
+        return Errc::unoffered_extension;  // this client offers none yet
+    }
+    if (response.header_count("Sec-WebSocket-Protocol") > 0) {
+        const std::string chosen = response.joined_header("Sec-WebSocket-Protocol");
+        if (response.header_count("Sec-WebSocket-Protocol") != 1
+            || std::find(hs.protocols.begin(), hs.protocols.end(), chosen) == hs.protocols.end()) {
+            return Errc::unoffered_subprotocol;
+        }
+        out.subprotocol = chosen;
+    }
+    return out;
+}
+
+}  // namespace wsx::proto
