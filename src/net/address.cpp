@@ -1,14 +1,18 @@
 // Socket addresses; see address.hpp.
 #include "wsx/net/address.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 
 #include "wsx/net/errc.hpp"
+#include "wsx/net/loop.hpp"
 
 namespace wsx::net {
 
@@ -99,6 +103,102 @@ Result<std::vector<SocketAddress>> resolve_listen(std::string_view host, std::ui
         return Errc::no_address;
     }
     return out;
+}
+
+Result<std::vector<SocketAddress>> resolve_host(const std::string& host, std::uint16_t port) {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;  // no AI_ADDRCONFIG: it hides "localhost" where only lo is up
+    hints.ai_family = AF_UNSPEC;
+    addrinfo* res = nullptr;
+    const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res);
+    if (rc == EAI_NONAME || rc == EAI_NODATA || rc == EAI_ADDRFAMILY) {
+        return Errc::name_not_found;
+    }
+    if (rc != 0) {
+        return Errc::resolver_failed;
+    }
+    std::vector<SocketAddress> v6;
+    std::vector<SocketAddress> v4;
+    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+        (ai->ai_family == AF_INET6 ? v6 : v4).emplace_back(ai->ai_addr, ai->ai_addrlen);
+    }
+    freeaddrinfo(res);
+    std::vector<SocketAddress> out;
+    for (std::size_t i = 0; i < std::max(v6.size(), v4.size()); ++i) {
+        if (i < v6.size()) {
+            out.push_back(v6[i]);
+        }
+        if (i < v4.size()) {
+            out.push_back(v4[i]);
+        }
+    }
+    if (out.empty()) {
+        return Errc::no_address;
+    }
+    return out;
+}
+
+namespace {
+
+// Shared by the caller and the resolving thread; `loop` is cleared by cancel() under the mutex,
+// so a result never reaches a loop (or a callback) that is gone.
+class AsyncResolve final : public ResolveHandle {
+public:
+    explicit AsyncResolve(Loop* loop) : loop_(loop) {}
+
+    void cancel() noexcept override {
+        std::lock_guard lock(mutex_);
+        loop_ = nullptr;
+    }
+
+    void deliver(std::function<void()> fn) {
+        std::lock_guard lock(mutex_);
+        if (loop_ != nullptr) {
+            loop_->defer(std::move(fn));
+        }
+    }
+
+    bool cancelled() {
+        std::lock_guard lock(mutex_);
+        return loop_ == nullptr;
+    }
+
+private:
+    std::mutex mutex_;
+    Loop* loop_;
+};
+
+bool is_numeric_host(const std::string& host) {
+    in6_addr a6{};
+    in_addr a4{};
+    return inet_pton(AF_INET6, host.c_str(), &a6) == 1
+           || inet_pton(AF_INET, host.c_str(), &a4) == 1;
+}
+
+}  // namespace
+
+std::shared_ptr<ResolveHandle> resolve_async(
+        Loop& loop, std::string host, std::uint16_t port,
+        std::function<void(Result<std::vector<SocketAddress>>)> done) {
+    auto handle = std::make_shared<AsyncResolve>(&loop);
+    auto finish = [handle, done = std::move(done)](Result<std::vector<SocketAddress>> r) mutable {
+        handle->deliver([handle, done = std::move(done), r = std::move(r)]() mutable {
+            if (!handle->cancelled()) {
+                done(std::move(r));
+            }
+        });
+    };
+    if (is_numeric_host(host)) {
+        finish(resolve_host(host, port));  // no lookup: getaddrinfo returns at once
+        return handle;
+    }
+    std::thread([handle, host = std::move(host), port, finish = std::move(finish)]() mutable {
+        if (!handle->cancelled()) {
+            finish(resolve_host(host, port));
+        }
+    }).detach();
+    return handle;
 }
 
 }  // namespace wsx::net

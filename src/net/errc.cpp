@@ -17,6 +17,12 @@ public:
                 return "address does not parse or resolve";
             case Errc::no_address:
                 return "no usable address";
+            case Errc::name_not_found:
+                return "host name not found";
+            case Errc::resolver_failed:
+                return "name resolution failed";
+            case Errc::connect_timeout:
+                return "connect timed out";
         }
         return "unknown wsx.net error";
     }

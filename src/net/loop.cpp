@@ -1,6 +1,7 @@
 // epoll event loop; see loop.hpp. Rule: moves readiness and time, never bytes of a protocol.
 #include "wsx/net/loop.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -190,33 +191,43 @@ void Loop::run_timers() {
     }
 }
 
+bool Loop::iterate(int max_wait_ms) {
+    std::array<epoll_event, 256> events{};
+    int timeout = 0;
+    {
+        std::lock_guard lock(deferred_mutex_);
+        timeout = next_timeout_ms();
+    }
+    if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) {
+        timeout = max_wait_ms;
+    }
+    const int n = epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), timeout);
+    if (n < 0 && errno != EINTR) {
+        log_error("epoll_wait: ", last_system_error().message());
+        return false;
+    }
+    update_now();
+    for (int i = 0; i < n; ++i) {
+        const auto& ev = events[static_cast<std::size_t>(i)];
+        const bool failed = (ev.events & (EPOLLERR | EPOLLHUP)) != 0;
+        const bool readable = failed || (ev.events & (EPOLLIN | EPOLLRDHUP)) != 0;
+        const bool writable = failed || (ev.events & EPOLLOUT) != 0;
+        static_cast<IoHandler*>(ev.data.ptr)->on_io(readable, writable);
+    }
+    run_deferred();
+    run_timers();
+    run_deferred();
+    return true;
+}
+
 void Loop::run() {
     stopping_ = false;
-    std::array<epoll_event, 256> events{};
-    while (!stopping_) {
-        int timeout = 0;
-        {
-            std::lock_guard lock(deferred_mutex_);
-            timeout = next_timeout_ms();
-        }
-        const int n =
-                epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), timeout);
-        if (n < 0 && errno != EINTR) {
-            log_error("epoll_wait: ", last_system_error().message());
-            break;
-        }
-        update_now();
-        for (int i = 0; i < n; ++i) {
-            const auto& ev = events[static_cast<std::size_t>(i)];
-            const bool failed = (ev.events & (EPOLLERR | EPOLLHUP)) != 0;
-            const bool readable = failed || (ev.events & (EPOLLIN | EPOLLRDHUP)) != 0;
-            const bool writable = failed || (ev.events & EPOLLOUT) != 0;
-            static_cast<IoHandler*>(ev.data.ptr)->on_io(readable, writable);
-        }
-        run_deferred();
-        run_timers();
-        run_deferred();
+    while (!stopping_ && iterate(-1)) {
     }
+}
+
+void Loop::run_once(TimeMs max_wait_ms) {
+    (void)iterate(static_cast<int>(std::clamp<TimeMs>(max_wait_ms, 0, 24 * 3600 * 1000)));
 }
 
 }  // namespace wsx::net

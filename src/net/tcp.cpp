@@ -51,6 +51,32 @@ Result<UniqueFd> listen_tcp(const SocketAddress& addr, int backlog) {
     return fd;
 }
 
+Result<UniqueFd> connect_tcp(const SocketAddress& addr) {
+    UniqueFd fd(::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) {
+        return last_system_error();
+    }
+    const int one = 1;
+    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int rc = 0;
+    do {
+        rc = ::connect(fd.get(), addr.data(), addr.size());
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0 && errno != EINPROGRESS) {
+        return last_system_error();
+    }
+    return fd;
+}
+
+std::error_code connect_result(int fd) noexcept {
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) {
+        return last_system_error();
+    }
+    return {error, std::system_category()};
+}
+
 Result<SocketAddress> local_address(int fd) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;

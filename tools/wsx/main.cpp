@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "connect/connect_command.hpp"
 #include "serve/serve_command.hpp"
 
 namespace {
@@ -52,6 +53,8 @@ int main(int argc, char** argv) {
             "--config",
             "INI file whose [pywebsocket] section sets long options (names as keys); the command "
             "line overrides it");
+    wsx::tools::ConnectOptions connect_options;
+    CLI::App* connect = wsx::tools::add_connect_command(app, connect_options);
     std::vector<std::string> args(argv, argv + argc);
     if (!expand_config(args)) {
         return 2;
@@ -70,6 +73,9 @@ int main(int argc, char** argv) {
             return 2;
         }
         return wsx::tools::run_serve(serve_options);
+    }
+    if (connect->parsed()) {
+        return wsx::tools::run_connect(connect_options);
     }
     return 2;
 }

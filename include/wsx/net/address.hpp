@@ -1,8 +1,11 @@
-// Socket addresses (IPv4 and IPv6) and blocking name resolution for start-up time (binding a
-// listener). Resolution on the event loop's path is the client issue's concern.
+// Socket addresses (IPv4 and IPv6) and name resolution: blocking for start-up time (binding a
+// listener), and off the loop thread for clients (resolve_async, through getaddrinfo on a thread
+// of its own).
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,5 +49,28 @@ private:
 /// and "0.0.0.0" as fallback. Blocks on name resolution: for start-up only.
 [[nodiscard]] Result<std::vector<SocketAddress>> resolve_listen(std::string_view host,
                                                                 std::uint16_t port);
+
+/// Addresses to connect to for `host` (a name, or an IPv4 or IPv6 literal without brackets),
+/// ordered for connecting: getaddrinfo's order (RFC 6724), then families interleaved, IPv6 first
+/// (RFC 8305 §4). Blocks on name resolution. Errors: name_not_found, resolver_failed, no_address.
+[[nodiscard]] Result<std::vector<SocketAddress>> resolve_host(const std::string& host,
+                                                              std::uint16_t port);
+
+/// A resolution in progress; cancel() before the result arrives means it never does.
+class ResolveHandle {
+public:
+    virtual ~ResolveHandle() = default;
+    virtual void cancel() noexcept = 0;
+};
+
+class Loop;
+
+/// Resolves off the loop thread and calls `done` on the loop thread (always later, never within
+/// this call). A numeric host needs no thread. Why a thread and not c-ares: getaddrinfo follows
+/// the machine's own rules (nsswitch, /etc/hosts, resolv.conf options, mDNS), as every other
+/// program there does; a thread per lookup is cheap beside a connection.
+[[nodiscard]] std::shared_ptr<ResolveHandle> resolve_async(
+        Loop& loop, std::string host, std::uint16_t port,
+        std::function<void(Result<std::vector<SocketAddress>>)> done);
 
 }  // namespace wsx::net

@@ -9,6 +9,9 @@ namespace wsx::net {
 enum class Errc {
     bad_address = 1,  // a host or port that does not parse or resolve
     no_address,       // resolution produced nothing to bind or connect to
+    name_not_found,   // the resolver knows no such name (EAI_NONAME)
+    resolver_failed,  // the resolver failed (no DNS server reached, ...)
+    connect_timeout,  // no address answered within the connect timeout
 };
 
 [[nodiscard]] const std::error_category& net_category() noexcept;

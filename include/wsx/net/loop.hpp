@@ -86,6 +86,10 @@ public:
     /// Runs until stop().
     void run();
 
+    /// Runs one iteration: waits at most `max_wait_ms` (0: not at all) for events, then handles
+    /// them, the deferred calls and the timers due. For blocking APIs built on a loop.
+    void run_once(TimeMs max_wait_ms);
+
     /// Makes run() return after the current iteration. Thread-safe.
     void stop();
 
@@ -99,6 +103,7 @@ private:
     Loop() = default;
     [[nodiscard]] std::error_code control(int op, int fd, Interest interest, IoHandler& handler);
     void run_deferred();
+    [[nodiscard]] bool iterate(int max_wait_ms);
     void run_timers();
     [[nodiscard]] int next_timeout_ms() const noexcept;
 

@@ -28,6 +28,13 @@ struct Accepted {
 /// Accepts one pending connection, non-blocking, with TCP_NODELAY set.
 [[nodiscard]] Result<Accepted> accept_tcp(int listen_fd);
 
+/// Starts a non-blocking connect to `addr` (TCP_NODELAY set): the socket becomes writable when
+/// it is done; then connect_result() tells how it went. Errors: an immediate failure's errno.
+[[nodiscard]] Result<UniqueFd> connect_tcp(const SocketAddress& addr);
+
+/// The outcome of a connect started by connect_tcp(): success, or the error (SO_ERROR).
+[[nodiscard]] std::error_code connect_result(int fd) noexcept;
+
 /// Plain TCP transport owning its socket.
 class TcpTransport final : public Transport {
 public:

@@ -1,0 +1,345 @@
+// `wsx connect`; see connect_command.hpp.
+#include "connect/connect_command.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <iostream>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "wsx/net/errc.hpp"
+#include "wsx/net/log.hpp"
+#include "wsx/net/loop.hpp"
+#include "wsx/proto/errc.hpp"
+#include "wsx/websocket.hpp"
+
+namespace wsx::tools {
+namespace {
+
+constexpr std::size_t kHexShown = 32;
+
+std::string hex_preview(std::string_view data) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < std::min(data.size(), kHexShown); ++i) {
+        const auto u = static_cast<unsigned char>(data[i]);
+        out += kHex[u >> 4];
+        out += kHex[u & 0xF];
+    }
+    if (data.size() > kHexShown) {
+        out += "...";
+    }
+    return out;
+}
+
+class Client final : private net::IoHandler {
+public:
+    Client(net::Loop& loop, const ConnectOptions& o) : loop_(loop), o_(o) {}
+
+    ~Client() {
+        if (stdin_registered_) {
+            loop_.remove(STDIN_FILENO);
+        }
+        if (stdin_flags_ >= 0) {
+            ::fcntl(STDIN_FILENO, F_SETFL, stdin_flags_);  // a terminal is shared: restore it
+        }
+        loop_.cancel_timer(ping_timer_);
+        loop_.cancel_timer(reply_timer_);
+    }
+
+    int run() {
+        WebSocketOptions options;
+        options.connect_timeout_ms = static_cast<net::TimeMs>(o_.connect_timeout_s * 1000);
+        options.limits.max_message_size = o_.max_message_size;
+        options.max_redirects = o_.max_redirects;
+        if (!o_.origin.empty()) {
+            options.origin = o_.origin;
+        }
+        for (const auto& h : o_.headers) {
+            const auto colon = h.find(':');
+            if (colon == std::string::npos || colon == 0) {
+                std::cerr << "wsx connect: header '" << h << "' is not 'Name: value'\n";
+                return kExitUsage;
+            }
+            std::string value = h.substr(colon + 1);
+            value.erase(0, value.find_first_not_of(" \t"));
+            options.headers.emplace_back(h.substr(0, colon), value);
+        }
+        auto ws = WebSocket::create(loop_, o_.url, o_.subprotocols, options);
+        if (!ws) {
+            std::cerr << "wsx connect: " << o_.url << ": " << ws.error().message() << "\n";
+            return kExitUsage;
+        }
+        ws_ = std::move(*ws);
+        ws_->on_open = [this] {
+            on_open();
+        };
+        ws_->on_message = [this](const MessageEvent& e) {
+            on_message(e);
+        };
+        ws_->on_error = [this](const ErrorEvent& e) {
+            on_error(e);
+        };
+        ws_->on_close = [this](const CloseEvent& e) {
+            on_close(e);
+        };
+        interactive_ = o_.execute.empty() && !o_.echo;
+        if (interactive_) {
+            watch_stdin();
+        }
+        (void)loop_.on_signals({SIGINT, SIGTERM}, [this](int) {
+            if (++interrupts_ > 1 || ws_->ready_state() == ReadyState::connecting) {
+                exit_ = 130;
+                loop_.stop();
+                return;
+            }
+            (void)ws_->close(1000);
+        });
+        loop_.run();
+        ws_.reset();
+        return exit_ < 0 ? kExitAbnormal : exit_;
+    }
+
+private:
+    void on_open() {
+        saw_open_ = true;
+        std::cerr << "connected to " << ws_->url()
+                  << (ws_->protocol().empty() ? "" : " (subprotocol " + ws_->protocol() + ")")
+                  << "\n";
+        if (o_.ping_interval_s > 0) {
+            schedule_ping();
+        }
+        if (!o_.execute.empty()) {
+            for (const auto& m : o_.execute) {
+                send(m);
+            }
+            awaited_ = o_.replies >= 0 ? o_.replies : static_cast<int>(o_.execute.size());
+            if (awaited_ == 0) {
+                (void)ws_->close(1000);
+                return;
+            }
+            reply_timer_ = loop_.add_timer(static_cast<net::TimeMs>(o_.timeout_s * 1000), [this] {
+                reply_timer_ = 0;
+                std::cerr << "wsx connect: " << received_ << " of " << awaited_
+                          << " replies within " << o_.timeout_s << " s\n";
+                timed_out_ = true;
+                (void)ws_->close(1000);
+            });
+        }
+        while (!pending_lines_.empty()) {
+            send(pending_lines_.front());
+            pending_lines_.pop_front();
+        }
+        if (stdin_done_) {
+            (void)ws_->close(1000);
+        }
+    }
+
+    void send(const std::string& text) {
+        const std::error_code ec = o_.binary ? ws_->send_binary(text) : ws_->send(text);
+        if (ec) {
+            std::cerr << "wsx connect: not sent: " << ec.message() << "\n";
+        }
+    }
+
+    void on_message(const MessageEvent& e) {
+        if (o_.raw) {
+            std::fwrite(e.data.data(), 1, e.data.size(), stdout);
+            if (e.type == MessageType::text) {
+                std::fputc('\n', stdout);
+            }
+        } else if (e.type == MessageType::text) {
+            std::fprintf(stdout, "< %.*s\n", static_cast<int>(e.data.size()), e.data.data());
+        } else {
+            std::fprintf(stdout, "< [binary %zu bytes] %s\n", e.data.size(),
+                         hex_preview(e.data).c_str());
+        }
+        std::fflush(stdout);
+        if (o_.echo) {
+            (void)(e.type == MessageType::text ? ws_->send(e.data) : ws_->send_binary(e.data));
+        }
+        if (awaited_ > 0 && ++received_ == awaited_) {
+            loop_.cancel_timer(reply_timer_);
+            reply_timer_ = 0;
+            (void)ws_->close(1000);
+        }
+    }
+
+    void on_error(const ErrorEvent& e) {
+        std::cerr << "wsx connect: " << e.error.message();
+        if (e.status != 0) {
+            std::cerr << " (HTTP " << e.status
+                      << (e.location.empty() ? "" : ", Location: " + e.location) << ")";
+        }
+        std::cerr << "\n";
+        if (!opened_once()) {
+            const bool refused = e.error.category() == std::system_category()
+                                 || e.error.category() == net::net_category();
+            exit_ = refused ? kExitRefused : kExitHandshake;
+        } else {
+            exit_ = kExitAbnormal;
+        }
+    }
+
+    void on_close(const CloseEvent& e) {
+        if (o_.show_close) {
+            std::fprintf(stdout, "closed %u%s%s %s\n", e.code, e.reason.empty() ? "" : " ",
+                         e.reason.c_str(), e.was_clean ? "clean" : "unclean");
+            std::fflush(stdout);
+        }
+        if (exit_ < 0) {
+            exit_ = timed_out_ ? kExitReplyTimeout : e.was_clean ? kExitClean : kExitAbnormal;
+        }
+        loop_.stop();
+    }
+
+    [[nodiscard]] bool opened_once() const { return saw_open_; }
+
+    void schedule_ping() {
+        ping_timer_ = loop_.add_timer(static_cast<net::TimeMs>(o_.ping_interval_s * 1000), [this] {
+            ping_timer_ = 0;
+            if (ws_->ready_state() == ReadyState::open) {
+                (void)ws_->ping();
+                schedule_ping();
+            }
+        });
+    }
+
+    // --- stdin ---
+
+    void watch_stdin() {
+        stdin_flags_ = ::fcntl(STDIN_FILENO, F_GETFL);
+        if (stdin_flags_ >= 0) {
+            ::fcntl(STDIN_FILENO, F_SETFL, stdin_flags_ | O_NONBLOCK);
+        }
+        if (!loop_.add(STDIN_FILENO, {.read = true, .hangup = false}, *this)) {
+            stdin_registered_ = true;
+            return;
+        }
+        // A regular file (or /dev/null) cannot be polled: it is always ready, so read it now.
+        while (!stdin_done_) {
+            on_io(true, false);
+        }
+    }
+
+    void on_io(bool, bool) override {
+        char buf[65536];
+        const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            return;
+        }
+        if (n <= 0) {
+            stdin_done_ = true;
+            if (stdin_registered_) {
+                loop_.remove(STDIN_FILENO);
+                stdin_registered_ = false;
+            }
+            if (!partial_.empty()) {
+                line(std::move(partial_));
+            }
+            // End of input: close once what was typed has gone out.
+            if (ws_->ready_state() == ReadyState::open) {
+                (void)ws_->close(1000);
+            }
+            return;
+        }
+        partial_.append(buf, static_cast<std::size_t>(n));
+        std::size_t start = 0;
+        for (auto nl = partial_.find('\n'); nl != std::string::npos;
+             nl = partial_.find('\n', start)) {
+            std::string l = partial_.substr(start, nl - start);
+            if (!l.empty() && l.back() == '\r') {
+                l.pop_back();
+            }
+            line(std::move(l));
+            start = nl + 1;
+        }
+        partial_.erase(0, start);
+    }
+
+    void line(std::string l) {
+        if (ws_->ready_state() == ReadyState::open) {
+            send(l);
+        } else if (ws_->ready_state() == ReadyState::connecting) {
+            pending_lines_.push_back(std::move(l));
+        }
+    }
+
+    net::Loop& loop_;
+    const ConnectOptions& o_;
+    std::unique_ptr<WebSocket> ws_;
+    bool interactive_ = false;
+    bool stdin_registered_ = false;
+    bool stdin_done_ = false;
+    int stdin_flags_ = -1;
+    std::string partial_;
+    std::deque<std::string> pending_lines_;
+    int exit_ = -1;
+    int interrupts_ = 0;
+    int awaited_ = 0;
+    int received_ = 0;
+    bool timed_out_ = false;
+    bool saw_open_ = false;
+    net::TimerId ping_timer_ = 0;
+    net::TimerId reply_timer_ = 0;
+};
+
+}  // namespace
+
+CLI::App* add_connect_command(CLI::App& app, ConnectOptions& o) {
+    CLI::App* c =
+            app.add_subcommand("connect", "Connect to a WebSocket server (interactive client)");
+    c->add_option("url", o.url, "ws:// URL (http:// is taken as ws://)")->required();
+    c->add_option("-s,--subprotocol", o.subprotocols, "Subprotocol to offer (repeatable)");
+    c->add_option("-H,--header", o.headers, "Extra request header 'Name: value' (repeatable)");
+    c->add_option("--origin", o.origin, "Origin header to send");
+    c->add_flag("--binary", o.binary, "Send typed lines as binary messages");
+    c->add_option("--ping-interval", o.ping_interval_s, "Send a ping every this many seconds")
+            ->check(CLI::NonNegativeNumber);
+    c->add_option("-x,--execute", o.execute,
+                  "Send this message once connected (repeatable), print the replies, close and "
+                  "exit; stdin is not read");
+    c->add_option("-n,--replies", o.replies,
+                  "With -x: replies to wait for before closing (default: one per -x)")
+            ->check(CLI::NonNegativeNumber);
+    c->add_option("-t,--timeout", o.timeout_s,
+                  "With -x: seconds to wait for the replies (then exit status 6)")
+            ->check(CLI::PositiveNumber)
+            ->capture_default_str();
+    c->add_flag("--show-close", o.show_close,
+                "Print the close code, reason and whether it was clean");
+    c->add_flag("--echo", o.echo,
+                "Send every message received back as it came, until the server closes");
+    c->add_flag("--raw", o.raw, "Print received payloads only, without '< ' marks");
+    c->add_option("--connect-timeout", o.connect_timeout_s,
+                  "Seconds for name resolution and TCP connect")
+            ->check(CLI::PositiveNumber)
+            ->capture_default_str();
+    c->add_option("--max-message-size", o.max_message_size,
+                  "Largest message accepted (then close 1009); suffixes KiB/MiB accepted")
+            ->transform(CLI::AsSizeValue(false))
+            ->capture_default_str();
+    c->add_option("--max-redirects", o.max_redirects,
+                  "Follow this many 3xx answers to the handshake (default: report them)")
+            ->check(CLI::NonNegativeNumber);
+    c->footer(
+            "Exit status: 0 closed cleanly (or every reply received), 2 usage, 3 no connection, "
+            "4 handshake refused, 5 closed abnormally, 6 replies timed out (-x).");
+    return c;
+}
+
+int run_connect(const ConnectOptions& options) {
+    auto loop = net::Loop::create();
+    if (!loop) {
+        std::cerr << "wsx connect: " << loop.error().message() << "\n";
+        return 1;
+    }
+    net::set_log_level(net::LogLevel::warn);
+    Client client(**loop, options);
+    return client.run();
+}
+
+}  // namespace wsx::tools

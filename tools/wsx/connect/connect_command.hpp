@@ -1,0 +1,47 @@
+// `wsx connect URL`: an interactive WebSocket client in the spirit of wscat and websocat. Lines
+// typed (or piped) become messages; messages received are printed with a direction mark. A
+// non-interactive mode (-x) sends given messages, waits for replies, prints them and exits; an
+// echo mode sends every message back as it came (how client conformance suites drive a client).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace wsx::tools {
+
+struct ConnectOptions {
+    std::string url;
+    std::vector<std::string> subprotocols;
+    std::vector<std::string> headers;  // "Name: value"
+    std::string origin;
+    bool binary = false;  // lines typed are sent as binary messages
+    double ping_interval_s = 0;
+    std::vector<std::string> execute;  // -x: messages to send, non-interactive
+    int replies = -1;                  // -x: replies to wait for (default: one per message)
+    double timeout_s = 10;             // -x: how long to wait for them
+    bool show_close = false;
+    bool echo = false;
+    bool raw = false;  // print received payloads only, without marks
+    double connect_timeout_s = 10;
+    std::size_t max_message_size = 16 * 1024 * 1024;
+    int max_redirects = 0;
+};
+
+/// Exit statuses, distinct per outcome.
+enum ConnectExit : int {
+    kExitClean = 0,         // closed cleanly (by either side), or every reply received
+    kExitUsage = 2,         // bad options or URL
+    kExitRefused = 3,       // no connection: name not found, refused, unreachable, timeout
+    kExitHandshake = 4,     // the server did not accept the opening handshake
+    kExitAbnormal = 5,      // closed without a closing handshake (1006) or with a failure
+    kExitReplyTimeout = 6,  // -x: fewer replies than awaited within the timeout
+};
+
+CLI::App* add_connect_command(CLI::App& app, ConnectOptions& options);
+
+/// Runs the client; returns the process exit status.
+[[nodiscard]] int run_connect(const ConnectOptions& options);
+
+}  // namespace wsx::tools
