@@ -1,0 +1,447 @@
+// wsx::WebSocket against servers no one here wrote (Python websockets, Node ws), against
+// `wsx serve`, and against a scripted fake server that gets the handshake or the frames wrong;
+// plus the browser's rules for the constructor, send() and close(). Every run is bounded.
+#include "wsx/websocket.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "wsx/net/errc.hpp"
+#include "wsx/proto/errc.hpp"
+
+#include "support/peer_process.hpp"
+
+namespace wsx {
+namespace {
+
+using V = std::vector<std::string>;
+
+std::unique_ptr<test::PeerProcess> start_peer(const std::string& kind) {
+    if (kind == "python") {
+        return std::make_unique<test::PeerProcess>(
+                std::vector<std::string>{"/usr/bin/python3", PYTHON_PEER});
+    }
+    if (kind == "node") {
+        return std::make_unique<test::PeerProcess>(
+                std::vector<std::string>{"/usr/bin/env", "node", NODE_PEER});
+    }
+    if (kind == "fake") {
+        return std::make_unique<test::PeerProcess>(
+                std::vector<std::string>{"/usr/bin/python3", FAKE_SERVER});
+    }
+    return std::make_unique<test::PeerProcess>(
+            std::vector<std::string>{WSX_BIN, "serve", "-p", "0", "-H", "127.0.0.1"}, true);
+}
+
+// Records a WebSocket's events as text, in order.
+struct Recorder {
+    std::vector<std::string> events;
+    bool closed = false;
+    std::function<void(const MessageEvent&)> then;  // extra work on each message
+
+    void attach(WebSocket& ws) {
+        ws.on_open = [this, &ws] {
+            events.push_back("open:" + ws.protocol());
+        };
+        ws.on_message = [this](const MessageEvent& e) {
+            if (e.type == MessageType::text) {
+                events.push_back(e.data.size() <= 1024 ? "text:" + std::string(e.data)
+                                                       : "text:" + std::to_string(e.data.size()));
+            } else {
+                events.push_back("binary:" + std::to_string(e.data.size()));
+            }
+            if (then) {
+                then(e);
+            }
+        };
+        ws.on_ping = [this](std::string_view p) {
+            events.push_back("ping:" + std::string(p));
+        };
+        ws.on_error = [this](const ErrorEvent& e) {
+            events.push_back("error:" + e.error.message()
+                             + (e.status != 0 ? ":" + std::to_string(e.status) : ""));
+        };
+        ws.on_close = [this](const CloseEvent& e) {
+            events.push_back("close:" + std::to_string(e.code) + ":" + e.reason + ":"
+                             + (e.was_clean ? "clean" : "unclean"));
+            closed = true;
+        };
+    }
+};
+
+// Runs the loop until `done` or 20 s.
+void run_until(net::Loop& loop, const std::function<bool()>& done) {
+    const net::TimeMs limit = loop.update_now() + 20'000;
+    while (!done() && loop.update_now() < limit) {
+        loop.run_once(50);
+    }
+}
+
+class Fixture : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto l = net::Loop::create();
+        ASSERT_TRUE(l);
+        loop_ = std::move(*l);
+    }
+
+    std::unique_ptr<WebSocket> connect(std::uint16_t port, const std::string& path,
+                                       std::vector<std::string> protocols = {},
+                                       WebSocketOptions options = {}) {
+        auto ws = WebSocket::create(*loop_, "ws://127.0.0.1:" + std::to_string(port) + path,
+                                    std::move(protocols), std::move(options));
+        EXPECT_TRUE(ws) << (ws ? "" : ws.error().message());
+        if (!ws) {
+            return nullptr;
+        }
+        rec_.attach(**ws);
+        return std::move(*ws);
+    }
+
+    void run_until_closed() {
+        run_until(*loop_, [&] { return rec_.closed; });
+    }
+
+    void run_until_events(std::size_t n) {
+        run_until(*loop_, [&] { return rec_.events.size() >= n || rec_.closed; });
+    }
+
+    std::unique_ptr<net::Loop> loop_;
+    Recorder rec_;
+};
+
+// --- against independent servers and wsx serve ---
+
+class Peers : public Fixture, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(Peers, EchoTextBinaryEmptyThenCloseCleanly) {
+    auto peer = start_peer(GetParam());
+    ASSERT_NE(peer->port(), 0);
+    auto ws = connect(peer->port(), "/echo");
+    EXPECT_EQ(ws->ready_state(), ReadyState::connecting);
+    ws->on_open = [&] {
+        rec_.events.push_back("open:");
+        EXPECT_EQ(ws->ready_state(), ReadyState::open);
+        EXPECT_FALSE(ws->send("hello κόσμε"));
+        EXPECT_FALSE(ws->send_binary(std::string("\x00\x01\x02", 3)));
+        EXPECT_FALSE(ws->send(""));
+        EXPECT_FALSE(ws->send_binary(""));
+    };
+    run_until_events(5);
+    EXPECT_FALSE(ws->close(1000, "done"));
+    EXPECT_EQ(ws->ready_state(), ReadyState::closing);
+    run_until_closed();
+    // The server's close echoes our code; Python's and Node's echo the reason too, wsx's not.
+    const std::string reason = GetParam() == "wsx" ? "" : "done";
+    EXPECT_EQ(rec_.events, (V{"open:", "text:hello κόσμε", "binary:3", "text:", "binary:0",
+                              "close:1000:" + reason + ":clean"}));
+    EXPECT_EQ(ws->ready_state(), ReadyState::closed);
+}
+
+TEST_P(Peers, SixteenMebibytesEachWay) {
+    auto peer = start_peer(GetParam());
+    ASSERT_NE(peer->port(), 0);
+    std::string big(16 * 1024 * 1024, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) {
+        big[i] = static_cast<char>(i % 251);
+    }
+    bool intact = false;
+    auto ws = connect(peer->port(), "/echo");
+    ws->on_open = [&] {
+        EXPECT_FALSE(ws->send_binary(big));
+    };
+    rec_.then = [&](const MessageEvent& e) {
+        intact = e.data == big;
+    };
+    run_until_events(1);
+    EXPECT_TRUE(intact);
+    EXPECT_EQ(ws->buffered_amount(), 0U);  // all of it written
+    (void)ws->close();
+    run_until_closed();
+    EXPECT_EQ(rec_.events, (V{"binary:16777216", "close:1005::clean"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Client, Peers, ::testing::Values("python", "node", "wsx"));
+
+class Scenarios : public Fixture, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(Scenarios, ServerFragmentedMessagesArriveWhole) {
+    auto peer = start_peer(GetParam());
+    auto ws = connect(peer->port(), "/fragmented");
+    run_until_events(3);
+    (void)ws->close();
+    run_until_closed();
+    EXPECT_EQ(rec_.events,
+              (V{"open:", "text:fragmented message", "binary:4", "close:1005::clean"}));
+}
+
+TEST_P(Scenarios, ServerPingsAreAnsweredAndReported) {
+    auto peer = start_peer(GetParam());
+    auto ws = connect(peer->port(), "/ping");
+    run_until_events(2);
+    ASSERT_FALSE(ws->send("after the ping"));
+    run_until_events(3);
+    (void)ws->close(3001);
+    run_until_closed();
+    EXPECT_EQ(rec_.events,
+              (V{"open:", "ping:are you there", "text:after the ping", "close:3001::clean"}));
+}
+
+TEST_P(Scenarios, ServerCloseWithACode) {
+    auto peer = start_peer(GetParam());
+    auto ws = connect(peer->port(), "/close/4001");
+    run_until_closed();
+    EXPECT_EQ(rec_.events, (V{"open:", "close:4001:bye 4001:clean"}));
+}
+
+TEST_P(Scenarios, AbruptTcpCloseIs1006) {
+    auto peer = start_peer(GetParam());
+    auto ws = connect(peer->port(), "/abort");
+    run_until_closed();
+    EXPECT_EQ(rec_.events, (V{"open:", "text:about to vanish", "close:1006::unclean"}));
+}
+
+TEST_P(Scenarios, EmptyMessagesAndSubprotocolAndHeaders) {
+    auto peer = start_peer(GetParam());
+    {
+        auto ws = connect(peer->port(), "/empty");
+        run_until_events(3);
+        EXPECT_EQ(rec_.events, (V{"open:", "text:", "binary:0"}));
+    }
+    rec_ = {};
+    {
+        auto ws = connect(peer->port(), "/protocol", {"superchat", "v9"});
+        run_until_events(2);
+        EXPECT_EQ(rec_.events, (V{"open:superchat", "text:superchat"}));
+        EXPECT_EQ(ws->protocol(), "superchat");
+    }
+    rec_ = {};
+    {
+        WebSocketOptions o;
+        o.headers = {{"Authorization", "Bearer t0k"}, {"Cookie", "a=1"}, {"X-Extra", "yes"}};
+        o.origin = "http://example.com";
+        auto ws = connect(peer->port(), "/headers", {}, o);
+        run_until_events(2);
+        ASSERT_EQ(rec_.events.size(), 2U);
+        for (const char* want :
+             {"\"Bearer t0k\"", "\"a=1\"", "\"yes\"", "\"http://example.com\""}) {
+            EXPECT_NE(rec_.events[1].find(want), std::string::npos) << rec_.events[1];
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Client, Scenarios, ::testing::Values("python", "node"));
+
+// --- against a server that gets things wrong ---
+
+class Fake : public Fixture {
+protected:
+    void SetUp() override {
+        Fixture::SetUp();
+        fake_ = start_peer("fake");
+        ASSERT_NE(fake_->port(), 0);
+    }
+
+    // The events of one connection to `path`, run to its close.
+    V events_for(const std::string& path, std::vector<std::string> protocols = {"chat"},
+                 WebSocketOptions options = {}) {
+        rec_ = {};
+        auto ws = connect(fake_->port(), path, std::move(protocols), std::move(options));
+        run_until_closed();
+        return rec_.events;
+    }
+
+    // The close code the client sent the fake server, as it reports.
+    std::string client_close_code(const std::string& path) {
+        std::string line;
+        while (fake_->read_line(line, 10'000)) {
+            if (line.rfind("client-close " + path + " ", 0) == 0) {
+                return line.substr(line.rfind(' ') + 1);
+            }
+        }
+        return "none";
+    }
+
+    static std::string error(proto::Errc e, int status = 0) {
+        return "error:" + make_error_code(e).message()
+               + (status != 0 ? ":" + std::to_string(status) : "");
+    }
+
+    std::unique_ptr<test::PeerProcess> fake_;
+};
+
+TEST_F(Fake, BadHandshakesFailWithTheirReason) {
+    const std::pair<std::string, std::string> cases[] = {
+            {"/wrong-accept", error(proto::Errc::bad_accept_key, 101)},
+            {"/unoffered-protocol", error(proto::Errc::unoffered_subprotocol, 101)},
+            {"/unoffered-extension", error(proto::Errc::unoffered_extension, 101)},
+            {"/status-200", error(proto::Errc::unexpected_status, 200)},
+            {"/garbage", error(proto::Errc::bad_status_line)},
+            {"/no-upgrade", error(proto::Errc::response_not_upgrade, 101)},
+            {"/redirect", error(proto::Errc::unexpected_status, 302)},
+    };
+    for (const auto& [path, err] : cases) {
+        EXPECT_EQ(events_for(path), (V{err, "close:1006::unclean"})) << path;
+    }
+}
+
+TEST_F(Fake, RedirectsAreReportedWithTheirLocationOrFollowedWhenAsked) {
+    ErrorEvent seen;
+    rec_ = {};
+    auto ws = connect(fake_->port(), "/redirect");
+    ws->on_error = [&](const ErrorEvent& e) {
+        seen = e;
+    };
+    run_until_closed();
+    EXPECT_EQ(seen.status, 302);
+    EXPECT_EQ(seen.location, "ws://127.0.0.1:" + std::to_string(fake_->port()) + "/after-redirect");
+    ws.reset();
+
+    WebSocketOptions follow;
+    follow.max_redirects = 1;
+    rec_ = {};
+    auto ws2 = connect(fake_->port(), "/redirect", {}, follow);
+    run_until_events(2);
+    EXPECT_EQ(rec_.events, (V{"open:", "text:redirected"}));
+    EXPECT_EQ(ws2->url(), "ws://127.0.0.1:" + std::to_string(fake_->port()) + "/after-redirect");
+    (void)ws2->close();
+    run_until_closed();
+}
+
+TEST_F(Fake, FramesRightBehindTheHandshakeAreKept) {
+    auto ws = connect(fake_->port(), "/frames-behind-handshake");
+    run_until_events(3);
+    (void)ws->close(1000);
+    run_until_closed();
+    EXPECT_EQ(rec_.events, (V{"open:", "text:first", "binary:2", "close:1000::clean"}));
+    EXPECT_EQ(client_close_code("/frames-behind-handshake"), "1000");
+}
+
+TEST_F(Fake, BadFramesFailTheConnectionWithTheRfcsCode) {
+    const std::tuple<std::string, proto::Errc, std::string> cases[] = {
+            {"/masked-frame", proto::Errc::masked_server_frame, "1002"},
+            {"/rsv", proto::Errc::reserved_bits_set, "1002"},
+            {"/bad-utf8", proto::Errc::invalid_utf8, "1007"},
+    };
+    for (const auto& [path, errc, code] : cases) {
+        EXPECT_EQ(events_for(path, {}), (V{"open:", error(errc), "close:1006::unclean"})) << path;
+        EXPECT_EQ(client_close_code(path), code) << path;
+    }
+}
+
+TEST_F(Fake, ASilentServerTimesOutTheHandshake) {
+    WebSocketOptions o;
+    o.limits.handshake_timeout_ms = 300;
+    EXPECT_EQ(events_for("/silent", {}, o),
+              (V{error(proto::Errc::handshake_timeout), "close:1006::unclean"}));
+}
+
+// --- connecting ---
+
+TEST_F(Fixture, RefusedConnectionIsAnErrorThen1006) {
+    // Bind and close a socket to find a free port, then connect to it: nothing listens there.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    const std::uint16_t port = ntohs(a.sin_port);
+    ::close(fd);
+    auto ws = connect(port, "/");
+    run_until_closed();
+    EXPECT_EQ(rec_.events,
+              (V{"error:" + std::make_error_code(std::errc::connection_refused).message(),
+                 "close:1006::unclean"}));
+}
+
+TEST_F(Fixture, LocalhostResolvesOffTheLoopAndEveryAddressIsTried) {
+    // "localhost" goes through getaddrinfo on the resolver thread; a server on 127.0.0.1 only is
+    // reached even if ::1 comes first and is refused.
+    auto peer = start_peer("python");
+    auto ws = WebSocket::create(*loop_, "ws://localhost:" + std::to_string(peer->port()) + "/echo");
+    ASSERT_TRUE(ws);
+    rec_.attach(**ws);
+    run_until_events(1);
+    EXPECT_EQ(rec_.events, (V{"open:"}));
+}
+
+// --- the browser's rules ---
+
+TEST_F(Fixture, ConstructorSyntaxErrors) {
+    EXPECT_EQ(WebSocket::create(*loop_, "ws://h/#frag").error(),
+              make_error_code(proto::Errc::url_has_fragment));
+    EXPECT_EQ(WebSocket::create(*loop_, "ftp://h/").error(),
+              make_error_code(proto::Errc::bad_url_scheme));
+    EXPECT_EQ(WebSocket::create(*loop_, "ws://h/", {"chat", "chat"}).error(),
+              make_error_code(proto::Errc::bad_protocol_list));
+    EXPECT_EQ(WebSocket::create(*loop_, "ws://h/", {"a b"}).error(),
+              make_error_code(proto::Errc::bad_protocol_list));
+}
+
+TEST_F(Fixture, SendAndCloseFollowTheBrowsersRules) {
+    auto peer = start_peer("python");
+    auto ws = connect(peer->port(), "/echo");
+    // CONNECTING: send is an InvalidStateError.
+    EXPECT_EQ(ws->send("too early"), make_error_code(proto::Errc::invalid_state));
+    run_until_events(1);
+    ASSERT_EQ(ws->ready_state(), ReadyState::open);
+    // Codes other than 1000 and 3000-4999 are an InvalidAccessError; a reason over 123 bytes a
+    // SyntaxError; nothing is sent for either.
+    for (int code : {999, 1001, 1005, 1006, 2999, 5000}) {
+        EXPECT_EQ(ws->close(static_cast<std::uint16_t>(code)),
+                  make_error_code(proto::Errc::invalid_close_code_to_send))
+                << code;
+    }
+    EXPECT_EQ(ws->close(1000, std::string(124, 'r')),
+              make_error_code(proto::Errc::close_reason_too_long));
+    EXPECT_EQ(ws->ready_state(), ReadyState::open);
+    EXPECT_FALSE(ws->close(4999, std::string(123, 'r')));
+    EXPECT_EQ(ws->ready_state(), ReadyState::closing);
+    // CLOSING: sends are not sent, but counted in bufferedAmount, as in the browser.
+    const std::size_t before = ws->buffered_amount();
+    EXPECT_EQ(ws->send("late"), make_error_code(proto::Errc::not_open));
+    EXPECT_EQ(ws->buffered_amount(), before + 4);
+    EXPECT_FALSE(ws->close(1000));  // a second close does nothing
+    EXPECT_FALSE(rec_.closed);      // events never fire inside a call
+    run_until_closed();
+    EXPECT_EQ(rec_.events, (V{"open:", "close:4999:" + std::string(123, 'r') + ":clean"}));
+    EXPECT_EQ(ws->send("closed"), make_error_code(proto::Errc::not_open));
+}
+
+TEST_F(Fixture, CloseWhileConnectingFailsTheConnection) {
+    auto peer = start_peer("python");
+    auto ws = connect(peer->port(), "/echo");
+    EXPECT_FALSE(ws->close());
+    EXPECT_TRUE(rec_.events.empty());  // error and close come later, from the loop
+    run_until_closed();
+    ASSERT_EQ(rec_.events.size(), 2U);
+    EXPECT_EQ(rec_.events[0].rfind("error:", 0), 0U);
+    EXPECT_EQ(rec_.events[1], "close:1006::unclean");
+}
+
+TEST_F(Fixture, DestroyingTheObjectInsideItsCallbackIsSafe) {
+    auto peer = start_peer("node");
+    std::unique_ptr<WebSocket> ws = connect(peer->port(), "/fragmented");
+    ws->on_message = [&](const MessageEvent&) {
+        rec_.events.push_back("message");
+        ws.reset();  // no event may follow, and nothing may touch freed memory
+    };
+    run_until(*loop_, [&] { return ws == nullptr; });
+    for (int i = 0; i < 10; ++i) {
+        loop_->run_once(10);
+    }
+    EXPECT_EQ(rec_.events, (V{"open:", "message"}));
+}
+
+}  // namespace
+}  // namespace wsx
