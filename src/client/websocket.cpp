@@ -293,7 +293,8 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
             return;
         }
         ErrorEvent ev{.error = e.error};
-        if (const auto* r = endpoint->handshake_response()) {
+        const auto* r = state == ReadyState::connecting ? endpoint->handshake_response() : nullptr;
+        if (r != nullptr) {
             ev.status = r->status;
             ev.location = std::string(r->header("Location").value_or(""));
             if (ev.error == proto::Errc::unexpected_status && r->status >= 300 && r->status < 400

@@ -10,6 +10,8 @@ tests: one scenario per path. Prints "listening PORT" once ready; runs until kil
   /empty           sends an empty text and an empty binary message
   /protocol        (subprotocols chat, superchat) sends the chosen one
   /headers         sends back the request's Authorization, Cookie and Origin as JSON
+  /expect-echo     sends a text and a binary message and expects each back as it was: closes
+                   with 4000 "echoed" if so, else 4001
 """
 
 import asyncio
@@ -56,6 +58,12 @@ async def handler(ws, path=None):
             h = ws.request_headers
             await ws.send(json.dumps({k: h.get(k) for k in ("Authorization", "Cookie", "Origin", "X-Extra")}))
             await ws.wait_closed()
+        elif path == "/expect-echo":
+            ok = True
+            for m in ("one", b"\x01\x02"):
+                await ws.send(m)
+                ok = ok and (await ws.recv()) == m
+            await ws.close(4000 if ok else 4001, "echoed" if ok else "not echoed")
         else:
             await ws.close(4404, "no such scenario")
     except websockets.ConnectionClosed:

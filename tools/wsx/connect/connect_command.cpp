@@ -48,6 +48,7 @@ public:
         }
         loop_.cancel_timer(ping_timer_);
         loop_.cancel_timer(reply_timer_);
+        loop_.cancel_timer(quiet_timer_);
     }
 
     int run() {
@@ -86,7 +87,7 @@ public:
         ws_->on_close = [this](const CloseEvent& e) {
             on_close(e);
         };
-        interactive_ = o_.execute.empty() && !o_.echo;
+        interactive_ = o_.execute.empty() && !o_.echo;  // stdin is read
         if (interactive_) {
             watch_stdin();
         }
@@ -112,10 +113,10 @@ private:
         if (o_.ping_interval_s > 0) {
             schedule_ping();
         }
-        if (!o_.execute.empty()) {
-            for (const auto& m : o_.execute) {
-                send(m);
-            }
+        for (const auto& m : o_.execute) {
+            send(m);
+        }
+        if (!o_.execute.empty() || o_.replies >= 0) {
             awaited_ = o_.replies >= 0 ? o_.replies : static_cast<int>(o_.execute.size());
             if (awaited_ == 0) {
                 (void)ws_->close(1000);
@@ -134,8 +135,21 @@ private:
             pending_lines_.pop_front();
         }
         if (stdin_done_) {
-            (void)ws_->close(1000);
+            input_ended();
         }
+    }
+
+    // stdin is over and what it held is sent. With -n, the replies decide when to close;
+    // otherwise close after --wait seconds without a message (replies still on their way).
+    void input_ended() {
+        if (awaited_ > 0 || ws_->ready_state() != ReadyState::open) {
+            return;
+        }
+        loop_.cancel_timer(quiet_timer_);
+        quiet_timer_ = loop_.add_timer(static_cast<net::TimeMs>(o_.wait_s * 1000), [this] {
+            quiet_timer_ = 0;
+            (void)ws_->close(1000);
+        });
     }
 
     void send(const std::string& text) {
@@ -158,6 +172,9 @@ private:
                          hex_preview(e.data).c_str());
         }
         std::fflush(stdout);
+        if (quiet_timer_ != 0) {
+            input_ended();  // a message: the silence starts again
+        }
         if (o_.echo) {
             (void)(e.type == MessageType::text ? ws_->send(e.data) : ws_->send_binary(e.data));
         }
@@ -240,10 +257,7 @@ private:
             if (!partial_.empty()) {
                 line(std::move(partial_));
             }
-            // End of input: close once what was typed has gone out.
-            if (ws_->ready_state() == ReadyState::open) {
-                (void)ws_->close(1000);
-            }
+            input_ended();
             return;
         }
         partial_.append(buf, static_cast<std::size_t>(n));
@@ -285,6 +299,7 @@ private:
     bool saw_open_ = false;
     net::TimerId ping_timer_ = 0;
     net::TimerId reply_timer_ = 0;
+    net::TimerId quiet_timer_ = 0;
 };
 
 }  // namespace
@@ -303,11 +318,15 @@ CLI::App* add_connect_command(CLI::App& app, ConnectOptions& o) {
                   "Send this message once connected (repeatable), print the replies, close and "
                   "exit; stdin is not read");
     c->add_option("-n,--replies", o.replies,
-                  "With -x: replies to wait for before closing (default: one per -x)")
+                  "Replies to wait for, then close (default with -x: one per message)")
             ->check(CLI::NonNegativeNumber);
     c->add_option("-t,--timeout", o.timeout_s,
-                  "With -x: seconds to wait for the replies (then exit status 6)")
+                  "Seconds to wait for the -n replies (then exit status 6)")
             ->check(CLI::PositiveNumber)
+            ->capture_default_str();
+    c->add_option("-w,--wait", o.wait_s,
+                  "When stdin ends (and no -n): seconds without a message before closing")
+            ->check(CLI::NonNegativeNumber)
             ->capture_default_str();
     c->add_flag("--show-close", o.show_close,
                 "Print the close code, reason and whether it was clean");

@@ -19,8 +19,9 @@ struct ConnectOptions {
     bool binary = false;  // lines typed are sent as binary messages
     double ping_interval_s = 0;
     std::vector<std::string> execute;  // -x: messages to send, non-interactive
-    int replies = -1;                  // -x: replies to wait for (default: one per message)
-    double timeout_s = 10;             // -x: how long to wait for them
+    int replies = -1;       // replies to wait for, then close (default: one per -x message)
+    double timeout_s = 10;  // how long to wait for them
+    double wait_s = 1;      // after stdin ends (without -n): silence to wait for before closing
     bool show_close = false;
     bool echo = false;
     bool raw = false;  // print received payloads only, without marks
