@@ -74,6 +74,13 @@ struct WebSocketOptions {
     /// 3xx answers to the handshake followed, at most this many times; 0: reported, not
     /// followed (the browser's behaviour).
     int max_redirects = 0;
+    /// An HTTP proxy to tunnel through with CONNECT ("http://user:pass@proxy:3128"). Empty: the
+    /// environment's, as curl reads it (http_proxy or HTTP_PROXY for ws://, https_proxy or
+    /// HTTPS_PROXY for wss://, except hosts in no_proxy or NO_PROXY), unless
+    /// use_environment_proxy is false. Loopback hosts (localhost, 127.0.0.0/8, ::1) never go
+    /// through an environment proxy.
+    std::string proxy;
+    bool use_environment_proxy = true;
     /// send() refuses data past this much queued and unsent (std::errc::no_buffer_space).
     std::size_t max_buffered = 64 * 1024 * 1024;
 };

@@ -52,6 +52,8 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     std::vector<std::string> protocols;
     WebSocketOptions options;
     ReadyState state = ReadyState::connecting;
+    std::optional<proto::ProxyConfig> proxy;      // tunnel through it with CONNECT
+    std::optional<proto::HttpHeadReader> tunnel;  // reading the proxy's answer to CONNECT
     std::shared_ptr<net::ResolveHandle> resolving;
     std::vector<net::SocketAddress> addresses;
     std::size_t next_address = 0;
@@ -65,6 +67,7 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     net::TimerId deadline_timer = 0;
     net::TimerId linger_timer = 0;
     std::vector<char> buffer = std::vector<char>(kReadChunk);
+    std::string tunnel_out;     // the CONNECT request not yet written
     std::size_t discarded = 0;  // bytes of sends refused once CLOSING or CLOSED
     std::optional<ErrorEvent> failure;
     int redirects = 0;
@@ -74,8 +77,45 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
 
     // --- connecting ---
 
+    // The proxy for this URL, if any (see WebSocketOptions::proxy).
+    Result<std::optional<proto::ProxyConfig>> choose_proxy() const {
+        std::string configured = options.proxy;
+        if (configured.empty() && options.use_environment_proxy) {
+            const char* lower = std::getenv(url.secure ? "https_proxy" : "http_proxy");
+            const char* upper = std::getenv(url.secure ? "HTTPS_PROXY" : "HTTP_PROXY");
+            configured = lower != nullptr ? lower : upper != nullptr ? upper : "";
+            const char* np = std::getenv("no_proxy");
+            if (np == nullptr) {
+                np = std::getenv("NO_PROXY");
+            }
+            const bool loopback =
+                    url.host == "localhost" || url.host == "::1" || url.host.rfind("127.", 0) == 0;
+            if (loopback || (np != nullptr && proto::no_proxy_matches(np, url.host, url.port))) {
+                configured.clear();
+            }
+        }
+        if (configured.empty()) {
+            return std::optional<proto::ProxyConfig>();
+        }
+        auto p = proto::parse_proxy_url(configured);
+        if (!p) {
+            return p.error();
+        }
+        return std::optional<proto::ProxyConfig>(std::move(*p));
+    }
+
     void start() {
         state = ReadyState::connecting;
+        auto chosen = choose_proxy();
+        if (!chosen) {
+            loop.defer([self = weak_from_this(), ec = chosen.error()] {
+                if (auto s = self.lock()) {
+                    s->fail({.error = ec});
+                }
+            });
+            return;
+        }
+        proxy = std::move(*chosen);
         connect_timer = loop.add_timer(options.connect_timeout_ms, [self = weak_from_this()] {
             if (auto s = self.lock()) {
                 s->connect_timer = 0;
@@ -87,7 +127,7 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
             }
         });
         resolving = net::resolve_async(
-                loop, url.host, url.port,
+                loop, proxy ? proxy->host : url.host, proxy ? proxy->port : url.port,
                 [self = weak_from_this()](Result<std::vector<net::SocketAddress>> r) {
                     if (auto s = self.lock()) {
                         s->on_resolved(std::move(r));
@@ -172,13 +212,79 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
         }
         attempts.clear();
         loop.cancel_timer(attempt_timer);
-        loop.cancel_timer(connect_timer);
-        attempt_timer = connect_timer = 0;
+        attempt_timer = 0;
         on_connected(std::move(fd));
     }
 
     void on_connected(net::UniqueFd fd) {
         transport.emplace(std::move(fd));
+        if (!proxy) {
+            loop.cancel_timer(connect_timer);
+            connect_timer = 0;
+            start_handshake();
+            return;
+        }
+        // RFC 9110 §9.3.6: a tunnel to host:port; the connect timeout covers it too.
+        const std::string authority = (url.host_is_ipv6 ? "[" + url.host + "]" : url.host) + ":"
+                                      + std::to_string(url.port);
+        tunnel.emplace(options.limits, proto::HttpHeadReader::Kind::response);
+        tunnel_out = proto::build_connect_request(authority, proxy->authorization);
+        interest = {.read = true, .write = true};
+        if (auto ec = loop.add(transport->fd(), interest, *this)) {
+            fail({.error = ec});
+        }
+    }
+
+    // The CONNECT exchange with the proxy; then the WebSocket handshake through the tunnel.
+    void tunnel_io(bool readable, bool writable) {
+        if (writable && !tunnel_out.empty()) {
+            const std::string_view view(tunnel_out);
+            const net::IoResult r = transport->write(std::span<const std::string_view>(&view, 1));
+            if (r.status == net::IoResult::Status::error) {
+                fail({.error = r.error});
+                return;
+            }
+            tunnel_out.erase(0, r.bytes);
+        }
+        if (tunnel_out.empty() && interest.write) {
+            interest = {.read = true};
+            (void)loop.modify(transport->fd(), interest, *this);
+        }
+        if (!readable) {
+            return;
+        }
+        const net::IoResult r = transport->read(std::span<char>(buffer));
+        if (r.status == net::IoResult::Status::would_block) {
+            return;
+        }
+        if (r.status != net::IoResult::Status::ok) {
+            fail({.error = r.status == net::IoResult::Status::eof
+                                   ? make_error_code(proto::Errc::proxy_refused)
+                                   : r.error});
+            return;
+        }
+        std::span<char> in(buffer.data(), r.bytes);
+        const auto status = tunnel->feed(in);
+        if (status == proto::HttpHeadReader::Status::need_more) {
+            return;
+        }
+        const int code =
+                status == proto::HttpHeadReader::Status::complete ? tunnel->response().status : 0;
+        if (code < 200 || code > 299 || !in.empty()) {  // nothing may come before our request
+            fail({.error = status == proto::HttpHeadReader::Status::error
+                                   ? tunnel->error()
+                                   : make_error_code(proto::Errc::proxy_refused),
+                  .status = code});
+            return;
+        }
+        tunnel.reset();
+        loop.cancel_timer(connect_timer);
+        connect_timer = 0;
+        loop.remove(transport->fd());
+        start_handshake();
+    }
+
+    void start_handshake() {
         proto::ClientHandshake hs{.host = url.host_header(),
                                   .resource = url.resource,
                                   .protocols = protocols,
@@ -199,6 +305,10 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     void on_io(bool readable, bool writable) override {
         auto keep = shared_from_this();
         if (finished || redirecting) {
+            return;
+        }
+        if (tunnel) {
+            tunnel_io(readable, writable);
             return;
         }
         if (writable) {

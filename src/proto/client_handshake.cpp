@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "wsx/proto/errc.hpp"
+#include "wsx/proto/url.hpp"
 
 namespace wsx::proto {
 namespace {
@@ -106,6 +107,108 @@ Result<HandshakeAccepted> validate_upgrade_response(const HttpResponseHead& resp
         }
         out.subprotocol = chosen;
     }
+    return out;
+}
+
+Result<ProxyConfig> parse_proxy_url(std::string_view url) {
+    if (url.find("://") == std::string_view::npos) {
+        return parse_proxy_url("http://" + std::string(url));  // "proxy:3128", as curl takes it
+    }
+    if (url.size() < 7 || !iequals(url.substr(0, 7), "http://")) {
+        return Errc::bad_url_scheme;  // an https:// proxy would need TLS to the proxy itself
+    }
+    url.remove_prefix(7);
+    url = url.substr(0, url.find('/'));
+    ProxyConfig out;
+    if (const auto at = url.rfind('@'); at != std::string_view::npos) {
+        std::string credentials;
+        const std::string_view raw = url.substr(0, at);
+        auto hex = [](char c) {
+            return c >= '0' && c <= '9'   ? c - '0'
+                   : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                   : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                          : -1;
+        };
+        for (std::size_t i = 0; i < raw.size(); ++i) {  // percent-decoding, as in any URL
+            if (raw[i] == '%' && i + 2 < raw.size() && hex(raw[i + 1]) >= 0
+                && hex(raw[i + 2]) >= 0) {
+                credentials += static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2]));
+                i += 2;
+            } else {
+                credentials += raw[i];
+            }
+        }
+        std::array<unsigned char, 512> encoded{};
+        if (credentials.size() > 300) {
+            return Errc::bad_url_host;
+        }
+        const int n = EVP_EncodeBlock(encoded.data(),
+                                      reinterpret_cast<const unsigned char*>(credentials.data()),
+                                      static_cast<int>(credentials.size()));
+        out.authorization = "Basic "
+                            + std::string(reinterpret_cast<const char*>(encoded.data()),
+                                          static_cast<std::size_t>(n));
+        url.remove_prefix(at + 1);
+    }
+    // The host and port follow the WebSocket URL rules; borrow them.
+    auto parsed = parse_ws_url("ws://" + std::string(url) + "/");
+    if (!parsed) {
+        return parsed.error();
+    }
+    out.host = parsed->host;
+    out.port = parsed->port;
+    return out;
+}
+
+bool no_proxy_matches(std::string_view no_proxy, std::string_view host, std::uint16_t port) {
+    while (!no_proxy.empty()) {
+        const auto comma = no_proxy.find(',');
+        std::string_view entry = no_proxy.substr(0, comma);
+        no_proxy =
+                comma == std::string_view::npos ? std::string_view() : no_proxy.substr(comma + 1);
+        while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) {
+            entry.remove_prefix(1);
+        }
+        while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) {
+            entry.remove_suffix(1);
+        }
+        if (entry == "*") {
+            return true;
+        }
+        // An optional ":port" (not inside an IPv6 literal).
+        const auto colon = entry.rfind(':');
+        if (colon != std::string_view::npos && entry.find(':') == colon) {
+            if (entry.substr(colon + 1) != std::to_string(port)) {
+                continue;
+            }
+            entry = entry.substr(0, colon);
+        }
+        if (!entry.empty() && entry.front() == '[' && entry.back() == ']') {
+            entry = entry.substr(1, entry.size() - 2);
+        }
+        if (!entry.empty() && entry.front() == '.') {
+            entry.remove_prefix(1);
+        }
+        if (entry.empty()) {
+            continue;
+        }
+        if (iequals(host, entry)
+            || (host.size() > entry.size() && host[host.size() - entry.size() - 1] == '.'
+                && iequals(host.substr(host.size() - entry.size()), entry))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string build_connect_request(std::string_view authority,
+                                  std::string_view proxy_authorization) {
+    std::string out = "CONNECT " + std::string(authority)
+                      + " HTTP/1.1\r\nHost: " + std::string(authority) + "\r\n";
+    if (!proxy_authorization.empty()) {
+        out += "Proxy-Authorization: " + std::string(proxy_authorization) + "\r\n";
+    }
+    out += "\r\n";
     return out;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "wsx/blocking_websocket.hpp"
 #include "wsx/net/errc.hpp"
 #include "wsx/proto/errc.hpp"
 
@@ -441,6 +442,166 @@ TEST_F(Fixture, DestroyingTheObjectInsideItsCallbackIsSafe) {
         loop_->run_once(10);
     }
     EXPECT_EQ(rec_.events, (V{"open:", "message"}));
+}
+
+}  // namespace
+}  // namespace wsx
+
+namespace wsx {
+namespace {
+
+// --- the blocking API ---
+
+TEST(Blocking, ConnectSendReceiveClose) {
+    auto peer = start_peer("python");
+    ASSERT_NE(peer->port(), 0);
+    const std::string base = "ws://127.0.0.1:" + std::to_string(peer->port());
+    auto ws = BlockingWebSocket::connect(base + "/echo");
+    ASSERT_TRUE(ws) << ws.error().message();
+    EXPECT_FALSE((*ws)->send("hello"));
+    EXPECT_FALSE((*ws)->send_binary(std::string(100000, 'b')));
+    auto m = (*ws)->receive(10'000);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->type, MessageType::text);
+    EXPECT_EQ(m->data, "hello");
+    m = (*ws)->receive(10'000);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->data, std::string(100000, 'b'));
+    // Nothing more comes: a timeout, and the connection stays usable.
+    EXPECT_EQ((*ws)->receive(100).error(), std::make_error_code(std::errc::timed_out));
+    EXPECT_FALSE((*ws)->send("still here"));
+    EXPECT_EQ((*ws)->receive(10'000).value().data, "still here");
+    const CloseEvent c = (*ws)->close(4000, "bye");
+    EXPECT_EQ(c.code, 4000);
+    EXPECT_TRUE(c.was_clean);
+    EXPECT_EQ((*ws)->receive(10).error(), make_error_code(proto::Errc::not_open));
+}
+
+TEST(Blocking, ServerCloseAndRefusals) {
+    auto peer = start_peer("node");
+    const std::string base = "ws://127.0.0.1:" + std::to_string(peer->port());
+    auto ws = BlockingWebSocket::connect(base + "/close/4002");
+    ASSERT_TRUE(ws);
+    EXPECT_EQ((*ws)->receive(10'000).error(), make_error_code(proto::Errc::not_open));
+    ASSERT_TRUE((*ws)->close_event());
+    EXPECT_EQ((*ws)->close_event()->code, 4002);
+    EXPECT_EQ((*ws)->close_event()->reason, "bye 4002");
+    auto fake = start_peer("fake");
+    auto refused = BlockingWebSocket::connect("ws://127.0.0.1:" + std::to_string(fake->port())
+                                              + "/status-200");
+    EXPECT_EQ(refused.error(), make_error_code(proto::Errc::unexpected_status));
+    EXPECT_EQ(BlockingWebSocket::connect("ws://h/#x").error(),
+              make_error_code(proto::Errc::url_has_fragment));
+}
+
+}  // namespace
+}  // namespace wsx
+
+namespace wsx {
+namespace {
+
+// --- HTTP proxies (CONNECT) ---
+
+class Proxy : public Fixture {
+protected:
+    void SetUp() override {
+        Fixture::SetUp();
+        peer_ = start_peer("python");
+        proxy_ = std::make_unique<test::PeerProcess>(
+                std::vector<std::string>{"/usr/bin/python3", CONNECT_PROXY});
+        ASSERT_NE(peer_->port(), 0);
+        ASSERT_NE(proxy_->port(), 0);
+    }
+
+    void TearDown() override {
+        ::unsetenv("http_proxy");
+        ::unsetenv("no_proxy");
+    }
+
+    std::string proxy_url(const std::string& credentials = "") const {
+        return "http://" + credentials + "127.0.0.1:" + std::to_string(proxy_->port());
+    }
+
+    // Echo one message over `url`; the events.
+    V echo_via(const std::string& url, WebSocketOptions o) {
+        rec_ = {};
+        o.connect_timeout_ms = 3000;
+        auto ws = WebSocket::create(*loop_, url, {}, std::move(o));
+        EXPECT_TRUE(ws);
+        rec_.attach(**ws);
+        (*ws)->on_open = [&] {
+            rec_.events.push_back("open:");
+            (void)(*ws)->send("through");
+        };
+        run_until_events(2);
+        (void)(*ws)->close();
+        run_until_closed();
+        return rec_.events;
+    }
+
+    std::string next_connect_line() {
+        std::string line;
+        return proxy_->read_line(line, 5000) ? line : "none";
+    }
+
+    std::unique_ptr<test::PeerProcess> peer_;
+    std::unique_ptr<test::PeerProcess> proxy_;
+};
+
+TEST_F(Proxy, TunnelsThroughAnExplicitProxy) {
+    // peer.test means nothing to this machine's resolver: only the proxy can reach it.
+    const std::string url = "ws://peer.test:" + std::to_string(peer_->port()) + "/echo";
+    WebSocketOptions o;
+    o.proxy = proxy_url();
+    EXPECT_EQ(echo_via(url, o), (V{"open:", "text:through", "close:1005::clean"}));
+    EXPECT_EQ(next_connect_line(), "CONNECT peer.test:" + std::to_string(peer_->port()));
+}
+
+TEST_F(Proxy, RefusalsCarryTheProxysStatus) {
+    WebSocketOptions o;
+    o.proxy = proxy_url();
+    const auto events = echo_via("ws://forbidden.test/echo", o);
+    EXPECT_EQ(events, (V{"error:" + make_error_code(proto::Errc::proxy_refused).message() + ":403",
+                         "close:1006::unclean"}));
+}
+
+TEST_F(Proxy, CredentialsInTheProxyUrlBecomeProxyAuthorization) {
+    auto strict =
+            test::PeerProcess({"/usr/bin/python3", CONNECT_PROXY, "--require-auth", "alice:p@ss"});
+    const std::string url = "ws://peer.test:" + std::to_string(peer_->port()) + "/echo";
+    WebSocketOptions o;
+    o.proxy = "http://alice:p%40ss@127.0.0.1:" + std::to_string(strict.port());
+    EXPECT_EQ(echo_via(url, o), (V{"open:", "text:through", "close:1005::clean"}));
+    o.proxy = "http://127.0.0.1:" + std::to_string(strict.port());
+    EXPECT_EQ(echo_via(url, o),
+              (V{"error:" + make_error_code(proto::Errc::proxy_refused).message() + ":407",
+                 "close:1006::unclean"}));
+}
+
+TEST_F(Proxy, TheEnvironmentIsHonouredButNotForLoopbackOrNoProxyHosts) {
+    ::setenv("http_proxy", proxy_url().c_str(), 1);
+    const std::string port = std::to_string(peer_->port());
+    EXPECT_EQ(echo_via("ws://peer.test:" + port + "/echo", {}),
+              (V{"open:", "text:through", "close:1005::clean"}));
+    EXPECT_EQ(next_connect_line(), "CONNECT peer.test:" + port);
+    // Loopback goes direct, even with http_proxy set.
+    EXPECT_EQ(echo_via("ws://127.0.0.1:" + port + "/echo", {}),
+              (V{"open:", "text:through", "close:1005::clean"}));
+    // no_proxy: the client resolves peer.test itself, and cannot.
+    ::setenv("no_proxy", "example.com, .test", 1);
+    const auto events = echo_via("ws://peer.test:" + port + "/echo", {});
+    ASSERT_EQ(events.size(), 2U);
+    EXPECT_EQ(events[0].rfind("error:", 0), 0U);
+    EXPECT_EQ(events[1], "close:1006::unclean");
+    // ...and asked the proxy for nothing since the first tunnel.
+    std::string line;
+    EXPECT_FALSE(proxy_->read_line(line, 200)) << line;
+    // use_environment_proxy = false ignores it.
+    ::unsetenv("no_proxy");
+    WebSocketOptions off;
+    off.use_environment_proxy = false;
+    EXPECT_EQ(echo_via("ws://peer.test:" + port + "/echo", off).size(), 2U);  // error, close
+    EXPECT_FALSE(proxy_->read_line(line, 200)) << line;
 }
 
 }  // namespace

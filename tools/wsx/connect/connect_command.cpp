@@ -56,6 +56,8 @@ public:
         options.connect_timeout_ms = static_cast<net::TimeMs>(o_.connect_timeout_s * 1000);
         options.limits.max_message_size = o_.max_message_size;
         options.max_redirects = o_.max_redirects;
+        options.proxy = o_.proxy;
+        options.use_environment_proxy = !o_.no_env_proxy;
         if (!o_.origin.empty()) {
             options.origin = o_.origin;
         }
@@ -344,6 +346,10 @@ CLI::App* add_connect_command(CLI::App& app, ConnectOptions& o) {
     c->add_option("--max-redirects", o.max_redirects,
                   "Follow this many 3xx answers to the handshake (default: report them)")
             ->check(CLI::NonNegativeNumber);
+    c->add_option("--proxy", o.proxy,
+                  "HTTP proxy to tunnel through with CONNECT (http://user:pass@host:port); "
+                  "default: http_proxy / https_proxy, minus no_proxy, never for loopback");
+    c->add_flag("--no-env-proxy", o.no_env_proxy, "Ignore http_proxy / https_proxy");
     c->footer(
             "Exit status: 0 closed cleanly (or every reply received), 2 usage, 3 no connection, "
             "4 handshake refused, 5 closed abnormally, 6 replies timed out (-x).");

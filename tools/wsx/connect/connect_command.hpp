@@ -28,6 +28,8 @@ struct ConnectOptions {
     double connect_timeout_s = 10;
     std::size_t max_message_size = 16 * 1024 * 1024;
     int max_redirects = 0;
+    std::string proxy;  // empty: http_proxy / https_proxy / no_proxy from the environment
+    bool no_env_proxy = false;
 };
 
 /// Exit statuses, distinct per outcome.
