@@ -63,6 +63,23 @@ struct CloseEvent {
     bool was_clean = false;
 };
 
+/// Automatic reconnection (beyond the browser, whose object never reconnects): after a
+/// connection ends without the application's close() (a server close, a failure, a refused
+/// connect), a new one starts after initial_delay, then delays growing by `factor` up to
+/// max_delay, each varied by ±jitter so that many clients do not return at once. The count (and
+/// the delay) starts again once a connection has stayed open for min_uptime, so a server that
+/// accepts and drops at once is not hammered. Each connection fires its own events (open ...
+/// close).
+struct ReconnectOptions {
+    bool enabled = false;
+    net::TimeMs initial_delay_ms = 500;
+    net::TimeMs max_delay_ms = 30'000;
+    double factor = 2.0;
+    double jitter = 0.2;   // fraction of the delay
+    int max_attempts = 0;  // in a row; 0: no limit
+    net::TimeMs min_uptime_ms = 5'000;
+};
+
 struct WebSocketOptions {
     proto::HeaderList headers;          // extra request fields: Authorization, Cookie, ...
     std::optional<std::string> origin;  // the Origin field (a browser always sends one)
@@ -81,6 +98,7 @@ struct WebSocketOptions {
     /// through an environment proxy.
     std::string proxy;
     bool use_environment_proxy = true;
+    ReconnectOptions reconnect;
     /// send() refuses data past this much queued and unsent (std::errc::no_buffer_space).
     std::size_t max_buffered = 64 * 1024 * 1024;
 };
@@ -106,6 +124,8 @@ public:
     std::function<void(const CloseEvent&)> on_close;
     std::function<void(std::string_view payload)> on_ping;  // beyond the browser
     std::function<void(std::string_view payload)> on_pong;  // beyond the browser
+    /// A reconnection is scheduled (ReconnectOptions): its number in a row and its delay.
+    std::function<void(int attempt, net::TimeMs delay_ms)> on_reconnect;
 
     BinaryType binary_type = BinaryType::blob;
 

@@ -67,10 +67,15 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     net::TimerId deadline_timer = 0;
     net::TimerId linger_timer = 0;
     std::vector<char> buffer = std::vector<char>(kReadChunk);
-    std::string tunnel_out;     // the CONNECT request not yet written
+    std::string tunnel_out;  // the CONNECT request not yet written
+    std::uint64_t jitter_state = 0x9E3779B97F4A7C15ULL;
     std::size_t discarded = 0;  // bytes of sends refused once CLOSING or CLOSED
     std::optional<ErrorEvent> failure;
     int redirects = 0;
+    bool app_closed = false;  // close() was called: no reconnection
+    int reconnects = 0;       // in a row, since a connection last stayed up for min_uptime
+    net::TimeMs opened_at = -1;
+    net::TimerId reconnect_timer = 0;
     bool in_dispatch = false;
     bool redirecting = false;  // a 3xx is being followed: this connection is left as it is
     bool finished = false;
@@ -369,6 +374,7 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     void on_event(const proto::Opened& e) {
         (void)e;
         state = ReadyState::open;
+        opened_at = loop.now();
         if (owner != nullptr && owner->on_open) {
             owner->on_open();
         }
@@ -556,7 +562,8 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
             resolving->cancel();
             resolving.reset();
         }
-        for (net::TimerId* t : {&connect_timer, &attempt_timer, &deadline_timer, &linger_timer}) {
+        for (net::TimerId* t :
+             {&connect_timer, &attempt_timer, &deadline_timer, &linger_timer, &reconnect_timer}) {
             if (*t != 0) {
                 loop.cancel_timer(*t);
                 *t = 0;
@@ -589,6 +596,58 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
                 self->owner->on_close(close);
             }
         });
+        schedule_reconnect();
+    }
+
+    void schedule_reconnect() {
+        const ReconnectOptions& r = options.reconnect;
+        if (opened_at >= 0 && loop.now() - opened_at >= r.min_uptime_ms) {
+            reconnects = 0;  // that one stayed up: start again from the first delay
+        }
+        opened_at = -1;
+        if (!r.enabled || app_closed || owner == nullptr
+            || (r.max_attempts > 0 && reconnects >= r.max_attempts)) {
+            return;
+        }
+        double delay = static_cast<double>(r.initial_delay_ms);
+        for (int i = 0; i < reconnects; ++i) {
+            delay = std::min(delay * r.factor, static_cast<double>(r.max_delay_ms));
+        }
+        // ±jitter: spreading clients needs no cryptographic randomness; an LCG stirred with the
+        // loop's clock does.
+        jitter_state = jitter_state * 6364136223846793005ULL + 1442695040888963407ULL
+                       + static_cast<std::uint64_t>(loop.now());
+        const double unit = static_cast<double>(jitter_state >> 11) / 9007199254740992.0;  // [0,1)
+        delay *= 1.0 + r.jitter * (2.0 * unit - 1.0);
+        const auto ms = std::max<net::TimeMs>(static_cast<net::TimeMs>(delay), 1);
+        ++reconnects;
+        reconnect_timer = loop.add_timer(ms, [self = weak_from_this()] {
+            if (auto s = self.lock(); s && s->owner != nullptr && !s->app_closed) {
+                s->reconnect_timer = 0;
+                s->restart();
+            }
+        });
+        loop.defer([self = shared_from_this(), n = reconnects, ms] {
+            if (self->owner != nullptr && self->owner->on_reconnect) {
+                self->owner->on_reconnect(n, ms);
+            }
+        });
+    }
+
+    // A fresh connection on the same object: CONNECTING again.
+    void restart() {
+        endpoint.reset();
+        transport.reset();
+        tunnel.reset();
+        tunnel_out.clear();
+        failure.reset();
+        attempts.clear();
+        addresses.clear();
+        last_connect_error = {};
+        redirects = 0;
+        discarded = 0;
+        finished = false;
+        start();
     }
 
     std::error_code send(std::string_view data, MessageType type) {
@@ -680,6 +739,11 @@ std::error_code WebSocket::close(std::optional<std::uint16_t> code, std::string_
         return proto::Errc::close_reason_too_long;
     }
     Impl& i = *impl_;
+    i.app_closed = true;  // no reconnection after this
+    if (i.reconnect_timer != 0) {
+        i.loop.cancel_timer(i.reconnect_timer);  // closed while waiting to reconnect
+        i.reconnect_timer = 0;
+    }
     switch (i.state) {
         case ReadyState::closing:
         case ReadyState::closed:

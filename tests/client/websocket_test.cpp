@@ -606,3 +606,68 @@ TEST_F(Proxy, TheEnvironmentIsHonouredButNotForLoopbackOrNoProxyHosts) {
 
 }  // namespace
 }  // namespace wsx
+
+namespace wsx {
+namespace {
+
+// --- automatic reconnection ---
+
+TEST_F(Fixture, ReconnectsWithGrowingDelaysUpToTheLimit) {
+    auto peer = start_peer("python");
+    WebSocketOptions o;
+    o.reconnect = {.enabled = true,
+                   .initial_delay_ms = 20,
+                   .factor = 3.0,
+                   .jitter = 0.0,
+                   .max_attempts = 2};
+    auto ws = connect(peer->port(), "/close/4001", {}, o);
+    std::vector<net::TimeMs> delays;
+    ws->on_reconnect = [&](int attempt, net::TimeMs delay) {
+        delays.push_back(delay);
+        rec_.events.push_back("reconnect:" + std::to_string(attempt));
+    };
+    // The server closes every connection at once: 1 + 2 connections, then no more.
+    run_until(*loop_, [&] { return delays.size() == 2 && rec_.events.size() >= 8; });
+    for (int i = 0; i < 20; ++i) {
+        loop_->run_once(10);  // long enough for a fourth connection, were one scheduled
+    }
+    // Connections that did not stay up for min_uptime do not reset the count.
+    EXPECT_EQ(rec_.events, (V{"open:", "close:4001:bye 4001:clean", "reconnect:1",
+                              "open:", "close:4001:bye 4001:clean", "reconnect:2",
+                              "open:", "close:4001:bye 4001:clean"}));
+    EXPECT_EQ(delays, (std::vector<net::TimeMs>{20, 60}));
+}
+
+TEST_F(Fixture, RefusedConnectsBackOffAndCloseStopsReconnecting) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    ::close(fd);  // nothing listens there
+    WebSocketOptions o;
+    o.reconnect = {.enabled = true,
+                   .initial_delay_ms = 10,
+                   .max_delay_ms = 40,
+                   .factor = 2.0,
+                   .jitter = 0.0};
+    auto ws = connect(ntohs(a.sin_port), "/", {}, o);
+    std::vector<net::TimeMs> delays;
+    ws->on_reconnect = [&](int, net::TimeMs delay) {
+        delays.push_back(delay);
+        if (delays.size() == 4) {
+            (void)ws->close();  // the application gives up: no fifth attempt
+        }
+    };
+    run_until(*loop_, [&] { return delays.size() >= 4; });
+    for (int i = 0; i < 20; ++i) {
+        loop_->run_once(10);  // long enough for a fifth attempt, were one scheduled
+    }
+    EXPECT_EQ(delays, (std::vector<net::TimeMs>{10, 20, 40, 40}));  // capped at max_delay
+    EXPECT_EQ(ws->ready_state(), ReadyState::closed);
+}
+
+}  // namespace
+}  // namespace wsx
