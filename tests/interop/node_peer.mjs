@@ -1,5 +1,6 @@
 // A WebSocket server built on Node's `ws` (npm), for the client tests: the same scenarios as
-// python_peer.py, one per path. Prints "listening PORT" once ready; runs until killed.
+// python_peer.py, one per path, plus /count-pings (says "3 pings" after the client's third
+// ping). Prints "listening PORT" once ready; runs until killed.
 import { WebSocketServer } from 'ws';
 
 const BIG = Buffer.alloc(16 * 1024 * 1024);
@@ -41,6 +42,10 @@ wss.on('connection', (ws, req) => {
     ws.send(Buffer.alloc(0), { binary: true });
   } else if (path === '/protocol') {
     ws.send(ws.protocol || 'none');
+  } else if (path === '/count-pings') {
+    // Counts the client's pings; after the third, says so.
+    let pings = 0;
+    ws.on('ping', () => { if (++pings === 3) ws.send('3 pings'); });
   } else if (path === '/headers') {
     const h = req.headers;
     ws.send(JSON.stringify({ Authorization: h.authorization ?? null, Cookie: h.cookie ?? null,

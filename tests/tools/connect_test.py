@@ -61,6 +61,12 @@ def non_interactive(args, py, node, fake):
                        "-H", "Cookie: a=1", "--origin", "http://example.com")
     R.check("-H and --origin reach the server", code == 0 and '"Bearer t0k"' in out and '"a=1"' in out
             and '"http://example.com"' in out, (code, out))
+    code, out, _ = wsx(args, py.url("/echo"), "--binary", "-x", "hi")
+    R.check("--binary sends lines as binary messages", code == 0 and out == "< [binary 2 bytes] 6869\n",
+            (code, out))
+    code, out, _ = wsx(args, node.url("/count-pings"), "--ping-interval", "0.05", "-n", "1")
+    R.check("--ping-interval pings the server (Node's ws counts three)", code == 0 and out == "< 3 pings\n",
+            (code, out))
     code, out, _ = wsx(args, py.url("/expect-echo"), "--echo", "--show-close")
     R.check("--echo sends every message back as it came (the server checks, closes 4000)",
             code == 0 and out.endswith("closed 4000 echoed clean\n"), (code, out))
