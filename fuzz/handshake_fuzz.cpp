@@ -4,6 +4,7 @@
 // split.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "fuzz_support.hpp"
@@ -44,15 +45,5 @@ std::vector<std::string> run(const std::string& input, std::size_t chunk, std::s
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    if (size == 0) {
-        return 0;
-    }
-    const std::size_t chunk = 1 + data[0] % 32;
-    const std::string input(reinterpret_cast<const char*>(data + 1), size - 1);
-    std::string whole_out;
-    std::string split_out;
-    const auto whole = run(input, 0, whole_out);
-    const auto split = run(input, chunk, split_out);
-    wsx::fuzz::require(whole == split && whole_out == split_out, "split changed the outcome");
-    return 0;
+    return wsx::fuzz::whole_vs_split(data, size, run, std::equal_to<std::string>());
 }

@@ -78,6 +78,19 @@ struct Recorder {
     }
 };
 
+// A loopback port that was free a moment ago: nothing listens there.
+std::uint16_t unused_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0
+                    && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    ::close(fd);
+    return ok ? ntohs(a.sin_port) : 1;
+}
+
 // Runs the loop until `done` or 20 s.
 void run_until(net::Loop& loop, const std::function<bool()>& done) {
     const net::TimeMs limit = loop.update_now() + 20'000;
@@ -348,21 +361,26 @@ TEST_F(Fake, ASilentServerTimesOutTheHandshake) {
 // --- connecting ---
 
 TEST_F(Fixture, RefusedConnectionIsAnErrorThen1006) {
-    // Bind and close a socket to find a free port, then connect to it: nothing listens there.
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    const std::uint16_t port = ntohs(a.sin_port);
-    ::close(fd);
+    const std::uint16_t port = unused_port();
     auto ws = connect(port, "/");
     run_until_closed();
     EXPECT_EQ(rec_.events,
               (V{"error:" + std::make_error_code(std::errc::connection_refused).message(),
                  "close:1006::unclean"}));
+}
+
+TEST_F(Fixture, Ipv6LiteralUrls) {
+    auto server = test::PeerProcess({WSX_BIN, "serve", "-p", "0", "-H", "::1"}, true);
+    ASSERT_NE(server.port(), 0);
+    auto ws = WebSocket::create(*loop_, "ws://[::1]:" + std::to_string(server.port()) + "/echo");
+    ASSERT_TRUE(ws);
+    rec_.attach(**ws);
+    (*ws)->on_open = [&] {
+        rec_.events.push_back("open:");
+        (void)(*ws)->send("over IPv6");
+    };
+    run_until_events(2);
+    EXPECT_EQ(rec_.events, (V{"open:", "text:over IPv6"}));
 }
 
 TEST_F(Fixture, LocalhostResolvesOffTheLoopAndEveryAddressIsTried) {
@@ -639,21 +657,13 @@ TEST_F(Fixture, ReconnectsWithGrowingDelaysUpToTheLimit) {
 }
 
 TEST_F(Fixture, RefusedConnectsBackOffAndCloseStopsReconnecting) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    ::close(fd);  // nothing listens there
     WebSocketOptions o;
     o.reconnect = {.enabled = true,
                    .initial_delay_ms = 10,
                    .max_delay_ms = 40,
                    .factor = 2.0,
                    .jitter = 0.0};
-    auto ws = connect(ntohs(a.sin_port), "/", {}, o);
+    auto ws = connect(unused_port(), "/", {}, o);
     std::vector<net::TimeMs> delays;
     ws->on_reconnect = [&](int, net::TimeMs delay) {
         delays.push_back(delay);

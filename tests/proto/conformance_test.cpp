@@ -202,6 +202,18 @@ TEST(Conformance, AutobahnStyleCasesWholeAndSplit) {
     }
 }
 
+TEST(Conformance, TheSameCasesFromTheClientSide) {
+    // The client role, as the checkers' fuzzing server drives `wsx connect --echo`: the same case
+    // list with the server's frames unmasked, and the client's echo masked.
+    for (const auto& c : cases()) {
+        const std::string input = test::as_server_frames(c.input);
+        for (std::size_t chunk : {std::size_t{0}, std::size_t{7}}) {
+            auto run = test::run_echo(input, chunk, {}, Role::client);
+            EXPECT_EQ(run.sent, c.expected) << c.id << " (client, chunk " << chunk << ")";
+        }
+    }
+}
+
 TEST(Conformance, MessageOverTheLimitClosesWith1009) {
     const Limits limits{.max_message_size = 1 << 16};
     EXPECT_EQ(test::run_echo(binary(rep((1 << 16) + 1)), 0, limits).sent, (V{"close:1009"}));

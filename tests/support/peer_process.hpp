@@ -1,6 +1,6 @@
 // A peer server in a child process (a Python or Node script, or `wsx serve`), for client tests:
 // started with the machine's environment, its port read from a "listening PORT" line (or
-// wsx's "listening on 127.0.0.1:PORT") on stdout or stderr within a bounded time. A thread keeps
+// wsx's "listening on ADDRESS:PORT") on stdout or stderr within a bounded time. A thread keeps
 // reading that stream (so a chatty peer never blocks on a full pipe); its lines can be awaited
 // with a timeout. Killed and reaped by the destructor.
 #pragma once
@@ -41,7 +41,7 @@ public:
         child_ = std::move(*child);
         const int fd = from_stderr ? child_.stderr_fd.get() : child_.stdout_fd.get();
         reader_ = std::thread([this, fd] { drain(fd); });
-        const std::regex port_line(R"(listening (on 127\.0\.0\.1:)?(\d+))");
+        const std::regex port_line(R"(listening (on \S+:)?(\d+))");
         std::string line;
         while (port_ == 0 && read_line(line, 20'000)) {
             std::smatch m;
