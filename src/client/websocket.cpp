@@ -212,10 +212,7 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
         net::UniqueFd fd = std::move(a.fd);
         loop.remove(fd.get());
         drop_attempt(a);
-        for (auto& other : attempts) {
-            loop.remove(other->fd.get());
-        }
-        attempts.clear();
+        drop_all_attempts();
         loop.cancel_timer(attempt_timer);
         attempt_timer = 0;
         on_connected(std::move(fd));
@@ -546,11 +543,22 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
         finish();
     }
 
-    void close_socket() {
+    // The attempts still in flight, closed; freed after this batch, as events for their fds may
+    // still be in it.
+    void drop_all_attempts() {
+        if (attempts.empty()) {
+            return;
+        }
         for (auto& a : attempts) {
             loop.remove(a->fd.get());
         }
+        auto dead = std::make_shared<std::vector<std::unique_ptr<Attempt>>>(std::move(attempts));
         attempts.clear();
+        loop.defer([dead] {});
+    }
+
+    void close_socket() {
+        drop_all_attempts();
         if (transport) {
             loop.remove(transport->fd());
             transport.reset();
