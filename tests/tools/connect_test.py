@@ -71,6 +71,11 @@ def non_interactive(args, py, node, fake):
     R.check("--echo sends every message back as it came (the server checks, closes 4000)",
             code == 0 and out.endswith("closed 4000 echoed clean\n"), (code, out))
 
+    code, out, err = wsx(args, py.url("/close/4001"), "-x", "hi", "-n", "5", "-t", "30", "--show-close",
+                         "--reconnect", "2")
+    R.check("--reconnect 2: three connections, each closed by the server, then it gives up",
+            code == 0 and out == "closed 4001 bye 4001 clean\n" * 3 and err.count("reconnecting in") == 2,
+            (code, out, err))
     code, _, err = wsx(args, fake.url("/status-200"), "-x", "hi")
     R.check("handshake refused (200): exit 4, the status on stderr", code == 4 and "HTTP 200" in err, (code, err))
     code, _, err = wsx(args, fake.url("/wrong-accept"), "-x", "hi")

@@ -57,6 +57,9 @@ public:
         options.limits.max_message_size = o_.max_message_size;
         options.max_redirects = o_.max_redirects;
         options.proxy = o_.proxy;
+        if (o_.reconnect > 0) {
+            options.reconnect = {.enabled = true, .max_attempts = o_.reconnect};
+        }
         options.use_environment_proxy = !o_.no_env_proxy;
         if (!o_.origin.empty()) {
             options.origin = o_.origin;
@@ -89,12 +92,21 @@ public:
         ws_->on_close = [this](const CloseEvent& e) {
             on_close(e);
         };
+        ws_->on_reconnect = [this](int attempt, net::TimeMs delay) {
+            std::cerr << "reconnecting in " << static_cast<double>(delay) / 1000 << " s (attempt "
+                      << attempt << " of " << o_.reconnect << ")\n";
+            reconnecting_ = true;
+            exit_ = -1;  // the outcome is the last connection's
+        };
         interactive_ = o_.execute.empty() && !o_.echo;  // stdin is read
         if (interactive_) {
             watch_stdin();
         }
         (void)loop_.on_signals({SIGINT, SIGTERM}, [this](int) {
-            if (++interrupts_ > 1 || ws_->ready_state() == ReadyState::connecting) {
+            // Nothing to close while connecting or waiting to reconnect: stop at once.
+            const ReadyState state = ws_->ready_state();
+            if (++interrupts_ > 1 || state == ReadyState::connecting
+                || state == ReadyState::closed) {
                 exit_ = 130;
                 loop_.stop();
                 return;
@@ -124,6 +136,9 @@ private:
                 (void)ws_->close(1000);
                 return;
             }
+            received_ = 0;
+            timed_out_ = false;
+            loop_.cancel_timer(reply_timer_);
             reply_timer_ = loop_.add_timer(static_cast<net::TimeMs>(o_.timeout_s * 1000), [this] {
                 reply_timer_ = 0;
                 std::cerr << "wsx connect: " << received_ << " of " << awaited_
@@ -212,7 +227,14 @@ private:
         if (exit_ < 0) {
             exit_ = timed_out_ ? kExitReplyTimeout : e.was_clean ? kExitClean : kExitAbnormal;
         }
-        loop_.stop();
+        // A reconnection, if one is coming, is announced right after this event, in the same
+        // batch: decide once that batch is over.
+        reconnecting_ = false;
+        loop_.defer([this] {
+            if (!reconnecting_) {
+                loop_.stop();
+            }
+        });
     }
 
     [[nodiscard]] bool opened_once() const { return saw_open_; }
@@ -299,6 +321,7 @@ private:
     int received_ = 0;
     bool timed_out_ = false;
     bool saw_open_ = false;
+    bool reconnecting_ = false;
     net::TimerId ping_timer_ = 0;
     net::TimerId reply_timer_ = 0;
     net::TimerId quiet_timer_ = 0;
@@ -345,6 +368,10 @@ CLI::App* add_connect_command(CLI::App& app, ConnectOptions& o) {
             ->capture_default_str();
     c->add_option("--max-redirects", o.max_redirects,
                   "Follow this many 3xx answers to the handshake (default: report them)")
+            ->check(CLI::NonNegativeNumber);
+    c->add_option("--reconnect", o.reconnect,
+                  "Reconnect up to N times in a row (with backoff) when the connection ends "
+                  "without our close")
             ->check(CLI::NonNegativeNumber);
     c->add_option("--proxy", o.proxy,
                   "HTTP proxy to tunnel through with CONNECT (http://user:pass@host:port); "

@@ -28,6 +28,7 @@ struct ConnectOptions {
     double connect_timeout_s = 10;
     std::size_t max_message_size = 16 * 1024 * 1024;
     int max_redirects = 0;
+    int reconnect = 0;  // reconnections in a row after an end we did not ask for
     std::string proxy;  // empty: http_proxy / https_proxy / no_proxy from the environment
     bool no_env_proxy = false;
 };
