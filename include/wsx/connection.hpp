@@ -187,7 +187,6 @@ private:
         bool keep_alive = false;
         bool head_only = false;
         bool is_11 = false;
-        bool chunked = false;
         std::optional<std::uint64_t> length_left;  // announced Content-Length still owed
         int status = 0;
         std::uint64_t bytes = 0;

@@ -17,6 +17,7 @@
 
 #include "wsx/http_response.hpp"
 #include "wsx/net/unique_fd.hpp"
+#include "wsx/proto/url.hpp"
 #include "wsx/result.hpp"
 
 namespace wsx {
@@ -48,7 +49,6 @@ private:
 /// True if `path` is `root` or lies under it (both real paths, no trailing slash on `root`).
 [[nodiscard]] bool is_beneath(std::string_view root, std::string_view path) noexcept;
 
-/// Decodes %XX escapes; nullopt for a malformed escape or a decoded NUL.
-[[nodiscard]] std::optional<std::string> percent_decode(std::string_view s);
+using proto::percent_decode;  // the core's (wsx/proto/url.hpp)
 
 }  // namespace wsx

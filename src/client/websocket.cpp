@@ -26,6 +26,48 @@ constexpr net::TimeMs kAttemptDelayMs = 250;  // RFC 8305 §5 "Connection Attemp
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kReadsPerWake = 4;
 
+// One read buffer per thread, as the server keeps one per server, instead of 64 KiB per
+// connection: what is read is handed to the endpoint, which keeps views of it only until its
+// events are drained, before the next read. A read made while the buffer is in use (a callback
+// running a nested loop on the same thread, such as BlockingWebSocket's) gets one of its own.
+class ReadBuffer {
+public:
+    class Lease {
+    public:
+        Lease() : shared_(!instance().busy_) {
+            if (shared_) {
+                instance().busy_ = true;
+            } else {
+                own_.resize(kReadChunk);
+            }
+        }
+
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+
+        ~Lease() {
+            if (shared_) {
+                instance().busy_ = false;
+            }
+        }
+
+        std::vector<char>& bytes() { return shared_ ? instance().bytes_ : own_; }
+
+    private:
+        bool shared_;
+        std::vector<char> own_;
+    };
+
+private:
+    static ReadBuffer& instance() {
+        thread_local ReadBuffer buffer;
+        return buffer;
+    }
+
+    std::vector<char> bytes_ = std::vector<char>(kReadChunk);
+    bool busy_ = false;
+};
+
 }  // namespace
 
 struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebSocket::Impl> {
@@ -66,7 +108,6 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     net::TimerId attempt_timer = 0;
     net::TimerId deadline_timer = 0;
     net::TimerId linger_timer = 0;
-    std::vector<char> buffer = std::vector<char>(kReadChunk);
     std::string tunnel_out;  // the CONNECT request not yet written
     std::uint64_t jitter_state = 0x9E3779B97F4A7C15ULL;
     std::size_t discarded = 0;  // bytes of sends refused once CLOSING or CLOSED
@@ -255,7 +296,8 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
         if (!readable) {
             return;
         }
-        const net::IoResult r = transport->read(std::span<char>(buffer));
+        std::array<char, 4096> small{};  // the proxy's answer is a short head
+        const net::IoResult r = transport->read(std::span<char>(small));
         if (r.status == net::IoResult::Status::would_block) {
             return;
         }
@@ -265,7 +307,7 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
                                    : r.error});
             return;
         }
-        std::span<char> in(buffer.data(), r.bytes);
+        std::span<char> in(small.data(), r.bytes);
         const auto status = tunnel->feed(in);
         if (status == proto::HttpHeadReader::Status::need_more) {
             return;
@@ -322,6 +364,8 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     }
 
     void on_readable() {
+        ReadBuffer::Lease lease;
+        std::vector<char>& buffer = lease.bytes();
         for (int i = 0; i < kReadsPerWake && !finished && !redirecting; ++i) {
             const net::IoResult r = transport->read(std::span<char>(buffer));
             if (r.status == net::IoResult::Status::would_block) {

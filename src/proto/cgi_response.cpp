@@ -21,30 +21,6 @@ bool is_field_value_char(char c) noexcept {
     return u == '\t' || (u >= 0x20 && u != 0x7F);
 }
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-std::optional<std::uint64_t> parse_decimal(std::string_view s) noexcept {
-    if (s.empty() || s.size() > 15) {
-        return std::nullopt;
-    }
-    std::uint64_t n = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        n = n * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    return n;
-}
-
 }  // namespace
 
 CgiHeadReader::Status CgiHeadReader::feed(std::span<const char>& input) {
@@ -99,7 +75,7 @@ std::error_code CgiHeadReader::parse_line(std::string_view line) {
         return Errc::bad_cgi_response;
     }
     const std::string_view name = line.substr(0, colon);
-    const std::string_view value = trim(line.substr(colon + 1));
+    const std::string_view value = trim_ows(line.substr(colon + 1));
     if (!std::all_of(value.begin(), value.end(), is_field_value_char)) {
         return Errc::bad_cgi_response;
     }

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "wsx/proto/errc.hpp"
@@ -49,9 +48,7 @@ std::string make_websocket_key() {
     if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
         std::fill(nonce.begin(), nonce.end(), 0x5A);  // unreachable with a seeded OpenSSL
     }
-    std::array<unsigned char, 32> encoded{};  // 4 * ceil(16 / 3) + NUL = 25
-    const int n = EVP_EncodeBlock(encoded.data(), nonce.data(), static_cast<int>(nonce.size()));
-    return {reinterpret_cast<const char*>(encoded.data()), static_cast<std::size_t>(n)};
+    return base64_encode({reinterpret_cast<const char*>(nonce.data()), nonce.size()});
 }
 
 std::string build_client_request(const ClientHandshake& hs) {
@@ -121,33 +118,12 @@ Result<ProxyConfig> parse_proxy_url(std::string_view url) {
     url = url.substr(0, url.find('/'));
     ProxyConfig out;
     if (const auto at = url.rfind('@'); at != std::string_view::npos) {
-        std::string credentials;
-        const std::string_view raw = url.substr(0, at);
-        auto hex = [](char c) {
-            return c >= '0' && c <= '9'   ? c - '0'
-                   : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                   : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                          : -1;
-        };
-        for (std::size_t i = 0; i < raw.size(); ++i) {  // percent-decoding, as in any URL
-            if (raw[i] == '%' && i + 2 < raw.size() && hex(raw[i + 1]) >= 0
-                && hex(raw[i + 2]) >= 0) {
-                credentials += static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2]));
-                i += 2;
-            } else {
-                credentials += raw[i];
-            }
+        // Credentials are percent-encoded, as in any URL.
+        const auto decoded = percent_decode(url.substr(0, at));
+        if (!decoded) {
+            return Errc::bad_url_host;  // the authority does not parse
         }
-        std::array<unsigned char, 512> encoded{};
-        if (credentials.size() > 300) {
-            return Errc::bad_url_host;
-        }
-        const int n = EVP_EncodeBlock(encoded.data(),
-                                      reinterpret_cast<const unsigned char*>(credentials.data()),
-                                      static_cast<int>(credentials.size()));
-        out.authorization = "Basic "
-                            + std::string(reinterpret_cast<const char*>(encoded.data()),
-                                          static_cast<std::size_t>(n));
+        out.authorization = "Basic " + base64_encode(*decoded);
         url.remove_prefix(at + 1);
     }
     // The host and port follow the WebSocket URL rules; borrow them.
@@ -166,12 +142,7 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host, std::uin
         std::string_view entry = no_proxy.substr(0, comma);
         no_proxy =
                 comma == std::string_view::npos ? std::string_view() : no_proxy.substr(comma + 1);
-        while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) {
-            entry.remove_prefix(1);
-        }
-        while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) {
-            entry.remove_suffix(1);
-        }
+        entry = trim_ows(entry);
         if (entry == "*") {
             return true;
         }

@@ -208,19 +208,23 @@ std::error_code Endpoint::respond(std::string_view response, bool keep_alive, Ti
         return Errc::handshake_not_pending;
     }
     out_.append(response);
-    awaiting_answer_ = false;
-    http_request_.reset();
-    request_.reset();  // an upgrade request may be answered as plain HTTP (no such resource)
-    if (!keep_alive) {
-        state_ = State::closed;
-        pending_.clear();
-        return {};
-    }
-    read_next_request(now);
+    answered();
+    after_response(keep_alive, now);
     return {};
 }
 
-void Endpoint::read_next_request(TimeMs now) {
+void Endpoint::answered() {
+    awaiting_answer_ = false;
+    http_request_.reset();
+    request_.reset();  // an upgrade request may be answered as plain HTTP (no such resource)
+}
+
+void Endpoint::after_response(bool keep_alive, TimeMs now) {
+    if (!keep_alive) {
+        state_ = State::closed;
+        pending_.clear();
+        return;
+    }
     // RFC 9112 §9.3: persistent connection; the next request may already be in pending_.
     head_reader_ = HttpHeadReader(limits_);
     created_ = now;
@@ -232,9 +236,7 @@ std::error_code Endpoint::begin_response(std::string_view head, bool chunked) {
         return Errc::handshake_not_pending;
     }
     out_.append(head);
-    awaiting_answer_ = false;
-    http_request_.reset();
-    request_.reset();
+    answered();
     responding_ = true;
     chunked_ = chunked;
     return {};
@@ -263,8 +265,7 @@ std::error_code Endpoint::send_body(std::string_view data) {
 void Endpoint::abort_response() noexcept {
     if (responding_) {
         responding_ = false;
-        state_ = State::closed;
-        pending_.clear();
+        after_response(false, 0);
     }
 }
 
@@ -276,12 +277,7 @@ std::error_code Endpoint::end_response(bool keep_alive, TimeMs now) {
     if (chunked_) {
         out_.append(std::string_view("0\r\n\r\n"));  // last-chunk, no trailers
     }
-    if (!keep_alive) {
-        state_ = State::closed;
-        pending_.clear();
-        return {};
-    }
-    read_next_request(now);
+    after_response(keep_alive, now);
     return {};
 }
 

@@ -154,17 +154,11 @@ Result<std::uint64_t> request_body_length(const HttpRequest& r) {
     if (!length) {
         return std::uint64_t{0};
     }
-    if (length->empty() || length->size() > 15) {  // 15 digits: far past any limit, no overflow
+    const auto n = parse_decimal(*length);
+    if (!n) {
         return Errc::bad_content_length;
     }
-    std::uint64_t n = 0;
-    for (char c : *length) {
-        if (c < '0' || c > '9') {
-            return Errc::bad_content_length;
-        }
-        n = n * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    return n;
+    return *n;
 }
 
 Result<UpgradeRequest> validate_upgrade_request(HttpRequest request) {
@@ -201,9 +195,16 @@ std::string compute_accept_key(std::string_view key) {
     input.append(key).append(kGuid);
     std::array<unsigned char, SHA_DIGEST_LENGTH> digest{};
     SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data());
-    std::array<unsigned char, 32> encoded{};  // 4 * ceil(20 / 3) + NUL = 29
-    const int n = EVP_EncodeBlock(encoded.data(), digest.data(), SHA_DIGEST_LENGTH);
-    return {reinterpret_cast<const char*>(encoded.data()), static_cast<std::size_t>(n)};
+    return base64_encode({reinterpret_cast<const char*>(digest.data()), digest.size()});
+}
+
+std::string base64_encode(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // + the NUL it writes
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
 }
 
 std::string build_accept_response(std::string_view key, std::string_view subprotocol,

@@ -22,6 +22,13 @@ bool is_forbidden_byte(char c) noexcept {
     return (u < 0x20 && c != '\t' && c != '\r' && c != '\n') || u == 0x7F;
 }
 
+bool is_http_version_shape(std::string_view v) noexcept {
+    return v.size() == 8 && v.substr(0, 5) == "HTTP/" && v[5] >= '0' && v[5] <= '9' && v[6] == '.'
+           && v[7] >= '0' && v[7] <= '9';
+}
+
+}  // namespace
+
 std::string_view trim_ows(std::string_view s) noexcept {
     while (!s.empty() && is_ows(s.front())) {
         s.remove_prefix(1);
@@ -32,12 +39,19 @@ std::string_view trim_ows(std::string_view s) noexcept {
     return s;
 }
 
-bool is_http_version_shape(std::string_view v) noexcept {
-    return v.size() == 8 && v.substr(0, 5) == "HTTP/" && v[5] >= '0' && v[5] <= '9' && v[6] == '.'
-           && v[7] >= '0' && v[7] <= '9';
+std::optional<std::uint64_t> parse_decimal(std::string_view s, std::size_t max_digits) noexcept {
+    if (s.empty() || s.size() > max_digits) {
+        return std::nullopt;
+    }
+    std::uint64_t n = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return n;
 }
-
-}  // namespace
 
 bool is_token_char(char c) noexcept {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {

@@ -36,7 +36,7 @@ bool is_ipv4(std::string_view s) noexcept {
             })) {
             return false;
         }
-        if ((part.size() > 1 && part[0] == '0') || std::stoi(std::string(part)) > 255) {
+        if ((part.size() > 1 && part[0] == '0') || *parse_decimal(part) > 255) {
             return false;
         }
         ++parts;
@@ -110,6 +110,43 @@ void append_encoded(std::string& out, std::string_view in) {
 }
 
 }  // namespace
+
+std::optional<std::string> percent_decode(std::string_view s) {
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    };
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= s.size()) {
+                return std::nullopt;
+            }
+            const int hi = hex(s[i + 1]);
+            const int lo = hex(s[i + 2]);
+            if (hi < 0 || lo < 0) {
+                return std::nullopt;
+            }
+            c = static_cast<char>(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0') {
+            return std::nullopt;
+        }
+        out.push_back(c);
+    }
+    return out;
+}
 
 std::string WsUrl::host_header() const {
     std::string out = host_is_ipv6 ? "[" + host + "]" : host;
@@ -185,16 +222,11 @@ Result<WsUrl> parse_ws_url(std::string_view url) {
         std::transform(out.host.begin(), out.host.end(), out.host.begin(), lower);
     }
     if (!port.empty()) {
-        if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) {
-                return c >= '0' && c <= '9';
-            })) {
+        const auto n = parse_decimal(port, 5);
+        if (!n || *n > 65535) {
             return Errc::bad_url_port;
         }
-        const int n = std::stoi(std::string(port));
-        if (n > 65535) {
-            return Errc::bad_url_port;
-        }
-        out.port = static_cast<std::uint16_t>(n);
+        out.port = static_cast<std::uint16_t>(*n);
     }
     out.resource.clear();
     if (rest.empty() || rest.front() == '?') {

@@ -102,7 +102,7 @@ bool Connection::begin_http_response(int status, proto::HeaderList headers,
     // RFC 9110 §6.4.1: no body for HEAD, 204 and 304.
     http_.head_only = http_.head_only || status == 204 || status == 304;
     http_.status = status;
-    http_.chunked = false;
+    bool chunked = false;
     std::string head;
     if (length) {
         http_.length_left = http_.head_only ? 0 : *length;
@@ -115,13 +115,12 @@ bool Connection::begin_http_response(int status, proto::HeaderList headers,
         if (!http_.head_only) {
             // RFC 9112 §6.3: without a length, HTTP/1.1 gets chunks; HTTP/1.0 a body that ends
             // with the connection.
-            http_.chunked = http_.is_11;
+            chunked = http_.is_11;
             http_.keep_alive = http_.keep_alive && http_.is_11;
         }
-        head = proto::build_streaming_response_head(status, headers, http_.chunked,
-                                                    http_.keep_alive);
+        head = proto::build_streaming_response_head(status, headers, chunked, http_.keep_alive);
     }
-    if (endpoint_.begin_response(head, http_.chunked)) {
+    if (endpoint_.begin_response(head, chunked)) {
         return false;
     }
     last_write_progress_ = server_.loop_.now();

@@ -7,7 +7,6 @@
 #include <cerrno>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "wsx/net/errc.hpp"
 #include "wsx/net/log.hpp"
@@ -18,15 +17,6 @@ namespace {
 
 constexpr std::size_t kReadBufferSize = 256 * 1024;
 constexpr int kAcceptsPerWake = 64;
-
-std::string base64_encode(std::string_view in) {
-    std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(in.data()),
-                                  static_cast<int>(in.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
 
 bool is_wildcard(const net::SocketAddress& a) {
     return a.host() == "::" || a.host() == "0.0.0.0";
@@ -55,7 +45,7 @@ Server::Server(net::Loop& loop, ServerOptions options, std::vector<Route> routes
     : loop_(loop), options_(std::move(options)), read_buffer_(kReadBufferSize) {
     set_routes(std::move(routes));
     if (!options_.basic_auth_credential.empty()) {
-        expected_authorization_ = "Basic " + base64_encode(options_.basic_auth_credential);
+        expected_authorization_ = "Basic " + proto::base64_encode(options_.basic_auth_credential);
     }
     // The sweep runs often enough to keep every deadline within a tenth of its length.
     const auto& l = options_.limits;

@@ -118,43 +118,6 @@ bool is_beneath(std::string_view root, std::string_view path) noexcept {
            && (path.size() == root.size() || path[root.size()] == '/');
 }
 
-std::optional<std::string> percent_decode(std::string_view s) {
-    auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
-    };
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c == '%') {
-            if (i + 2 >= s.size()) {
-                return std::nullopt;
-            }
-            const int hi = hex(s[i + 1]);
-            const int lo = hex(s[i + 2]);
-            if (hi < 0 || lo < 0) {
-                return std::nullopt;
-            }
-            c = static_cast<char>(hi * 16 + lo);
-            i += 2;
-        }
-        if (c == '\0') {
-            return std::nullopt;
-        }
-        out.push_back(c);
-    }
-    return out;
-}
-
 namespace {
 
 // Opens `real` (a real path under `root`, checked) so that a symlink swapped in after the check

@@ -216,7 +216,8 @@ private:
     std::optional<Event> next_handshake_event();
     std::optional<Event> next_client_handshake_event();
     std::optional<Event> read_body();
-    void read_next_request(TimeMs now);
+    void answered();
+    void after_response(bool keep_alive, TimeMs now);
     void await_answer();
     std::optional<Event> next_frame_event();
     Event fail(std::error_code ec);

@@ -52,6 +52,9 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 /// body_not_allowed (both), bad_content_length.
 [[nodiscard]] Result<std::uint64_t> request_body_length(const HttpRequest& request);
 
+/// Standard base64 with padding (RFC 4648 §4), through OpenSSL.
+[[nodiscard]] std::string base64_encode(std::string_view bytes);
+
 /// base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), RFC 6455 §4.2.2.
 [[nodiscard]] std::string compute_accept_key(std::string_view key);
 

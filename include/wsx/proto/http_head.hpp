@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -65,6 +66,14 @@ struct HttpResponseHead : HttpFields {
 
 /// Non-empty and all tchar.
 [[nodiscard]] bool is_token(std::string_view s) noexcept;
+
+/// `s` without leading and trailing spaces and tabs (RFC 9110 OWS).
+[[nodiscard]] std::string_view trim_ows(std::string_view s) noexcept;
+
+/// 1 to `max_digits` ASCII digits as a number (no sign, no blanks); nullopt otherwise. The default
+/// bound keeps any value far below overflow.
+[[nodiscard]] std::optional<std::uint64_t> parse_decimal(std::string_view s,
+                                                         std::size_t max_digits = 15) noexcept;
 
 /// ASCII case-insensitive equality.
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,9 @@ struct WsUrl {
     /// The URL again, normalised ("ws://example.com/chat?x=1").
     [[nodiscard]] std::string to_string() const;
 };
+
+/// Decodes %XX escapes; nullopt for a malformed escape or a decoded NUL.
+[[nodiscard]] std::optional<std::string> percent_decode(std::string_view s);
 
 /// Parses a WebSocket URL. Errors: bad_url_scheme, url_has_fragment, url_has_credentials,
 /// bad_url_host, bad_url_port.

@@ -98,8 +98,7 @@ public:
             reconnecting_ = true;
             exit_ = -1;  // the outcome is the last connection's
         };
-        interactive_ = o_.execute.empty() && !o_.echo;  // stdin is read
-        if (interactive_) {
+        if (o_.execute.empty() && !o_.echo) {  // interactive: stdin is read
             watch_stdin();
         }
         (void)loop_.on_signals({SIGINT, SIGTERM}, [this](int) {
@@ -209,7 +208,7 @@ private:
                       << (e.location.empty() ? "" : ", Location: " + e.location) << ")";
         }
         std::cerr << "\n";
-        if (!opened_once()) {
+        if (!saw_open_) {
             const bool refused = e.error.category() == std::system_category()
                                  || e.error.category() == net::net_category();
             exit_ = refused ? kExitRefused : kExitHandshake;
@@ -236,8 +235,6 @@ private:
             }
         });
     }
-
-    [[nodiscard]] bool opened_once() const { return saw_open_; }
 
     void schedule_ping() {
         ping_timer_ = loop_.add_timer(static_cast<net::TimeMs>(o_.ping_interval_s * 1000), [this] {
@@ -309,7 +306,6 @@ private:
     net::Loop& loop_;
     const ConnectOptions& o_;
     std::unique_ptr<WebSocket> ws_;
-    bool interactive_ = false;
     bool stdin_registered_ = false;
     bool stdin_done_ = false;
     int stdin_flags_ = -1;
