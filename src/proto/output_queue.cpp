@@ -1,19 +1,20 @@
 // Output queue; see output_queue.hpp.
 #include "wsx/proto/output_queue.hpp"
 
+#include <iterator>
 #include <utility>
 
 namespace wsx::proto {
 
 std::span<char> OutputQueue::append(std::string_view bytes) {
-    const bool fits_tail =
-            !blocks_.empty() && blocks_.back().size() + bytes.size() <= blocks_.back().capacity();
+    const bool fits_tail = block_count() > 0
+                           && blocks_.back().size() + bytes.size() <= blocks_.back().capacity();
     if (!fits_tail) {
         std::string block = std::move(spare_);
         spare_ = std::string();
         block.clear();
         block.reserve(bytes.size() < kBlockSize ? kBlockSize : bytes.size());
-        blocks_.push_back(std::move(block));
+        append_block_unchecked(std::move(block));
     }
     std::string& tail = blocks_.back();
     const std::size_t at = tail.size();
@@ -27,14 +28,26 @@ void OutputQueue::append_block(std::string&& block) {
         return;
     }
     size_ += block.size();
+    append_block_unchecked(std::move(block));
+}
+
+void OutputQueue::append_block_unchecked(std::string&& block) {
+    if (head_ > 0 && head_ == blocks_.size()) {
+        blocks_.clear();  // all consumed: start again at the front, keeping the capacity
+        head_ = 0;
+    } else if (head_ > 0 && blocks_.size() == blocks_.capacity()) {
+        // Full: drop the consumed front before growing.
+        blocks_.erase(blocks_.begin(), blocks_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+    }
     blocks_.push_back(std::move(block));
 }
 
 std::size_t OutputQueue::peek(std::span<std::string_view> out) const noexcept {
     std::size_t filled = 0;
-    for (std::size_t i = 0; i < blocks_.size() && filled < out.size(); ++i) {
+    for (std::size_t i = head_; i < blocks_.size() && filled < out.size(); ++i) {
         std::string_view block = blocks_[i];
-        if (i == 0) {
+        if (i == head_) {
             block.remove_prefix(head_offset_);
         }
         if (!block.empty()) {
@@ -44,25 +57,31 @@ std::size_t OutputQueue::peek(std::span<std::string_view> out) const noexcept {
     return filled;
 }
 
+void OutputQueue::pop_front_block() noexcept {
+    std::string& front = blocks_[head_];
+    if (front.capacity() <= 2 * kBlockSize) {
+        spare_ = std::move(front);
+    } else {
+        front = std::string();  // a large payload's block: give its memory back now
+    }
+    ++head_;
+    head_offset_ = 0;
+}
+
 void OutputQueue::consume(std::size_t n) noexcept {
     size_ -= n;
     while (n > 0) {
-        std::string& front = blocks_.front();
-        const std::size_t avail = front.size() - head_offset_;
+        const std::size_t avail = blocks_[head_].size() - head_offset_;
         if (n < avail) {
             head_offset_ += n;
             return;
         }
         n -= avail;
-        head_offset_ = 0;
-        if (front.capacity() <= 2 * kBlockSize) {
-            spare_ = std::move(front);
-        }
-        blocks_.pop_front();
+        pop_front_block();
     }
-    if (size_ == 0 && !blocks_.empty() && blocks_.front().size() == head_offset_) {
+    if (size_ == 0 && block_count() > 0 && blocks_[head_].size() == head_offset_) {
         head_offset_ = 0;
-        blocks_.front().clear();
+        blocks_[head_].clear();
     }
 }
 

@@ -1,14 +1,16 @@
 // Bytes an endpoint has produced and the transport has not yet written. Small writes coalesce
 // into 16 KiB blocks; large payloads get a block of their own, so the transport can hand many
 // frames to one writev() call and a large frame is copied once. Its size is the browser API's
-// bufferedAmount.
+// bufferedAmount. An empty queue holds no memory; once it has been used, it keeps one drained
+// block and its list of blocks, so a connection that writes small messages one at a time
+// allocates nothing per message.
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wsx::proto {
 
@@ -36,8 +38,14 @@ public:
     static constexpr std::size_t kBlockSize = 16 * 1024;
 
 private:
-    std::deque<std::string> blocks_;
-    std::size_t head_offset_ = 0;  // bytes of blocks_.front() already consumed
+    [[nodiscard]] std::size_t block_count() const noexcept { return blocks_.size() - head_; }
+
+    void pop_front_block() noexcept;
+    void append_block_unchecked(std::string&& block);
+
+    std::vector<std::string> blocks_;  // blocks_[head_] is the oldest; those before it are gone
+    std::size_t head_ = 0;
+    std::size_t head_offset_ = 0;  // bytes of blocks_[head_] already consumed
     std::size_t size_ = 0;
     std::string spare_;  // a drained block kept to avoid an allocation per write
 };
