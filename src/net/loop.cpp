@@ -1,4 +1,5 @@
-// epoll event loop; see loop.hpp. Rule: moves readiness and time, never bytes of a protocol.
+// epoll event loop; see loop.hpp. Rule: moves readiness and time, never bytes of a protocol;
+// timers are kept by TimerHeap (timer.cpp), nothing here keeps an entry once it is disarmed.
 #include "wsx/net/loop.hpp"
 
 #include <algorithm>
@@ -85,7 +86,9 @@ Result<std::unique_ptr<Loop>> Loop::create() {
     return loop;
 }
 
-Loop::~Loop() = default;
+Loop::~Loop() {
+    timers_.clear();  // timers that outlive the loop find themselves disarmed
+}
 
 std::error_code Loop::control(int op, int fd, Interest interest, IoHandler& handler) {
     epoll_event ev{};
@@ -109,15 +112,38 @@ void Loop::remove(int fd) noexcept {
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
 }
 
+void Loop::arm(Timer& t, TimeMs due_at, TimerHandler& h) {
+    if (t.loop_ != nullptr && t.loop_ != this) {
+        t.loop_->disarm(t);
+    }
+    t.loop_ = this;
+    t.handler_ = &h;
+    timers_.schedule(t, due_at);
+}
+
+void Loop::disarm(Timer& t) noexcept {
+    if (t.loop_ == this) {
+        timers_.remove(t);
+    } else if (t.loop_ != nullptr) {
+        t.loop_->disarm(t);
+    }
+}
+
 TimerId Loop::add_timer(TimeMs delay_ms, std::function<void()> fn) {
     const TimerId id = next_timer_id_++;
-    timers_.emplace(id, std::move(fn));
-    timer_queue_.push({now_ + delay_ms, id});
+    auto it = callbacks_.try_emplace(id, *this, id, std::move(fn)).first;
+    arm(it->second.timer, now_ + delay_ms, it->second);
     return id;
 }
 
 void Loop::cancel_timer(TimerId id) noexcept {
-    timers_.erase(id);  // its queue entry is skipped when it comes up
+    callbacks_.erase(id);  // its Timer leaves the heap as it is destroyed
+}
+
+void Loop::CallbackTimer::on_timer() {
+    auto f = std::move(fn);
+    loop.callbacks_.erase(id);  // destroys *this: only the local copy is used below
+    f();
 }
 
 void Loop::defer(std::function<void()> fn) {
@@ -159,10 +185,11 @@ int Loop::next_timeout_ms() const noexcept {
     if (!deferred_.empty()) {
         return 0;
     }
-    if (timer_queue_.empty()) {
+    const Timer* first = timers_.top();
+    if (first == nullptr) {
         return -1;
     }
-    const TimeMs wait = timer_queue_.top().due - now_;
+    const TimeMs wait = first->due() - now_;
     return wait <= 0 ? 0 : static_cast<int>(std::min<TimeMs>(wait, 60'000));
 }
 
@@ -178,16 +205,11 @@ void Loop::run_deferred() {
 }
 
 void Loop::run_timers() {
-    while (!timer_queue_.empty() && timer_queue_.top().due <= now_) {
-        const TimerId id = timer_queue_.top().id;
-        timer_queue_.pop();
-        auto it = timers_.find(id);
-        if (it == timers_.end()) {
-            continue;  // cancelled
-        }
-        auto fn = std::move(it->second);
-        timers_.erase(it);
-        fn();
+    // One at a time from the top: a handler may arm, move or disarm any timer, itself included.
+    for (Timer* t = timers_.top(); t != nullptr && t->due() <= now_; t = timers_.top()) {
+        TimerHandler& h = *t->handler_;
+        timers_.remove(*t);  // fires once: disarmed before its handler runs
+        h.on_timer();
     }
 }
 

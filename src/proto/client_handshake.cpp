@@ -79,7 +79,12 @@ Result<HandshakeAccepted> validate_upgrade_response(const HttpResponseHead& resp
     // RFC 6455 §4.1, the client's checks of the server's handshake, in the RFC's order; any
     // failure means "the client MUST _Fail the WebSocket Connection_".
     if (response.status != 101) {
-        return Errc::unexpected_status;
+        return Errc::unexpected_status;  // any version: the caller may follow a redirect
+    }
+    // §4.2.2: the server's answer starts "HTTP/1.1 101 Switching Protocols"; HTTP/1.0 has no
+    // 101 (RFC 9110 §15.2.2: "A server MUST NOT send a 1xx response to an HTTP/1.0 client").
+    if (response.version != "HTTP/1.1") {
+        return Errc::response_not_http11;
     }
     if (!has_token(response.joined_header("Upgrade"), "websocket")) {
         return Errc::response_not_upgrade;

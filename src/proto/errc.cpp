@@ -70,6 +70,9 @@ constexpr Row kRows[] = {
          "response status line is not 'HTTP-version SP 3DIGIT SP reason'"},
         {Errc::unexpected_status, C::handshake_failed, 0, 0,
          "server answered the opening handshake with a status other than 101"},
+        {Errc::response_not_http11, C::handshake_failed, 0, 0,
+         "server accepted the opening handshake in a version other than HTTP/1.1 (RFC 6455 "
+         "§4.2.2)"},
         {Errc::response_not_upgrade, C::handshake_failed, 0, 0,
          "server response lacks 'Upgrade: websocket' (RFC 6455 §4.1)"},
         {Errc::response_connection_not_upgrade, C::handshake_failed, 0, 0,

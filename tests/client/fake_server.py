@@ -84,6 +84,8 @@ class Handler(socketserver.BaseRequestHandler):
             s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
         elif path == "/garbage":
             s.sendall(b"this is not http at all\r\n\r\n")
+        elif path == "/http10":
+            s.sendall(ok.replace(b"HTTP/1.1", b"HTTP/1.0", 1) + b"\r\n")
         elif path == "/no-upgrade":
             s.sendall(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
                       b"Sec-WebSocket-Accept: " + accept_for(key) + b"\r\n\r\n")

@@ -300,6 +300,7 @@ TEST_F(Fake, BadHandshakesFailWithTheirReason) {
             {"/status-200", error(proto::Errc::unexpected_status, 200)},
             {"/garbage", error(proto::Errc::bad_status_line)},
             {"/no-upgrade", error(proto::Errc::response_not_upgrade, 101)},
+            {"/http10", error(proto::Errc::response_not_http11, 101)},
             {"/redirect", error(proto::Errc::unexpected_status, 302)},
     };
     for (const auto& [path, err] : cases) {

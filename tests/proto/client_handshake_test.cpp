@@ -81,6 +81,11 @@ TEST(ClientHandshake, ResponseChecksInTheRfcsOrder) {
             {"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\n\r\n", Errc::unexpected_status},
             {"garbage\r\n\r\n", Errc::bad_status_line},
             {"HTTP/1.1 1O1 x\r\n\r\n", Errc::bad_status_line},
+            {"HTTP/1.0 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+             "Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+             Errc::response_not_http11},
+            {"HTTP/2.0 101 Switching Protocols\r\n\r\n", Errc::response_not_http11},
+            {"HTTP/1.0 200 OK\r\n\r\n", Errc::unexpected_status},
             {"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n",
              Errc::response_not_upgrade},
             {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",

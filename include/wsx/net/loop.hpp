@@ -1,6 +1,7 @@
-// The event loop: epoll readiness (level-triggered), one-shot timers, deferred calls (the only
-// thread-safe entry point) and signals through signalfd. One loop per thread; every object
-// registered with a loop is used on that loop's thread only.
+// The event loop: epoll readiness (level-triggered), one-shot timers (intrusive ones, see
+// timer.hpp, and callback ones built on them), deferred calls (the only thread-safe entry point)
+// and signals through signalfd. One loop per thread; every object registered with a loop is used
+// on that loop's thread only. Rule: moves readiness and time, never bytes of a protocol.
 //
 //     auto loop = wsx::net::Loop::create();
 //     (*loop)->add_timer(1000, [&] { (*loop)->stop(); });
@@ -16,18 +17,15 @@
 #include <initializer_list>
 #include <memory>
 #include <mutex>
-#include <queue>
 #include <system_error>
 #include <unordered_map>
 #include <vector>
 
+#include "wsx/net/timer.hpp"
 #include "wsx/net/unique_fd.hpp"
 #include "wsx/result.hpp"
 
 namespace wsx::net {
-
-/// Monotonic milliseconds.
-using TimeMs = std::int64_t;
 
 /// Readiness interest and events.
 struct Interest {
@@ -69,11 +67,24 @@ public:
     /// Deregisters `fd` (call before closing it).
     void remove(int fd) noexcept;
 
+    /// Arms `t` to call `h.on_timer()` once at `due_at` (absolute loop time, see now()); if `t`
+    /// is armed already it is moved, O(log n) and without allocating. `t` and `h` must outlive
+    /// the arming (Timer's destructor disarms it). Timers due at the same time fire in the order
+    /// they were armed.
+    void arm(Timer& t, TimeMs due_at, TimerHandler& h);
+
+    /// Disarms `t`; a no-op if it is not armed.
+    void disarm(Timer& t) noexcept;
+
     /// Calls `fn` once, `delay_ms` from now (on the loop's cached clock).
     TimerId add_timer(TimeMs delay_ms, std::function<void()> fn);
 
-    /// Cancels a timer that has not fired; a no-op otherwise.
+    /// Cancels a timer that has not fired, freeing its entry at once; a no-op otherwise.
     void cancel_timer(TimerId id) noexcept;
+
+    /// The timers the loop holds: armed intrusive timers plus pending add_timer() ones. Both
+    /// leave at once when disarmed or cancelled, so this is bounded by the live timers.
+    [[nodiscard]] std::size_t timer_count() const noexcept { return timers_.size(); }
 
     /// Calls `fn` on the loop thread after the current batch of events. Thread-safe.
     void defer(std::function<void()> fn);
@@ -120,17 +131,22 @@ private:
     std::mutex deferred_mutex_;
     std::vector<std::function<void()>> deferred_;
 
-    struct TimerEntry {
-        TimeMs due;
-        TimerId id;
+    // An add_timer() timer: an intrusive Timer with its function, kept until it fires or is
+    // cancelled (unordered_map nodes do not move, so the heap may point into them).
+    struct CallbackTimer final : TimerHandler {
+        CallbackTimer(Loop& l, TimerId i, std::function<void()> f)
+            : loop(l), id(i), fn(std::move(f)) {}
 
-        bool operator>(const TimerEntry& o) const noexcept {
-            return due != o.due ? due > o.due : id > o.id;
-        }
+        void on_timer() override;
+
+        Loop& loop;
+        TimerId id;
+        std::function<void()> fn;
+        Timer timer;
     };
 
-    std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timer_queue_;
-    std::unordered_map<TimerId, std::function<void()>> timers_;
+    TimerHeap timers_;
+    std::unordered_map<TimerId, CallbackTimer> callbacks_;
     TimerId next_timer_id_ = 1;
 };
 

@@ -44,7 +44,8 @@ struct HandshakeAccepted {
 [[nodiscard]] std::string build_client_request(const ClientHandshake& hs);
 
 /// Checks the server's response head against what `hs` offered. Errors: unexpected_status (the
-/// status is in `response`; 3xx redirects carry Location), response_not_upgrade,
+/// status is in `response`; 3xx redirects carry Location), response_not_http11 (a 101 in
+/// another HTTP version), response_not_upgrade,
 /// response_connection_not_upgrade, bad_accept_key, unoffered_subprotocol,
 /// unoffered_extension.
 [[nodiscard]] Result<HandshakeAccepted> validate_upgrade_response(const HttpResponseHead& response,

@@ -40,6 +40,7 @@ enum class Errc {
     // The server's answer to a client's opening handshake (or a proxy's to CONNECT).
     bad_status_line,
     unexpected_status,
+    response_not_http11,
     response_not_upgrade,
     response_connection_not_upgrade,
     bad_accept_key,

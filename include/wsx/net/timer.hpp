@@ -1,0 +1,94 @@
+// Intrusive one-shot timers: a Timer lives inside its owner (a connection, a connect attempt) and
+// the loop keeps only a pointer to it in an indexed binary heap, so arming, moving and disarming
+// allocate nothing and cost O(log n), and a disarmed timer leaves nothing behind in the loop.
+// Rule: this file schedules; it never reads a clock or touches an fd (the Loop does both).
+//
+//     class Conn final : wsx::net::TimerHandler {
+//         void on_timer() override { /* idle too long */ }
+//         wsx::net::Timer idle_;
+//         void on_read(wsx::net::Loop& loop) { loop.arm(idle_, loop.now() + 30'000, *this); }
+//     };
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace wsx::net {
+
+/// Monotonic milliseconds.
+using TimeMs = std::int64_t;
+
+class Loop;
+
+/// What a Timer calls when it falls due. The timer is already disarmed when on_timer() runs, so
+/// the handler may re-arm it, or destroy its owner.
+class TimerHandler {
+public:
+    virtual void on_timer() = 0;
+
+protected:
+    TimerHandler() = default;
+    TimerHandler(const TimerHandler&) = default;
+    TimerHandler& operator=(const TimerHandler&) = default;
+    ~TimerHandler() = default;
+};
+
+/// One intrusive timer, armed with Loop::arm() and disarmed with Loop::disarm(). Embedded in its
+/// owner; no allocation; not copyable or movable (the loop holds its address while armed).
+/// Used on its loop's thread only.
+class Timer {
+public:
+    Timer() = default;
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
+
+    /// Disarms itself if armed.
+    ~Timer();
+
+    /// Whether the timer is in its loop's heap.
+    [[nodiscard]] bool armed() const noexcept { return loop_ != nullptr; }
+
+    /// When it falls due, in absolute loop time; valid while armed.
+    [[nodiscard]] TimeMs due() const noexcept { return due_; }
+
+private:
+    friend class Loop;
+    friend class TimerHeap;
+
+    Loop* loop_ = nullptr;  // non-null while armed
+    TimerHandler* handler_ = nullptr;
+    TimeMs due_ = 0;
+    std::uint64_t seq_ = 0;  // arming order: equal deadlines fire first armed, first fired
+    std::size_t slot_ = 0;   // index in TimerHeap::heap_
+};
+
+/// The Loop's min-heap of armed timers, ordered by (due, arming order). Each Timer knows its
+/// slot, so removing or moving one is O(log n) with no search. Not for use outside Loop.
+class TimerHeap {
+public:
+    /// Puts `t` in the heap at `due`, or moves it there if it is in already.
+    void schedule(Timer& t, TimeMs due);
+
+    /// Takes `t` out; it must be in.
+    void remove(Timer& t) noexcept;
+
+    /// The earliest timer, or null if none.
+    [[nodiscard]] Timer* top() const noexcept { return heap_.empty() ? nullptr : heap_.front(); }
+
+    [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
+
+    /// Forgets every timer, leaving each disarmed (the loop is going away).
+    void clear() noexcept;
+
+private:
+    [[nodiscard]] bool before(std::size_t a, std::size_t b) const noexcept;
+    void place(std::size_t slot, Timer* t) noexcept;
+    void sift_up(std::size_t slot) noexcept;
+    void sift_down(std::size_t slot) noexcept;
+
+    std::vector<Timer*> heap_;
+    std::uint64_t next_seq_ = 0;
+};
+
+}  // namespace wsx::net
