@@ -1,15 +1,75 @@
 // The plain-HTTP side of a server connection: answering requests without Upgrade (and upgrade
 // requests for paths no route serves) through ServerOptions::on_http, with keep-alive; file
 // bodies sent with sendfile after the response head; deferred responses whose producer (a CGI
-// script) answers later and streams its body with backpressure. Rule: builds responses, never
-// parses bytes, and frames bodies through the endpoint.
+// script) answers later and streams its body with backpressure; which protocol object is in
+// charge (the HTTP exchange until a request is upgraded, then the endpoint). Rule: builds
+// responses, never parses bytes, and frames bodies through the exchange.
 #include <algorithm>
+#include <variant>
 
 #include "wsx/connection.hpp"
 #include "wsx/net/log.hpp"
 #include "wsx/server.hpp"
 
 namespace wsx {
+namespace {
+
+template <class... Fs>
+struct Overloaded : Fs... {
+    using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+}  // namespace
+
+void Connection::dispatch_http_events() {
+    // The exchange holds pipelined requests while a response is in progress.
+    while (!finished_ && exchange_) {
+        auto event = exchange_->next_event();
+        if (!event) {
+            break;
+        }
+        std::visit(
+                Overloaded{
+                        [&](const proto::UpgradeRequested& e) { on_upgrade_requested(e.request); },
+                        [&](const proto::HttpRequestReceived& e) { on_http_request(e.request); },
+                        [&](const proto::Failed& e) { on_failed(e.error); },
+                },
+                *event);
+        if (endpoint_) {
+            exchange_.reset();  // upgraded: the endpoint has the connection from here on
+        }
+    }
+}
+
+const proto::OutputQueue& Connection::output() const noexcept {
+    return endpoint_ ? endpoint_->output() : exchange_->output();
+}
+
+void Connection::consume_output(std::size_t n) noexcept {
+    if (endpoint_) {
+        endpoint_->consume_output(n);
+    } else {
+        exchange_->consume_output(n);
+    }
+}
+
+void Connection::feed_eof() {
+    if (endpoint_) {
+        endpoint_->feed_eof();
+    } else {
+        exchange_->feed_eof();
+    }
+}
+
+bool Connection::should_close_transport() const noexcept {
+    return endpoint_ ? endpoint_->should_close_transport() : exchange_->should_close_transport();
+}
+
+bool Connection::response_in_progress() const noexcept {
+    return !endpoint_ && exchange_->response_in_progress();
+}
 
 bool Connection::keep_alive_for(const proto::HttpRequest& request) const {
     // RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 closes unless "keep-alive".
@@ -68,7 +128,7 @@ void Connection::answer_http(HttpResponse response) {
     http_.bytes = head_only ? 0 : length;
     const net::TimeMs now = server_.loop_.now();
     if (has_file && !head_only && length > 0) {
-        if (!endpoint_.begin_response(bytes, false)) {
+        if (!exchange_->begin_response(bytes, false)) {
             file_ = std::move(response.file);
             file_offset_ = 0;
             file_left_ = length;
@@ -80,11 +140,11 @@ void Connection::answer_http(HttpResponse response) {
         bytes += response.body;
     }
     log_http_response();
-    (void)endpoint_.respond(bytes, http_.keep_alive, now);
+    (void)exchange_->respond(bytes, http_.keep_alive, now);
 }
 
 bool Connection::respond_http(HttpResponse response) {
-    if (finished_ || !responder_ || endpoint_.response_in_progress()) {
+    if (finished_ || !responder_ || response_in_progress()) {
         return false;
     }
     response.responder.reset();
@@ -96,7 +156,7 @@ bool Connection::respond_http(HttpResponse response) {
 
 bool Connection::begin_http_response(int status, proto::HeaderList headers,
                                      std::optional<std::uint64_t> length) {
-    if (finished_ || !responder_ || endpoint_.response_in_progress()) {
+    if (finished_ || !responder_ || response_in_progress()) {
         return false;
     }
     // RFC 9110 §6.4.1: no body for HEAD, 204 and 304.
@@ -120,7 +180,7 @@ bool Connection::begin_http_response(int status, proto::HeaderList headers,
         }
         head = proto::build_streaming_response_head(status, headers, chunked, http_.keep_alive);
     }
-    if (endpoint_.begin_response(head, chunked)) {
+    if (exchange_->begin_response(head, chunked)) {
         return false;
     }
     last_write_progress_ = server_.loop_.now();
@@ -131,7 +191,7 @@ bool Connection::begin_http_response(int status, proto::HeaderList headers,
 }
 
 SendStatus Connection::write_http_body(std::string_view data) {
-    if (finished_ || !responder_ || !endpoint_.response_in_progress()) {
+    if (finished_ || !responder_ || !response_in_progress()) {
         return SendStatus::closed;
     }
     const BufferLimits& limits = server_.options_.buffer;
@@ -147,7 +207,7 @@ SendStatus Connection::write_http_body(std::string_view data) {
             end_http_response(false);
             return SendStatus::closed;
         }
-        (void)endpoint_.send_body(data);
+        (void)exchange_->send_body(data);
         http_.bytes += data.size();
         if (!in_dispatch_) {
             flush();
@@ -164,17 +224,17 @@ void Connection::end_http_response(bool complete) {
     if (finished_ || !responder_) {
         return;
     }
-    if (!endpoint_.response_in_progress()) {
+    if (!response_in_progress()) {
         (void)respond_http(HttpResponse::text(502, "the response ended before it began"));
         return;
     }
     const bool whole = complete && (!http_.length_left || *http_.length_left == 0);
     if (whole) {
-        (void)endpoint_.end_response(http_.keep_alive, server_.loop_.now());
+        (void)exchange_->end_response(http_.keep_alive, server_.loop_.now());
         log_http_response();
     } else {
         // No last chunk, and the connection closes: the client must see the body cut short.
-        endpoint_.abort_response();
+        exchange_->abort_response();
         log_http_response("body incomplete");
     }
     responder_.reset();
@@ -211,7 +271,7 @@ void Connection::send_file_body() {
             return;
         }
         if (r.status != net::IoResult::Status::ok || r.bytes == 0) {
-            endpoint_.feed_eof();
+            feed_eof();
             finish(r.bytes == 0 ? "file shrank while being sent"
                                 : "sendfile: " + r.error.message());
             return;
@@ -220,7 +280,7 @@ void Connection::send_file_body() {
         last_write_progress_ = server_.loop_.now();
     }
     file_.reset();
-    (void)endpoint_.end_response(http_.keep_alive, server_.loop_.now());
+    (void)exchange_->end_response(http_.keep_alive, server_.loop_.now());
     log_http_response();
 }
 
