@@ -141,6 +141,21 @@ TEST(ClientHandshake, ClientEndpointFailsWithTheStatusAtHand) {
     EXPECT_EQ(client.handshake_response()->header("Location"), "ws://b/");
 }
 
+TEST(ClientHandshake, AnOpenClientKeepsNoHandshakeState) {
+    Endpoint client({}, sample(), 0);
+    (void)test::drain_output(client);
+    std::string bytes = response();
+    client.feed(std::span<char>(bytes), 0);
+    auto opened = client.next_event();
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(test::describe(*opened), "open:chat");
+    EXPECT_NE(client.handshake_response(), nullptr);  // still there while Opened is handled
+    EXPECT_FALSE(client.next_event());
+    EXPECT_EQ(client.handshake_response(), nullptr);  // freed once the connection is open
+    EXPECT_EQ(client.subprotocol(), "chat");
+    EXPECT_EQ(client.next_deadline(), Limits{}.idle_timeout_ms / 2);  // keepalive, no handshake
+}
+
 TEST(ClientHandshake, ClientEndpointTimesOut) {
     Endpoint client({.handshake_timeout_ms = 100}, sample(), 5);
     EXPECT_EQ(client.next_deadline(), 105);

@@ -11,6 +11,17 @@ namespace {
 using V = std::vector<std::string>;
 using test::drain_output;
 
+TEST(Endpoint, StartsOpenInEitherRole) {
+    // The server's opening handshake is HttpExchange's; the client's may be done elsewhere.
+    for (Role role : {Role::server, Role::client}) {
+        Endpoint ep(role, {}, 0);
+        EXPECT_EQ(ep.state(), State::open);
+        EXPECT_EQ(ep.role(), role);
+        EXPECT_TRUE(ep.output().empty());
+        EXPECT_FALSE(ep.send(MessageType::text, "at once"));
+    }
+}
+
 // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response
 // ... The Pong frame ... MUST have identical "Application data" as found in the message body of the
 // Ping frame being replied to."

@@ -236,6 +236,29 @@ TEST(HttpExchange, FramesSentRightBehindTheRequestAreKept) {
     EXPECT_EQ(test::describe(*ev), "text:early");
 }
 
+TEST(HttpExchange, EarlyFramesSurviveAMoveAndAFeedBeforeTheFirstEvent) {
+    // The endpoint owns the early bytes, so it may be moved before its first next_event(); bytes
+    // fed before then queue up behind them.
+    HttpExchange ex({}, 0);
+    std::string bytes = std::string(test::kRequest) + test::text("one");
+    ex.feed(std::span<char>(bytes), 0);
+    EXPECT_TRUE(ex.next_event());
+    auto up = ex.accept({}, 0);
+    ASSERT_TRUE(up);
+    std::optional<Endpoint> moved(std::move(up->endpoint));
+    EXPECT_EQ(test::feed_split(*moved, test::text("two")), (V{"text:one", "text:two"}));
+}
+
+TEST(HttpExchange, IdleTimeoutOfTheEndpointCountsFromTheLastByteReceived) {
+    HttpExchange ex({.idle_timeout_ms = 1000}, 0);
+    std::string request = test::kRequest;
+    ex.feed(std::span<char>(request), 300);
+    EXPECT_TRUE(ex.next_event());
+    auto up = ex.accept({}, 900);
+    ASSERT_TRUE(up);
+    EXPECT_EQ(up->endpoint.next_deadline(), 300 + 500);  // the keepalive ping at half of it
+}
+
 // Timers: the core never reads a clock; deadlines come out, time goes in.
 TEST(HttpExchange, HandshakeTimeout) {
     HttpExchange ex({.handshake_timeout_ms = 500}, 1000);
@@ -245,6 +268,186 @@ TEST(HttpExchange, HandshakeTimeout) {
     EXPECT_EQ(ex.handle_timeout(1500), make_error_code(Errc::handshake_timeout));
     EXPECT_TRUE(ex.should_close_transport());
     EXPECT_EQ(drain_output(ex), "");  // dropped, not answered
+}
+
+TEST(HttpExchange, HeldInputPastTheHeadLimitCloses) {
+    HttpExchange ex({.max_head_size = 100}, 0);
+    EXPECT_EQ(test::feed_split(ex, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"), (V{"http:GET /a"}));
+    EXPECT_EQ(test::feed_split(ex, std::string(100, 'x')), V{});  // held: at the limit
+    EXPECT_EQ(ex.state(), HttpState::awaiting_answer);
+    EXPECT_EQ(test::feed_split(ex, "y"), V{});  // one past it
+    EXPECT_EQ(ex.state(), HttpState::closed);
+}
+
+// The state table of http_exchange.hpp, call by call: each call in each state either moves the
+// exchange where the table says, or is refused with handshake_not_pending and changes nothing.
+enum class At {
+    reading_head,
+    reading_body,
+    awaiting_upgrade,
+    awaiting_plain,
+    responding,
+    upgraded,
+    closed
+};
+
+enum class Do { accept, reject, respond, begin_response, send_body, end_response, abort, count };
+
+HttpExchange exchange_at(At at) {
+    HttpExchange ex({}, 0);
+    const char* plain = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+    switch (at) {
+        case At::reading_head:
+            break;
+        case At::reading_body:
+            (void)test::feed_split(ex, "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\na");
+            break;
+        case At::awaiting_upgrade:
+            (void)test::feed_split(ex, test::kRequest);
+            break;
+        case At::awaiting_plain:
+            (void)test::feed_split(ex, plain);
+            break;
+        case At::responding:
+            (void)test::feed_split(ex, plain);
+            EXPECT_FALSE(ex.begin_response("HTTP/1.1 200 OK\r\n\r\n", true));
+            break;
+        case At::upgraded:
+            EXPECT_TRUE(test::upgrade(ex));
+            break;
+        case At::closed:
+            ex.feed_eof();
+            break;
+    }
+    (void)drain_output(ex);
+    return ex;
+}
+
+std::error_code perform(HttpExchange& ex, Do call) {
+    switch (call) {
+        case Do::accept:
+            return ex.accept({}, 0).error();
+        case Do::reject:
+            return ex.reject(403, "no");
+        case Do::respond:
+            return ex.respond("HTTP/1.1 204 No Content\r\n\r\n", true, 0);
+        case Do::begin_response:
+            return ex.begin_response("HTTP/1.1 200 OK\r\n\r\n", true);
+        case Do::send_body:
+            return ex.send_body("x");
+        case Do::end_response:
+            return ex.end_response(true, 0);
+        case Do::abort:
+        case Do::count:
+            break;
+    }
+    ex.abort_response();
+    return {};
+}
+
+TEST(HttpExchangeStates, EachCallInEachState) {
+    using S = HttpState;
+    constexpr std::optional<S> kRefused;
+
+    struct Row {
+        At at;
+        S state;
+        // accept, reject, respond, begin_response, send_body, end_response, abort_response
+        std::array<std::optional<S>, static_cast<std::size_t>(Do::count)> after;
+    };
+
+    const Row rows[] = {
+            {At::reading_head,
+             S::reading_head,
+             {kRefused, kRefused, kRefused, kRefused, kRefused, kRefused, kRefused}},
+            {At::reading_body,
+             S::reading_body,
+             {kRefused, kRefused, kRefused, kRefused, kRefused, kRefused, kRefused}},
+            {At::awaiting_upgrade,
+             S::awaiting_answer,
+             {S::upgraded, S::closed, S::reading_head, S::responding, kRefused, kRefused,
+              kRefused}},
+            {At::awaiting_plain,
+             S::awaiting_answer,
+             {kRefused, kRefused, S::reading_head, S::responding, kRefused, kRefused, kRefused}},
+            {At::responding,
+             S::responding,
+             {kRefused, kRefused, kRefused, kRefused, S::responding, S::reading_head, S::closed}},
+            {At::upgraded,
+             S::upgraded,
+             {kRefused, kRefused, kRefused, kRefused, kRefused, kRefused, kRefused}},
+            {At::closed,
+             S::closed,
+             {kRefused, kRefused, kRefused, kRefused, kRefused, kRefused, kRefused}},
+    };
+    for (const Row& r : rows) {
+        for (std::size_t i = 0; i < r.after.size(); ++i) {
+            HttpExchange ex = exchange_at(r.at);
+            ASSERT_EQ(ex.state(), r.state) << static_cast<int>(r.at);
+            const auto call = static_cast<Do>(i);
+            const std::error_code ec = perform(ex, call);
+            const std::string where = "state " + std::to_string(static_cast<int>(r.at)) + " call "
+                                      + std::to_string(i);
+            if (r.after[i]) {
+                EXPECT_FALSE(ec) << where;
+                EXPECT_EQ(ex.state(), *r.after[i]) << where;
+            } else {
+                EXPECT_EQ(ec, call == Do::abort ? std::error_code() : kNotPending) << where;
+                EXPECT_EQ(ex.state(), r.state) << where;
+                EXPECT_EQ(drain_output(ex), "") << where;
+            }
+        }
+    }
+}
+
+TEST(HttpExchangeStates, TheDeadlineRunsOnlyWhileARequestIsRead) {
+    const std::pair<At, bool> rows[] = {
+            {At::reading_head, true},    {At::reading_body, true}, {At::awaiting_upgrade, false},
+            {At::awaiting_plain, false}, {At::responding, false},  {At::upgraded, false},
+            {At::closed, false}};
+    for (const auto& [at, timed] : rows) {
+        HttpExchange ex = exchange_at(at);
+        const HttpState before = ex.state();
+        EXPECT_EQ(ex.next_deadline().has_value(), timed) << static_cast<int>(at);
+        const std::error_code ec = ex.handle_timeout(1'000'000);
+        EXPECT_EQ(ec, timed ? make_error_code(Errc::handshake_timeout) : std::error_code())
+                << static_cast<int>(at);
+        EXPECT_EQ(ex.state(), timed ? HttpState::closed : before) << static_cast<int>(at);
+    }
+}
+
+TEST(HttpExchangeStates, InputIsReadHeldOrDiscarded) {
+    // Held input is read once the answer is over; discarded input never is.
+    const std::string next = "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+    for (At at : {At::awaiting_plain, At::responding}) {
+        HttpExchange ex = exchange_at(at);
+        EXPECT_EQ(test::feed_split(ex, next), V{}) << static_cast<int>(at);
+        const std::error_code ec = at == At::responding
+                                           ? ex.end_response(true, 0)
+                                           : ex.respond("HTTP/1.1 204 No Content\r\n\r\n", true, 0);
+        ASSERT_FALSE(ec);
+        auto ev = ex.next_event();
+        ASSERT_TRUE(ev) << static_cast<int>(at);
+        EXPECT_EQ(test::describe(*ev), "http:GET /next");
+    }
+    for (At at : {At::upgraded, At::closed}) {
+        HttpExchange ex = exchange_at(at);
+        EXPECT_EQ(test::feed_split(ex, next), V{}) << static_cast<int>(at);
+        EXPECT_EQ(drain_output(ex), "");
+    }
+    HttpExchange reading = exchange_at(At::reading_head);
+    EXPECT_EQ(test::feed_split(reading, next), (V{"http:GET /next"}));
+}
+
+TEST(HttpExchangeStates, FeedEofClosesEveryState) {
+    for (At at : {At::reading_head, At::reading_body, At::awaiting_upgrade, At::awaiting_plain,
+                  At::responding, At::upgraded, At::closed}) {
+        HttpExchange ex = exchange_at(at);
+        ex.feed_eof();
+        EXPECT_EQ(ex.state(), HttpState::closed) << static_cast<int>(at);
+        EXPECT_TRUE(ex.should_close_transport());
+        EXPECT_FALSE(ex.response_in_progress());
+    }
 }
 
 }  // namespace
