@@ -14,8 +14,7 @@ namespace {
 using namespace wsx;
 
 std::vector<std::string> run(const std::string& input, std::size_t chunk, std::string& output) {
-    proto::Endpoint ep(
-            proto::Role::server,
+    proto::HttpExchange ep(
             proto::Limits{.max_head_size = 4096, .max_line_size = 1024, .max_header_count = 20}, 0);
     std::vector<std::string> events = test::feed_split(ep, input, chunk);
     for (const auto& e : events) {
@@ -24,8 +23,9 @@ std::vector<std::string> run(const std::string& input, std::size_t chunk, std::s
                       "undocumented event");
     }
     if (!events.empty() && events.back().rfind("upgrade:", 0) == 0) {
-        fuzz::require(!ep.accept({}), "accept after a valid request must succeed");
-        output = test::drain_output(ep);
+        auto upgraded = ep.accept({}, 0);
+        fuzz::require(upgraded.has_value(), "accept after a valid request must succeed");
+        output = test::drain_output(upgraded->endpoint);
         fuzz::require(output.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0) == 0, "101 expected");
     } else if (!events.empty() && events.back().rfind("http:", 0) == 0) {
         // A plain request: nothing is written until the server answers.

@@ -25,6 +25,7 @@
 #include "wsx/net/loop.hpp"
 #include "wsx/net/tcp.hpp"
 #include "wsx/proto/endpoint.hpp"
+#include "wsx/proto/http_exchange.hpp"
 
 namespace wsx {
 
@@ -94,7 +95,9 @@ public:
 
     /// The opening handshake's request (header fields and all), once it has been read.
     [[nodiscard]] const proto::HttpRequest* request() const noexcept {
-        const auto* r = endpoint_.request();
+        const auto* r = upgrade_request_ ? &*upgrade_request_
+                        : exchange_      ? exchange_->upgrade_request()
+                                         : nullptr;
         return r != nullptr ? &r->http : nullptr;
     }
 
@@ -105,18 +108,21 @@ public:
     /// Sends a ping. Errors: not_open, control_payload_too_long.
     std::error_code ping(std::string_view payload = {});
 
-    [[nodiscard]] std::size_t buffered_amount() const noexcept { return endpoint_.output().size(); }
+    [[nodiscard]] std::size_t buffered_amount() const noexcept { return output().size(); }
 
     [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
 
-    [[nodiscard]] bool is_open() const noexcept { return endpoint_.state() == proto::State::open; }
+    [[nodiscard]] bool is_open() const noexcept {
+        return endpoint_ && endpoint_->state() == proto::State::open;
+    }
 
     [[nodiscard]] const net::SocketAddress& remote_address() const noexcept { return remote_; }
 
     [[nodiscard]] std::string_view path() const noexcept;
 
     [[nodiscard]] const std::string& subprotocol() const noexcept {
-        return endpoint_.subprotocol();
+        static const std::string none;
+        return endpoint_ ? endpoint_->subprotocol() : none;
     }
 
     /// The data the upgrade hook attached.
@@ -136,6 +142,7 @@ private:
     void on_readable();
     void on_hangup();
     void dispatch_events();
+    void dispatch_http_events();
     void on_upgrade_requested(const proto::UpgradeRequest& request);
     void on_http_request(const proto::HttpRequest& request);
     [[nodiscard]] std::string default_subprotocol(const std::vector<std::string>& offered) const;
@@ -154,6 +161,12 @@ private:
     void finish(std::string_view why);
     void log_session(std::string_view why) const;
     void on_timer(net::TimeMs now);
+    // The protocol in charge: the endpoint once upgraded, else the HTTP exchange.
+    [[nodiscard]] const proto::OutputQueue& output() const noexcept;
+    void consume_output(std::size_t n) noexcept;
+    void feed_eof();
+    [[nodiscard]] bool should_close_transport() const noexcept;
+    [[nodiscard]] bool response_in_progress() const noexcept;
 
     /// The protocol is over; only the TCP close is left (reads are discarded).
     [[nodiscard]] bool lingering() const noexcept { return close_deadline_ != 0; }
@@ -164,7 +177,9 @@ private:
     std::uint64_t id_;
     net::TcpTransport transport_;
     net::SocketAddress remote_;
-    proto::Endpoint endpoint_;
+    std::optional<proto::HttpExchange> exchange_;           // until a request is upgraded
+    std::optional<proto::Endpoint> endpoint_;               // after
+    std::optional<proto::UpgradeRequest> upgrade_request_;  // what the endpoint was accepted with
     std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
     std::any user_data_;
     net::Interest interest_{.read = true};

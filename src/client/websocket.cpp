@@ -408,10 +408,6 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
         in_dispatch = false;
     }
 
-    void on_event(const proto::UpgradeRequested&) {}
-
-    void on_event(const proto::HttpRequestReceived&) {}
-
     void on_event(const proto::Opened& e) {
         (void)e;
         state = ReadyState::open;

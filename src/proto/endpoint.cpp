@@ -1,8 +1,8 @@
-// Connection state machine; see endpoint.hpp for the theory of operation.
+// WebSocket connection state machine; see endpoint.hpp for the theory of operation. Rule: no
+// HTTP server logic here (that is http_exchange.cpp); only the client reads an HTTP head.
 #include "wsx/proto/endpoint.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include <openssl/rand.h>
 
@@ -37,27 +37,33 @@ Opcode opcode_for(MessageType type) noexcept {
 
 Endpoint::Endpoint(Role role, const Limits& limits, TimeMs now)
     : role_(role),
-      limits_(limits),
-      // The client's opening handshake is done before the endpoint is created (#4).
-      state_(role == Role::server ? State::handshake : State::open),
-      head_reader_(limits),
+      state_(State::open),
+      idle_timeout_ms_(limits.idle_timeout_ms),
+      closing_timeout_ms_(limits.closing_timeout_ms),
       reader_(role, limits.max_message_size),
-      created_(now),
       last_received_(now) {}
 
 Endpoint::Endpoint(const Limits& limits, ClientHandshake handshake, TimeMs now)
-    : role_(Role::client),
-      limits_(limits),
-      state_(State::handshake),
-      head_reader_(limits, HttpHeadReader::Kind::response),
-      reader_(Role::client, limits.max_message_size),
-      created_(now),
-      last_received_(now) {
+    : Endpoint(Role::client, limits, now) {
+    state_ = State::handshake;
     if (handshake.key.empty()) {
         handshake.key = make_websocket_key();
     }
     out_.append(build_client_request(handshake));
-    client_ = std::move(handshake);
+    client_ = std::make_unique<ClientOpening>(
+            ClientOpening{.head_reader = HttpHeadReader(limits, HttpHeadReader::Kind::response),
+                          .offer = std::move(handshake),
+                          .accepted = {},
+                          .deadline = now + limits.handshake_timeout_ms});
+}
+
+Endpoint::Endpoint(const Limits& limits, OutputQueue output, std::string early_input,
+                   std::string subprotocol, TimeMs last_received)
+    : Endpoint(Role::server, limits, last_received) {
+    out_ = std::move(output);
+    early_input_ = std::move(early_input);
+    early_input_waiting_ = !early_input_.empty();
+    subprotocol_ = std::move(subprotocol);
 }
 
 void Endpoint::feed(std::span<char> data, TimeMs now) {
@@ -68,13 +74,12 @@ void Endpoint::feed(std::span<char> data, TimeMs now) {
         input_ = {};  // §7.1.7: once failed or closed, input is discarded
         return;
     }
-    if (state_ == State::handshake && (awaiting_answer_ || responding_)) {
-        if (pending_.size() + data.size() > limits_.max_head_size) {
-            state_ = State::closed;
-            return;
-        }
-        pending_.append(data.data(), data.size());
+    if (early_input_waiting_) {
+        early_input_.append(data.data(), data.size());  // keeps the order until next_event()
         return;
+    }
+    if (!early_input_.empty()) {
+        std::string().swap(early_input_);  // handed out and read: free it
     }
     input_ = data;
 }
@@ -89,12 +94,16 @@ std::optional<Event> Endpoint::next_event() {
         close_reply_pending_ = false;
         queue_close(close_info_.code, {});  // the peer's code echoed (1005: an empty close)
     }
+    if (early_input_waiting_) {
+        early_input_waiting_ = false;
+        input_ = std::span<char>(early_input_);  // frames the client sent right behind its request
+    }
+    if (client_ && client_->opened) {
+        client_.reset();  // Opened's view is over: the open client keeps no handshake state
+    }
     switch (state_) {
         case State::handshake:
-            if (awaiting_answer_ || responding_) {
-                return std::nullopt;
-            }
-            return reading_body_ ? read_body() : next_handshake_event();
+            return input_.empty() ? std::nullopt : next_client_handshake_event();
         case State::open:
         case State::closing:
             return next_frame_event();
@@ -106,206 +115,25 @@ std::optional<Event> Endpoint::next_event() {
 }
 
 std::optional<Event> Endpoint::next_client_handshake_event() {
-    const auto status = head_reader_.feed(input_);
+    ClientOpening& c = *client_;
+    const auto status = c.head_reader.feed(input_);
     if (status == HttpHeadReader::Status::need_more) {
         return std::nullopt;
     }
-    response_read_ = status == HttpHeadReader::Status::complete;
-    auto accepted = response_read_ ? validate_upgrade_response(head_reader_.response(), *client_)
-                                   : Result<HandshakeAccepted>(head_reader_.error());
+    c.response_read = status == HttpHeadReader::Status::complete;
+    auto accepted = c.response_read ? validate_upgrade_response(c.head_reader.response(), c.offer)
+                                    : Result<HandshakeAccepted>(c.head_reader.error());
     if (!accepted) {
         // §4.1: the client MUST _Fail the WebSocket Connection_; no close frame before open.
         state_ = State::closed;
         input_ = {};
         return Failed{accepted.error()};
     }
-    accepted_ = std::move(*accepted);
-    subprotocol_ = accepted_.subprotocol;
+    c.accepted = std::move(*accepted);
+    c.opened = true;
+    subprotocol_ = c.accepted.subprotocol;
     state_ = State::open;
-    return Opened{accepted_};  // frames sent right behind the response stay in input_
-}
-
-std::optional<Event> Endpoint::next_handshake_event() {
-    if (input_.empty()) {
-        return std::nullopt;
-    }
-    if (client_) {
-        return next_client_handshake_event();
-    }
-    const auto status = head_reader_.feed(input_);
-    if (status == HttpHeadReader::Status::need_more) {
-        return std::nullopt;
-    }
-    std::error_code ec = head_reader_.error();
-    if (!ec && head_reader_.request().header_count("Upgrade") == 0) {
-        ec = check_plain_request(head_reader_.request());
-        const auto length =
-                ec ? Result<std::uint64_t>(ec) : request_body_length(head_reader_.request());
-        if (!length) {
-            ec = length.error();
-        } else if (*length > limits_.max_request_body) {
-            ec = Errc::body_too_large;  // refused before any of it is read
-        } else {
-            http_request_ = head_reader_.take_request();
-            body_left_ = *length;
-            reading_body_ = true;
-            // RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" waits for this before
-            // it sends the body.
-            const auto expect = http_request_->header("Expect");
-            if (body_left_ > 0 && http_request_->version == "HTTP/1.1" && expect
-                && iequals(*expect, "100-continue")) {
-                out_.append(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"));
-            }
-            http_request_->body.reserve(body_left_);
-            return read_body();
-        }
-    } else if (!ec) {
-        auto request = validate_upgrade_request(head_reader_.take_request());
-        if (request) {
-            request_ = std::move(*request);
-            await_answer();
-            return UpgradeRequested{*request_};
-        }
-        ec = request.error();
-    }
-    // RFC 6455 §4.2.1: "If the server, while reading the handshake, finds that the client did not
-    // send a handshake that matches the description below ..., the server MUST stop processing the
-    // client's handshake and return an HTTP response with an appropriate error code".
-    out_.append(build_error_response(http_status_for(ec), ec.message()));
-    state_ = State::closed;
-    input_ = {};
-    return Failed{ec};
-}
-
-std::optional<Event> Endpoint::read_body() {
-    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, input_.size()));
-    http_request_->body.append(input_.data(), n);
-    input_ = input_.subspan(n);
-    body_left_ -= n;
-    if (body_left_ > 0) {
-        return std::nullopt;
-    }
-    reading_body_ = false;
-    await_answer();
-    return HttpRequestReceived{*http_request_};
-}
-
-void Endpoint::await_answer() {
-    awaiting_answer_ = true;
-    // Keep what followed the head (pipelined requests, early frames) for after the answer. The
-    // input may already live in pending_ (a pipelined request), so move it down in place.
-    const char* begin = pending_.data();
-    if (input_.data() >= begin && input_.data() <= begin + pending_.size()) {
-        pending_.erase(0, static_cast<std::size_t>(input_.data() - begin));
-    } else {
-        pending_.assign(input_.data(), input_.size());
-    }
-    input_ = {};
-}
-
-std::error_code Endpoint::respond(std::string_view response, bool keep_alive, TimeMs now) {
-    if (role_ != Role::server || !awaiting_answer_) {
-        return Errc::handshake_not_pending;
-    }
-    out_.append(response);
-    answered();
-    after_response(keep_alive, now);
-    return {};
-}
-
-void Endpoint::answered() {
-    awaiting_answer_ = false;
-    http_request_.reset();
-    request_.reset();  // an upgrade request may be answered as plain HTTP (no such resource)
-}
-
-void Endpoint::after_response(bool keep_alive, TimeMs now) {
-    if (!keep_alive) {
-        state_ = State::closed;
-        pending_.clear();
-        return;
-    }
-    // RFC 9112 §9.3: persistent connection; the next request may already be in pending_.
-    head_reader_ = HttpHeadReader(limits_);
-    created_ = now;
-    input_ = std::span<char>(pending_);
-}
-
-std::error_code Endpoint::begin_response(std::string_view head, bool chunked) {
-    if (role_ != Role::server || !awaiting_answer_) {
-        return Errc::handshake_not_pending;
-    }
-    out_.append(head);
-    answered();
-    responding_ = true;
-    chunked_ = chunked;
-    return {};
-}
-
-std::error_code Endpoint::send_body(std::string_view data) {
-    if (!responding_ || state_ != State::handshake) {
-        return Errc::handshake_not_pending;
-    }
-    if (data.empty()) {
-        return {};  // an empty chunk would end a chunked body
-    }
-    if (!chunked_) {
-        out_.append(data);
-        return {};
-    }
-    // RFC 9112 §7.1: chunk = chunk-size (hex) CRLF chunk-data CRLF.
-    char size[24];
-    const int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-    out_.append(std::string_view(size, static_cast<std::size_t>(n)));
-    out_.append(data);
-    out_.append(std::string_view("\r\n"));
-    return {};
-}
-
-void Endpoint::abort_response() noexcept {
-    if (responding_) {
-        responding_ = false;
-        after_response(false, 0);
-    }
-}
-
-std::error_code Endpoint::end_response(bool keep_alive, TimeMs now) {
-    if (!responding_ || state_ != State::handshake) {
-        return Errc::handshake_not_pending;
-    }
-    responding_ = false;
-    if (chunked_) {
-        out_.append(std::string_view("0\r\n\r\n"));  // last-chunk, no trailers
-    }
-    after_response(keep_alive, now);
-    return {};
-}
-
-std::error_code Endpoint::accept(const AcceptOptions& options) {
-    if (role_ != Role::server || !awaiting_answer_ || !request_) {
-        return Errc::handshake_not_pending;
-    }
-    const auto& offered = request_->subprotocols;
-    if (!options.subprotocol.empty()
-        && std::find(offered.begin(), offered.end(), options.subprotocol) == offered.end()) {
-        return Errc::subprotocol_not_offered;
-    }
-    out_.append(build_accept_response(request_->key, options.subprotocol, {}, options.headers));
-    subprotocol_ = options.subprotocol;
-    awaiting_answer_ = false;
-    state_ = State::open;
-    input_ = std::span<char>(pending_);  // frames the client sent right behind its request
-    return {};
-}
-
-std::error_code Endpoint::reject(int status, std::string_view body, const HeaderList& headers) {
-    if (role_ != Role::server || !awaiting_answer_ || http_request_) {
-        return Errc::handshake_not_pending;
-    }
-    out_.append(build_error_response(status, body, headers));
-    awaiting_answer_ = false;
-    state_ = State::closed;
-    return {};
+    return Opened{c.accepted};  // frames sent right behind the response stay in input_
 }
 
 std::optional<Event> Endpoint::next_frame_event() {
@@ -430,25 +258,22 @@ std::error_code Endpoint::close(std::uint16_t code, std::string_view reason, Tim
     }
     queue_close(code, reason);
     state_ = State::closing;
-    closing_deadline_ = now + limits_.closing_timeout_ms;
+    closing_deadline_ = now + closing_timeout_ms_;
     return {};
 }
 
 std::optional<TimeMs> Endpoint::next_deadline() const noexcept {
     switch (state_) {
         case State::handshake:
-            if (awaiting_answer_ || responding_) {
-                return std::nullopt;  // the application is answering: its time is its own
-            }
-            return created_ + limits_.handshake_timeout_ms;
+            return client_->deadline;
         case State::open:
-            if (limits_.idle_timeout_ms <= 0) {
+            if (idle_timeout_ms_ <= 0) {
                 return std::nullopt;
             }
             if (ping_sent_for_ != last_received_) {
-                return last_received_ + limits_.idle_timeout_ms / 2;
+                return last_received_ + idle_timeout_ms_ / 2;
             }
-            return last_received_ + limits_.idle_timeout_ms;
+            return last_received_ + idle_timeout_ms_;
         case State::closing:
             return closing_deadline_;
         case State::closed:
@@ -465,10 +290,9 @@ std::error_code Endpoint::handle_timeout(TimeMs now) {
     switch (state_) {
         case State::handshake:
             state_ = State::closed;
-            awaiting_answer_ = false;
             return Errc::handshake_timeout;
         case State::open:
-            if (now >= last_received_ + limits_.idle_timeout_ms) {
+            if (now >= last_received_ + idle_timeout_ms_) {
                 return std::get<Failed>(fail(Errc::idle_timeout)).error;
             }
             // Keepalive: a live peer answers with a pong, which counts as received data.

@@ -35,7 +35,7 @@ Connection::Connection(Server& server, std::uint64_t id, net::UniqueFd fd,
       id_(id),
       transport_(std::move(fd)),
       remote_(remote),
-      endpoint_(proto::Role::server, server.options_.limits, server.loop_.now()) {}
+      exchange_(std::in_place, server.options_.limits, server.loop_.now()) {}
 
 Connection::~Connection() = default;
 
@@ -85,14 +85,14 @@ void Connection::on_hangup() {
     const net::IoResult r = transport_.peek(std::span<char>(&byte, 1));
     if (r.status == net::IoResult::Status::eof) {
         if (responder_) {
-            endpoint_.feed_eof();
+            feed_eof();
             finish("client closed the connection before the response");  // ends a CGI script
             return;
         }
         peer_fin_seen_ = true;  // read to the end once reading resumes
         update_interest();
     } else if (r.status == net::IoResult::Status::error) {
-        endpoint_.feed_eof();
+        feed_eof();
         finish("read: " + r.error.message());
     } else if (r.status == net::IoResult::Status::ok) {
         // Data waits (a pipelined request); a FIN behind it cannot be seen without reading it,
@@ -110,19 +110,24 @@ void Connection::on_readable() {
             return;
         }
         if (r.status == net::IoResult::Status::eof) {
-            endpoint_.feed_eof();
+            feed_eof();
             finish(lingering() ? "closed" : "peer closed the TCP connection");
             return;
         }
         if (r.status == net::IoResult::Status::error) {
-            endpoint_.feed_eof();
+            feed_eof();
             finish("read: " + r.error.message());
             return;
         }
         if (lingering()) {
             continue;  // discard: after our close, only the peer's FIN matters
         }
-        endpoint_.feed(std::span<char>(buf.data(), r.bytes), server_.loop_.now());
+        const std::span<char> data(buf.data(), r.bytes);
+        if (endpoint_) {
+            endpoint_->feed(data, server_.loop_.now());
+        } else {
+            exchange_->feed(data, server_.loop_.now());
+        }
         dispatch_events();
         if (finished_) {
             return;
@@ -136,62 +141,60 @@ void Connection::on_readable() {
 
 void Connection::dispatch_events() {
     in_dispatch_ = true;
-    while (!finished_) {  // the endpoint holds pipelined requests while a response is in progress
-        auto event = endpoint_.next_event();
+    dispatch_http_events();
+    while (!finished_ && endpoint_) {
+        auto event = endpoint_->next_event();
         if (!event) {
             break;
         }
-        std::visit(
-                Overloaded{
-                        [&](const proto::UpgradeRequested& e) { on_upgrade_requested(e.request); },
-                        [&](const proto::HttpRequestReceived& e) { on_http_request(e.request); },
-                        [&](const proto::Opened&) {},  // client role only
-                        [&](const proto::MessageReceived& e) {
-                            const Handlers* h = handlers();
-                            ++messages_in_;
-                            bytes_in_ += e.data.size();
-                            if (h != nullptr && h->on_message) {
-                                invoke([&] { h->on_message(*this, e.data, e.type); });
-                            }
-                        },
-                        [&](const proto::PingReceived& e) {
-                            const Handlers* h = handlers();
-                            if (h != nullptr && h->on_ping) {
-                                invoke([&] { h->on_ping(*this, e.payload); });
-                            }
-                        },
-                        [&](const proto::PongReceived& e) {
-                            const Handlers* h = handlers();
-                            if (h != nullptr && h->on_pong) {
-                                invoke([&] { h->on_pong(*this, e.payload); });
-                            }
-                        },
-                        [&](const proto::CloseReceived& e) {
-                            const Handlers* h = handlers();
-                            if (h != nullptr && h->on_peer_close
-                                && endpoint_.close_info().initiator
-                                           == proto::CloseInfo::Initiator::peer) {
-                                invoke([&] { h->on_peer_close(*this, e.code, e.reason); });
-                            }
-                            net::log_debug(remote_.to_string(), " ", path(), ": close frame ",
-                                           e.code, " received");
-                        },
-                        [&](const proto::Failed& e) { on_failed(e.error); },
-                },
-                *event);
+        std::visit(Overloaded{
+                           [&](const proto::Opened&) {},  // client role only
+                           [&](const proto::MessageReceived& e) {
+                               const Handlers* h = handlers();
+                               ++messages_in_;
+                               bytes_in_ += e.data.size();
+                               if (h != nullptr && h->on_message) {
+                                   invoke([&] { h->on_message(*this, e.data, e.type); });
+                               }
+                           },
+                           [&](const proto::PingReceived& e) {
+                               const Handlers* h = handlers();
+                               if (h != nullptr && h->on_ping) {
+                                   invoke([&] { h->on_ping(*this, e.payload); });
+                               }
+                           },
+                           [&](const proto::PongReceived& e) {
+                               const Handlers* h = handlers();
+                               if (h != nullptr && h->on_pong) {
+                                   invoke([&] { h->on_pong(*this, e.payload); });
+                               }
+                           },
+                           [&](const proto::CloseReceived& e) {
+                               const Handlers* h = handlers();
+                               if (h != nullptr && h->on_peer_close
+                                   && endpoint_->close_info().initiator
+                                              == proto::CloseInfo::Initiator::peer) {
+                                   invoke([&] { h->on_peer_close(*this, e.code, e.reason); });
+                               }
+                               net::log_debug(remote_.to_string(), " ", path(), ": close frame ",
+                                              e.code, " received");
+                           },
+                           [&](const proto::Failed& e) { on_failed(e.error); },
+                   },
+                   *event);
     }
     in_dispatch_ = false;
 }
 
 void Connection::on_upgrade_requested(const proto::UpgradeRequest& request) {
     auto reject = [&](int status, std::string_view body) {
-        (void)endpoint_.reject(status, body);
+        (void)exchange_->reject(status, body);
         ++server_.stats_.rejected;
         net::log_info(remote_.to_string(), " GET ", request.http.target, " -> ", status, " ", body);
     };
     if (!server_.authorized(request.http)) {
-        (void)endpoint_.reject(401, "authentication required",
-                               {{"WWW-Authenticate", kAuthChallenge}});
+        (void)exchange_->reject(401, "authentication required",
+                                {{"WWW-Authenticate", kAuthChallenge}});
         ++server_.stats_.rejected;
         net::log_info(remote_.to_string(), " \"GET ", request.http.target, "\" 401");
         return;
@@ -236,11 +239,15 @@ void Connection::on_upgrade_requested(const proto::UpgradeRequest& request) {
         return;
     }
     proto::AcceptOptions accept{.subprotocol = decision.subprotocol, .headers = decision.headers};
-    if (auto ec = endpoint_.accept(accept)) {
-        net::log_error(remote_.to_string(), " ", request.path(), ": upgrade hook: ", ec.message());
+    auto upgraded = exchange_->accept(accept, server_.loop_.now());
+    if (!upgraded) {
+        net::log_error(remote_.to_string(), " ", request.path(),
+                       ": upgrade hook: ", upgraded.error().message());
         reject(500, "internal error");
         return;
     }
+    endpoint_.emplace(std::move(upgraded->endpoint));
+    upgrade_request_ = std::move(upgraded->request);
     user_data_ = std::move(decision.user_data);
     opened_ = true;
     opened_at_ = server_.loop_.now();
@@ -272,7 +279,7 @@ void Connection::on_failed(std::error_code ec) {
 }
 
 SendStatus Connection::send(std::string_view data, MessageType type) {
-    if (finished_ || endpoint_.state() != proto::State::open) {
+    if (finished_ || !is_open()) {
         return SendStatus::closed;
     }
     const BufferLimits& limits = server_.options_.buffer;
@@ -286,7 +293,7 @@ SendStatus Connection::send(std::string_view data, MessageType type) {
         (void)close(1008, "output buffer overflow");
         return SendStatus::closed;
     }
-    if (endpoint_.send(type, data)) {
+    if (endpoint_->send(type, data)) {
         return SendStatus::closed;
     }
     ++messages_out_;
@@ -303,10 +310,10 @@ std::size_t Connection::broadcast(std::string_view data, MessageType type) {
 }
 
 std::error_code Connection::close(std::uint16_t code, std::string_view reason) {
-    if (finished_) {
+    if (finished_ || !endpoint_) {
         return proto::Errc::not_open;
     }
-    auto ec = endpoint_.close(code, reason, server_.loop_.now());
+    auto ec = endpoint_->close(code, reason, server_.loop_.now());
     if (!ec && !in_dispatch_) {
         flush();
     }
@@ -314,10 +321,10 @@ std::error_code Connection::close(std::uint16_t code, std::string_view reason) {
 }
 
 std::error_code Connection::ping(std::string_view payload) {
-    if (finished_) {
+    if (finished_ || !endpoint_) {
         return proto::Errc::not_open;
     }
-    auto ec = endpoint_.ping(payload);
+    auto ec = endpoint_->ping(payload);
     if (!ec && !in_dispatch_) {
         flush();
     }
@@ -326,22 +333,22 @@ std::error_code Connection::ping(std::string_view payload) {
 
 void Connection::flush() {
     std::array<std::string_view, 64> views{};
-    while (!endpoint_.output().empty()) {
-        const std::size_t n = endpoint_.output().peek(views);
+    while (!output().empty()) {
+        const std::size_t n = output().peek(views);
         const net::IoResult r =
                 transport_.write(std::span<const std::string_view>(views.data(), n));
         if (r.status == net::IoResult::Status::would_block) {
             break;
         }
         if (r.status != net::IoResult::Status::ok) {
-            endpoint_.feed_eof();
+            feed_eof();
             finish("writev: " + r.error.message());
             return;
         }
-        endpoint_.consume_output(r.bytes);
+        consume_output(r.bytes);
         last_write_progress_ = server_.loop_.now();
     }
-    if (file_left_ > 0 && endpoint_.output().empty()) {
+    if (file_left_ > 0 && output().empty()) {
         send_file_body();
         if (finished_) {
             return;
@@ -360,21 +367,20 @@ void Connection::flush() {
         paused_ = false;
         drained = true;
     }
-    if (endpoint_.should_close_transport() && file_left_ == 0) {
+    if (should_close_transport() && file_left_ == 0) {
         close_transport_when_drained();
     }
     update_interest();
-    if (drained && opened_ && route_->handlers.on_drain
-        && endpoint_.state() == proto::State::open) {
+    if (drained && opened_ && route_->handlers.on_drain && is_open()) {
         invoke([&] { route_->handlers.on_drain(*this); });
-    } else if (drained && responder_ && endpoint_.response_in_progress()) {
+    } else if (drained && responder_ && response_in_progress()) {
         responder_->on_drain();
     }
 }
 
 bool Connection::reading_allowed() const noexcept {
     // While a plain-HTTP response is being produced or sent, the next request waits in the socket.
-    return !paused_ && !app_paused_ && !responder_ && !endpoint_.response_in_progress();
+    return !paused_ && !app_paused_ && !responder_ && !response_in_progress();
 }
 
 void Connection::set_reading_paused(bool paused) {
@@ -389,7 +395,7 @@ void Connection::update_interest() {
     const bool read = reading_allowed() || lingering();
     const net::Interest want{
             .read = read,
-            .write = !endpoint_.output().empty() || file_left_ > 0,
+            .write = !output().empty() || file_left_ > 0,
             .hangup = (read || (responder_ != nullptr && !hangup_muted_)) && !peer_fin_seen_};
     if (want.read != interest_.read || want.write != interest_.write
         || want.hangup != interest_.hangup) {
@@ -411,7 +417,7 @@ void Connection::close_transport_when_drained() {
     // RFC 6455 §7.1.1: the server closes the TCP connection first. A FIN after our last byte, then
     // wait for the peer's FIN: closing at once could turn unread input into a RST that destroys
     // our close frame before the peer reads it.
-    if (endpoint_.output().empty() && !write_shut_) {
+    if (output().empty() && !write_shut_) {
         transport_.shutdown_write();
         write_shut_ = true;
     }
@@ -429,21 +435,21 @@ void Connection::on_timer(net::TimeMs now) {
         return;
     }
     const net::TimeMs stall = server_.options_.limits.idle_timeout_ms;
-    if (endpoint_.response_in_progress() && (file_left_ > 0 || !endpoint_.output().empty())
-        && stall > 0 && now - last_write_progress_ >= stall) {
+    if (response_in_progress() && (file_left_ > 0 || !output().empty()) && stall > 0
+        && now - last_write_progress_ >= stall) {
         log_http_response("client stopped reading");
         finish("client stopped reading the response");
         return;
     }
-    const auto deadline = endpoint_.next_deadline();
+    const auto deadline = endpoint_ ? endpoint_->next_deadline() : exchange_->next_deadline();
     if (!deadline || now < *deadline) {
         return;
     }
-    const auto ec = endpoint_.handle_timeout(now);
+    const auto ec = endpoint_ ? endpoint_->handle_timeout(now) : exchange_->handle_timeout(now);
     if (ec) {
         net::log_info(remote_.to_string(), " ", path(), ": ", ec.message());
     }
-    if (endpoint_.should_close_transport() && endpoint_.output().empty()) {
+    if (should_close_transport() && output().empty()) {
         finish(ec ? ec.message() : "closing handshake timed out");
         return;
     }
@@ -453,7 +459,7 @@ void Connection::on_timer(net::TimeMs now) {
 void Connection::log_session(std::string_view why) const {
     // The access log line of a WebSocket session.
     using Initiator = proto::CloseInfo::Initiator;
-    const proto::CloseInfo& info = endpoint_.close_info();
+    const proto::CloseInfo& info = endpoint_->close_info();
     const char* by = info.initiator == Initiator::local  ? "server"
                      : info.initiator == Initiator::peer ? "client"
                                                          : "nobody";
@@ -477,7 +483,7 @@ void Connection::finish(std::string_view why) {
     }
     if (opened_) {
         --server_.open_count_;
-        const proto::CloseInfo& info = endpoint_.close_info();
+        const proto::CloseInfo& info = endpoint_->close_info();
         log_session(why);
 
         if (route_->handlers.on_close) {

@@ -4,6 +4,7 @@
 
 #include "wsx/proto/endpoint.hpp"
 #include "wsx/proto/errc.hpp"
+#include "wsx/proto/http_exchange.hpp"
 
 #include "support/frames.hpp"
 
@@ -40,7 +41,7 @@ TEST(ClientHandshake, RequestHasEveryRequiredField) {
               "Sec-WebSocket-Version: 13\r\nOrigin: http://example.com\r\n"
               "Sec-WebSocket-Protocol: chat, superchat\r\nAuthorization: Bearer t\r\n\r\n");
     // ...and a server core accepts it as a valid upgrade.
-    Endpoint server(Role::server, {}, 0);
+    HttpExchange server({}, 0);
     EXPECT_EQ(test::feed_split(server, r), (V{"upgrade:/chat"}));
 }
 
@@ -145,6 +146,21 @@ TEST(ClientHandshake, ClientEndpointFailsWithTheStatusAtHand) {
     EXPECT_EQ(client.handshake_response()->header("Location"), "ws://b/");
 }
 
+TEST(ClientHandshake, AnOpenClientKeepsNoHandshakeState) {
+    Endpoint client({}, sample(), 0);
+    (void)test::drain_output(client);
+    std::string bytes = response();
+    client.feed(std::span<char>(bytes), 0);
+    auto opened = client.next_event();
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(test::describe(*opened), "open:chat");
+    EXPECT_NE(client.handshake_response(), nullptr);  // still there while Opened is handled
+    EXPECT_FALSE(client.next_event());
+    EXPECT_EQ(client.handshake_response(), nullptr);  // freed once the connection is open
+    EXPECT_EQ(client.subprotocol(), "chat");
+    EXPECT_EQ(client.next_deadline(), Limits{}.idle_timeout_ms / 2);  // keepalive, no handshake
+}
+
 TEST(ClientHandshake, ClientEndpointTimesOut) {
     Endpoint client({.handshake_timeout_ms = 100}, sample(), 5);
     EXPECT_EQ(client.next_deadline(), 105);
@@ -154,10 +170,12 @@ TEST(ClientHandshake, ClientEndpointTimesOut) {
 
 TEST(ClientHandshake, TalksToAServerEndpointInMemory) {
     Endpoint client({}, {.host = "h", .protocols = {"v2", "v1"}}, 0);
-    Endpoint server(Role::server, {}, 0);
+    HttpExchange exchange({}, 0);
     std::string request = test::drain_output(client);
-    EXPECT_EQ(test::feed_split(server, request), (V{"upgrade:/"}));
-    ASSERT_FALSE(server.accept({.subprotocol = "v1"}));
+    EXPECT_EQ(test::feed_split(exchange, request), (V{"upgrade:/"}));
+    auto upgraded = exchange.accept({.subprotocol = "v1"}, 0);
+    ASSERT_TRUE(upgraded);
+    Endpoint& server = upgraded->endpoint;
     ASSERT_FALSE(server.send(MessageType::binary, std::string(70000, 'b')));
     EXPECT_EQ(test::feed_split(client, test::drain_output(server)), (V{"open:v1", "binary:70000"}));
     ASSERT_FALSE(client.send(MessageType::text, "masked by the client"));

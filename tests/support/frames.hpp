@@ -1,5 +1,6 @@
-// Test helpers: build frames and requests as a peer would send them, and run an endpoint over
-// input split in different ways, describing its events as strings so tests compare plain text.
+// Test helpers: build frames and requests as a peer would send them, and run an endpoint or an
+// HTTP exchange over input split in different ways, describing its events as strings so tests
+// compare plain text.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include "wsx/proto/endpoint.hpp"
 #include "wsx/proto/errc.hpp"
 #include "wsx/proto/frame_writer.hpp"
+#include "wsx/proto/http_exchange.hpp"
 
 namespace wsx::test {
 
@@ -61,8 +63,9 @@ inline const char* kRequest =
         "Sec-WebSocket-Version: 13\r\n"
         "\r\n";
 
-/// Everything in the endpoint's output, consumed.
-inline std::string drain_output(proto::Endpoint& ep) {
+/// Everything in the endpoint's (or exchange's) output, consumed.
+template <class Core>
+std::string drain_output(Core& ep) {
     std::string bytes;
     std::vector<std::string_view> views(64);
     while (!ep.output().empty()) {
@@ -77,9 +80,17 @@ inline std::string drain_output(proto::Endpoint& ep) {
     return bytes;
 }
 
-/// A text description of one event: "text:hello", "binary:3", "ping:x", "pong:", "close:1000:bye",
-/// "fail:1002", "fail:http400", "upgrade:/echo".
-inline std::string describe(const proto::Event& ev) {
+/// "fail:1002" for a protocol violation, "fail:http400" for a bad request head.
+inline std::string describe(const proto::Failed& f) {
+    using namespace proto;
+    if (f.error == Condition::handshake_failed) {
+        return "fail:http" + std::to_string(http_status_for(f.error));
+    }
+    return "fail:" + std::to_string(close_code_for(f.error));
+}
+
+/// An HTTP exchange's event: "upgrade:/echo", "http:GET /x", or a failure as above.
+inline std::string describe(const proto::HttpEvent& ev) {
     using namespace proto;
     if (auto* u = std::get_if<UpgradeRequested>(&ev)) {
         return "upgrade:" + std::string(u->request.path());
@@ -87,6 +98,13 @@ inline std::string describe(const proto::Event& ev) {
     if (auto* h = std::get_if<HttpRequestReceived>(&ev)) {
         return "http:" + h->request.method + " " + h->request.target;
     }
+    return describe(std::get<Failed>(ev));
+}
+
+/// An endpoint's event: "open:chat", "text:hello", "binary:3", "ping:x", "pong:",
+/// "close:1000:bye", or a failure as above.
+inline std::string describe(const proto::Event& ev) {
+    using namespace proto;
     if (auto* o = std::get_if<Opened>(&ev)) {
         return "open:" + o->accepted.subprotocol;
     }
@@ -103,17 +121,14 @@ inline std::string describe(const proto::Event& ev) {
     if (auto* c = std::get_if<CloseReceived>(&ev)) {
         return "close:" + std::to_string(c->code) + ":" + std::string(c->reason);
     }
-    const auto& f = std::get<Failed>(ev);
-    if (f.error == Condition::handshake_failed) {
-        return "fail:http" + std::to_string(http_status_for(f.error));
-    }
-    return "fail:" + std::to_string(close_code_for(f.error));
+    return describe(std::get<Failed>(ev));
 }
 
-/// Feeds `bytes` to `ep` in chunks of `chunk` bytes (0: all at once), collecting event texts.
-/// Each chunk lives in its own buffer that is overwritten after use, as a read buffer would be.
-inline std::vector<std::string> feed_split(proto::Endpoint& ep, std::string_view bytes,
-                                           std::size_t chunk = 0) {
+/// Feeds `bytes` to `ep` (an endpoint or an exchange) in chunks of `chunk` bytes (0: all at
+/// once), collecting event texts. Each chunk lives in its own buffer that is overwritten after
+/// use, as a read buffer would be.
+template <class Core>
+std::vector<std::string> feed_split(Core& ep, std::string_view bytes, std::size_t chunk = 0) {
     std::vector<std::string> events;
     if (chunk == 0) {
         chunk = bytes.size() == 0 ? 1 : bytes.size();
@@ -130,14 +145,21 @@ inline std::vector<std::string> feed_split(proto::Endpoint& ep, std::string_view
     return events;
 }
 
+/// The endpoint a server exchange hands over after reading `request` and accepting it with
+/// `options`; the caller checks it (errors as accept()'s).
+inline Result<proto::Upgraded> upgrade(proto::HttpExchange& ex, std::string request = kRequest,
+                                       const proto::AcceptOptions& options = {}) {
+    ex.feed(std::span<char>(request), 0);
+    while (ex.next_event()) {
+    }
+    return ex.accept(options, 0);
+}
+
 /// A server endpoint past its opening handshake (subprotocol none), output drained.
 inline proto::Endpoint open_server(const proto::Limits& limits = {}) {
-    proto::Endpoint ep(proto::Role::server, limits, 0);
-    std::string req = kRequest;
-    ep.feed(std::span<char>(req), 0);
-    while (ep.next_event()) {
-    }
-    (void)ep.accept({});
+    proto::HttpExchange ex(limits, 0);
+    auto up = upgrade(ex);
+    proto::Endpoint ep = std::move(up->endpoint);
     drain_output(ep);
     return ep;
 }

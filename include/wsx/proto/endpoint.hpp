@@ -1,13 +1,12 @@
 // One WebSocket connection's protocol state, without I/O (sans-I/O): bytes in through feed(),
 // events out through next_event(), bytes to send through output() and consume_output(). Time
-// comes in as an argument; next_deadline() says when the endpoint wants handle_timeout().
+// comes in as an argument; next_deadline() says when the endpoint wants handle_timeout(). Rule:
+// WebSocket only (the client's opening handshake, frames, the closing handshake); the server's
+// HTTP/1.1 side, upgrade requests included, is HttpExchange's, which hands over an open endpoint.
 //
-// Theory of operation (server role):
-//   handshake --request head read--> [UpgradeRequested] --accept()--> open
-//             \--plain HTTP request (and its body)--> [HttpRequestReceived]
-//                   --respond(keep_alive)--> handshake
-//                   --begin_response() ... send_body() ... end_response(keep_alive)--> handshake
-//             \--bad request / reject() / respond(close) / timeout--> closed
+// Theory of operation:
+//   handshake (client) --101 response passes the checks--> [Opened] open
+//   handshake (client) --bad response / timeout--> closed (nothing sent)
 //   open --close() --> closing --peer's close--> closed           (clean)
 //   open --peer's close--> closed (our reply queued)              (clean)
 //   open|closing --protocol error--> closed (close frame with the RFC's code queued)
@@ -15,13 +14,14 @@
 // Once closed, input is discarded; the transport should be closed when output() is empty
 // (should_close_transport()). Failure is sticky.
 //
-//     Endpoint ep(Role::server, limits, now);
+//     Endpoint ep(Role::client, limits, now);   // or HttpExchange::accept()'s endpoint
 //     ep.feed(bytes, now);
 //     while (auto ev = ep.next_event()) { std::visit(handler, *ev); }
 //     write(ep.output()); ep.consume_output(n);
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,31 +31,20 @@
 
 #include "wsx/proto/client_handshake.hpp"
 #include "wsx/proto/close.hpp"
+#include "wsx/proto/events.hpp"
 #include "wsx/proto/frame_writer.hpp"
-#include "wsx/proto/handshake.hpp"
 #include "wsx/proto/limits.hpp"
 #include "wsx/proto/message_reader.hpp"
 #include "wsx/proto/output_queue.hpp"
 
 namespace wsx::proto {
 
+/// `handshake` is a client's alone (waiting for the 101); every other endpoint starts open.
 enum class State { handshake, open, closing, closed };
-
-/// Server role: a valid upgrade request arrived; answer with accept() or reject().
-struct UpgradeRequested {
-    const UpgradeRequest& request;  // valid until accept() or reject()
-};
-
-/// Server role: a plain HTTP request (no Upgrade header field), its body read whole (up to
-/// Limits::max_request_body; `Expect: 100-continue` is answered first). Answer with respond() or
-/// begin_response(); no deadline runs until then.
-struct HttpRequestReceived {
-    const HttpRequest& request;  // valid until respond()
-};
 
 /// Client role: the server accepted the opening handshake; the connection is open.
 struct Opened {
-    const HandshakeAccepted& accepted;  // the subprotocol and extensions in use
+    const HandshakeAccepted& accepted;  // the subprotocol and extensions; until next_event()
 };
 
 /// A whole text or binary message. `data` is valid until the next next_event() or feed().
@@ -81,20 +70,8 @@ struct CloseReceived {
     std::string_view reason;
 };
 
-/// The connection failed: bad request head (error response queued), protocol violation (close
-/// frame with close_code_for(error) queued), or a timeout. The endpoint is now closed.
-struct Failed {
-    std::error_code error;
-};
-
-using Event = std::variant<UpgradeRequested, HttpRequestReceived, Opened, MessageReceived,
-                           PingReceived, PongReceived, CloseReceived, Failed>;
-
-/// How a server answers an upgrade request.
-struct AcceptOptions {
-    std::string subprotocol;  // empty: none; else one of the offered ones
-    HeaderList headers;       // extra response header fields
-};
+using Event =
+        std::variant<Opened, MessageReceived, PingReceived, PongReceived, CloseReceived, Failed>;
 
 /// How the connection ended, for on_close(code, reason, was_clean).
 struct CloseInfo {
@@ -111,8 +88,7 @@ struct CloseInfo {
 /// objects unsafe.
 class Endpoint {
 public:
-    /// A server endpoint awaiting a request, or a client endpoint whose opening handshake was
-    /// done elsewhere (it starts open).
+    /// An endpoint whose opening handshake was done elsewhere: it starts open, in either role.
     Endpoint(Role role, const Limits& limits, TimeMs now);
 
     /// A client endpoint that runs the opening handshake: the request is queued in output() at
@@ -129,41 +105,6 @@ public:
 
     /// The next event, or nullopt when all fed bytes are used up.
     [[nodiscard]] std::optional<Event> next_event();
-
-    /// Server role: completes the opening handshake. Errors: handshake_not_pending,
-    /// subprotocol_not_offered.
-    [[nodiscard]] std::error_code accept(const AcceptOptions& options);
-
-    /// Server role: refuses the opening handshake with `status` and a text body.
-    [[nodiscard]] std::error_code reject(int status, std::string_view body,
-                                         const HeaderList& headers = {});
-
-    /// Server role: answers a plain HTTP request, or an upgrade request it will not upgrade, with
-    /// `response` (head and any body the caller
-    /// has in memory; a file body follows from the caller once output() is written). With
-    /// `keep_alive` the endpoint then reads the next request head (a new handshake timeout
-    /// starts); otherwise it is closed. Error: handshake_not_pending.
-    [[nodiscard]] std::error_code respond(std::string_view response, bool keep_alive, TimeMs now);
-
-    /// Server role: answers a plain HTTP request with a `head` whose body follows in parts: through
-    /// send_body() (each part one chunk when `chunked`), or written by the caller itself
-    /// (sendfile) once output() is empty. Nothing is read, and no deadline runs, until
-    /// end_response(). Error: handshake_not_pending.
-    [[nodiscard]] std::error_code begin_response(std::string_view head, bool chunked);
-
-    /// Queues part of the body begun with begin_response(). Error: handshake_not_pending.
-    [[nodiscard]] std::error_code send_body(std::string_view data);
-
-    /// Ends the body (the last chunk when chunked). With `keep_alive` the next request is read,
-    /// as after respond(); otherwise the endpoint is closed. Error: handshake_not_pending.
-    [[nodiscard]] std::error_code end_response(bool keep_alive, TimeMs now);
-
-    /// Ends a response begun with begin_response() that cannot be completed (its producer
-    /// failed): no last chunk, and the endpoint is closed, so the client sees the body cut short.
-    void abort_response() noexcept;
-
-    /// A response begun with begin_response() has not ended yet.
-    [[nodiscard]] bool response_in_progress() const noexcept { return responding_; }
 
     /// Queues a message. Error: not_open (CLOSING or CLOSED: nothing is sent).
     [[nodiscard]] std::error_code send(MessageType type, std::string_view data);
@@ -193,16 +134,12 @@ public:
 
     [[nodiscard]] const CloseInfo& close_info() const noexcept { return close_info_; }
 
-    /// The request the connection was accepted with (server role, after accept()).
-    [[nodiscard]] const UpgradeRequest* request() const noexcept {
-        return request_ ? &*request_ : nullptr;
-    }
-
     [[nodiscard]] const std::string& subprotocol() const noexcept { return subprotocol_; }
 
-    /// Client role: the server's response head, once read (also when it failed the checks).
+    /// Client role: the server's response head, once read (also when it failed the checks),
+    /// until the first next_event() after Opened, when the handshake's state is freed.
     [[nodiscard]] const HttpResponseHead* handshake_response() const noexcept {
-        return client_ && response_read_ ? &head_reader_.response() : nullptr;
+        return client_ && client_->response_read ? &client_->head_reader.response() : nullptr;
     }
 
     /// When handle_timeout() should be called next, if ever.
@@ -213,12 +150,25 @@ public:
     [[nodiscard]] std::error_code handle_timeout(TimeMs now);
 
 private:
-    std::optional<Event> next_handshake_event();
+    friend class HttpExchange;  // hands over an accepted upgrade through the constructor below
+
+    /// A server endpoint that starts open with the exchange's `output` (ending with the 101, so
+    /// every frame follows it) and the bytes that followed the upgrade request, handed out at the
+    /// first next_event().
+    Endpoint(const Limits& limits, OutputQueue output, std::string early_input,
+             std::string subprotocol, TimeMs last_received);
+
+    /// What only a handshaking client needs; freed once it is open.
+    struct ClientOpening {
+        HttpHeadReader head_reader;
+        ClientHandshake offer;
+        HandshakeAccepted accepted;
+        TimeMs deadline = 0;
+        bool response_read = false;
+        bool opened = false;
+    };
+
     std::optional<Event> next_client_handshake_event();
-    std::optional<Event> read_body();
-    void answered();
-    void after_response(bool keep_alive, TimeMs now);
-    void await_answer();
     std::optional<Event> next_frame_event();
     Event fail(std::error_code ec);
     void queue_close(std::uint16_t code, std::string_view reason);
@@ -227,28 +177,19 @@ private:
     Event on_close_frame(std::string_view payload);
 
     Role role_;
-    Limits limits_;
     State state_;
-    HttpHeadReader head_reader_;
+    TimeMs idle_timeout_ms_;
+    TimeMs closing_timeout_ms_;
     MessageReader reader_;
     OutputQueue out_;
     std::span<char> input_;
-    std::string pending_;  // bytes that followed the request head, before accept()
-    std::optional<UpgradeRequest> request_;
-    std::optional<HttpRequest> http_request_;  // a plain request waiting for respond()
-    bool awaiting_answer_ = false;
-    bool reading_body_ = false;  // http_request_ is complete but for body_left_ bytes of body
-    std::uint64_t body_left_ = 0;
-    bool responding_ = false;  // begin_response() without end_response() yet
-    bool chunked_ = false;
+    std::string early_input_;  // server: what followed the upgrade request; freed once read
+    bool early_input_waiting_ = false;
     std::string subprotocol_;
-    std::optional<ClientHandshake> client_;  // what a handshaking client offered
-    HandshakeAccepted accepted_;
-    bool response_read_ = false;
+    std::unique_ptr<ClientOpening> client_;  // a handshaking client's state
     CloseInfo close_info_;
     bool close_sent_ = false;
     bool close_reply_pending_ = false;  // the peer's close arrived; our reply is not queued yet
-    TimeMs created_;
     TimeMs last_received_;
     TimeMs closing_deadline_ = 0;
     TimeMs ping_sent_for_ = -1;  // the last_received_ for which a keepalive ping went out
