@@ -13,12 +13,12 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "wsx/connection.hpp"
 #include "wsx/http_response.hpp"
 #include "wsx/net/loop.hpp"
+#include "wsx/net/transport.hpp"
 #include "wsx/proto/limits.hpp"
 #include "wsx/result.hpp"
 #include "wsx/route.hpp"
@@ -49,6 +49,8 @@ struct ServerOptions {
     /// Answers plain HTTP requests and WebSocket requests for paths with no route (for example
     /// a StaticFiles document root). Without it they get 426 and 404.
     HttpHandler on_http;
+    /// Makes each accepted connection's transport; empty: plain TCP (net::tcp_transports()).
+    net::TransportFactory transport;
 };
 
 /// Counters since start.
@@ -60,6 +62,10 @@ struct ServerStats {
     std::uint64_t dropped_messages = 0;
     std::uint64_t http_requests = 0;
 };
+
+namespace detail {
+class ServerCore;
+}
 
 class Server {
 public:
@@ -73,24 +79,21 @@ public:
     ~Server();
 
     /// The port listened on (useful with port 0).
-    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+    [[nodiscard]] std::uint16_t port() const noexcept;
 
     /// "[::]:9998" and the like, one per listening socket.
     [[nodiscard]] std::vector<std::string> listening_addresses() const;
 
-    [[nodiscard]] std::size_t connection_count() const noexcept { return connections_.size(); }
+    [[nodiscard]] std::size_t connection_count() const noexcept;
 
     /// The connection with this id, or nullptr once it is gone.
-    [[nodiscard]] Connection* find_connection(std::uint64_t id) const noexcept {
-        auto it = connections_.find(id);
-        return it != connections_.end() ? it->second.get() : nullptr;
-    }
+    [[nodiscard]] Connection* find_connection(std::uint64_t id) const noexcept;
 
-    [[nodiscard]] net::Loop& loop() noexcept { return loop_; }
+    [[nodiscard]] net::Loop& loop() noexcept;
 
-    [[nodiscard]] const ServerOptions& options() const noexcept { return options_; }
+    [[nodiscard]] const ServerOptions& options() const noexcept;
 
-    [[nodiscard]] const ServerStats& stats() const noexcept { return stats_; }
+    [[nodiscard]] const ServerStats& stats() const noexcept;
 
     /// Replaces the routes. Open connections keep the route they were opened with; new requests
     /// see the new ones (a handler directory rescan on SIGHUP).
@@ -106,36 +109,9 @@ public:
     void shutdown(std::uint16_t code, std::function<void()> done);
 
 private:
-    friend class Connection;
-    class Listener;
+    Server() = default;
 
-    Server(net::Loop& loop, ServerOptions options, std::vector<Route> routes);
-    void on_acceptable(int listen_fd);
-    void sweep();
-    void schedule_sweep();
-    void release(Connection& c);
-    [[nodiscard]] std::shared_ptr<const Route> find_route(std::string_view path) const noexcept;
-    void check_shutdown_done();
-    [[nodiscard]] bool authorized(const proto::HttpRequest& request) const noexcept;
-
-    net::Loop& loop_;
-    ServerOptions options_;
-    std::vector<std::shared_ptr<const Route>> routes_;
-    std::vector<std::unique_ptr<Listener>> listeners_;
-    std::uint16_t port_ = 0;
-    std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
-    std::vector<std::unique_ptr<Connection>> graveyard_;  // freed after the current iteration
-    std::vector<char> read_buffer_;                       // one per server, shared by connections
-    std::uint64_t next_id_ = 1;
-    std::size_t open_count_ = 0;          // connections past the handshake
-    std::string expected_authorization_;  // "Basic <base64(credential)>", empty for none
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for deferred calls
-    net::TimeMs sweep_interval_ms_ = 100;
-    net::TimerId sweep_timer_ = 0;
-    net::TimerId accept_retry_timer_ = 0;
-    ServerStats stats_;
-    std::function<void()> shutdown_done_;
-    net::TimerId shutdown_timer_ = 0;
+    std::unique_ptr<detail::ServerCore> core_;
 };
 
 }  // namespace wsx

@@ -167,4 +167,10 @@ void TcpTransport::shutdown_write() noexcept {
     ::shutdown(fd_.get(), SHUT_WR);
 }
 
+TransportFactory tcp_transports() {
+    return [](UniqueFd fd) -> Result<std::unique_ptr<Transport>> {
+        return std::unique_ptr<Transport>(std::make_unique<TcpTransport>(std::move(fd)));
+    };
+}
+
 }  // namespace wsx::net

@@ -46,9 +46,8 @@ public:
 
     [[nodiscard]] IoResult write(std::span<const std::string_view> bufs) noexcept override;
 
-    /// Looks at what can be read without taking it (MSG_PEEK): ok with data, eof once the peer
-    /// has closed its side, would_block, or the error.
-    [[nodiscard]] IoResult peek(std::span<char> buf) noexcept;
+    /// MSG_PEEK.
+    [[nodiscard]] IoResult peek(std::span<char> buf) noexcept override;
 
     [[nodiscard]] IoResult send_file(int file_fd, std::uint64_t& offset,
                                      std::size_t count) noexcept override;
@@ -60,5 +59,8 @@ private:
 
     UniqueFd fd_;
 };
+
+/// The factory of plain TCP transports (the default everywhere).
+[[nodiscard]] TransportFactory tcp_transports();
 
 }  // namespace wsx::net

@@ -1,12 +1,25 @@
 // The byte-moving interface one connection's upper layer uses: plain TCP now, TLS later, behind
-// the same small virtual interface (redis' ConnectionType). A transport never interprets bytes.
+// the same small virtual interface (redis' ConnectionType). Everything the connection engine needs
+// of a socket is here, so nothing above it names a concrete transport. A transport never
+// interprets bytes (no HTTP, no frames).
+//
+// How a stream cipher plugs in (TLS): its read() and write() may need the other direction first
+// (a handshake or renegotiation message): they return would_block and interest() adds what the
+// library asked for (OpenSSL's SSL_ERROR_WANT_READ / WANT_WRITE), so the loop wakes the engine for
+// it. Bytes it has already decrypted but not handed out are invisible to epoll: has_pending_input()
+// tells the engine to read again before it waits (SSL_pending).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <system_error>
+
+#include "wsx/net/unique_fd.hpp"
+#include "wsx/result.hpp"
 
 namespace wsx::net {
 
@@ -31,6 +44,23 @@ public:
     /// Reads at most buf.size() bytes.
     [[nodiscard]] virtual IoResult read(std::span<char> buf) noexcept = 0;
 
+    /// Looks at what can be read without taking it: ok with data, eof once the peer has closed
+    /// its side, would_block, or the error.
+    [[nodiscard]] virtual IoResult peek(std::span<char> buf) noexcept = 0;
+
+    /// Input the transport holds already (decrypted and not yet read), which no readiness
+    /// report will announce.
+    [[nodiscard]] virtual bool has_pending_input() const noexcept { return false; }
+
+    /// The readiness to wait for, given what the engine wants (`want_read`, `want_write`): a
+    /// transport in the middle of its own exchange may need the other direction.
+    struct Wanted {
+        bool read = false;
+        bool write = false;
+    };
+
+    [[nodiscard]] virtual Wanted interest(Wanted engine) const noexcept { return engine; }
+
     /// Writes from several buffers in order, in one system call where possible.
     [[nodiscard]] virtual IoResult write(std::span<const std::string_view> bufs) noexcept = 0;
 
@@ -42,5 +72,9 @@ public:
     /// Sends FIN after everything written so far (the reading side stays open).
     virtual void shutdown_write() noexcept = 0;
 };
+
+/// Makes the transport for a connection's new socket (accepted or connected): plain TCP, or a
+/// cipher over it. Errors: the transport's setup failing (no memory, no credentials).
+using TransportFactory = std::function<Result<std::unique_ptr<Transport>>(UniqueFd fd)>;
 
 }  // namespace wsx::net

@@ -1,0 +1,216 @@
+// wsx::detail::Session: the connection engine. It joins one transport to the protocol object of
+// one connection (an HTTP exchange, then a WebSocket endpoint; or a client endpoint) and does,
+// once for servers and clients alike: read into the thread's shared buffer, hand the bytes to the
+// owner (which feeds its protocol object and dispatches events), write the owner's output queue
+// with writev once per batch, keep the loop's interest right, stop reading above the high
+// watermark and resume below the low one, linger after the protocol is over, and keep one timer
+// for every deadline. Callbacks run through invoke(), the one place that catches what they throw.
+//
+// Rules: the engine never parses bytes and never looks inside the protocol object: everything it
+// knows of it comes through SessionOwner. It never names a concrete transport.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "wsx/net/loop.hpp"
+#include "wsx/net/timer.hpp"
+#include "wsx/net/transport.hpp"
+#include "wsx/net/unique_fd.hpp"
+#include "wsx/proto/output_queue.hpp"
+
+namespace wsx::detail {
+
+/// How the TCP connection ends once the protocol is over.
+enum class Linger {
+    fin_then_wait,  // RFC 6455 §7.1.1, server: FIN after our last byte, then wait for the peer's
+    wait_for_fin,   // client after a clean close: the server closes first, wait for it
+    none,           // close at once (a failed client connection)
+};
+
+/// Settings shared by every session of a server or client: one object, pointed to.
+struct SessionConfig {
+    std::size_t low_watermark = std::numeric_limits<std::size_t>::max();
+    std::size_t high_watermark = std::numeric_limits<std::size_t>::max();  // max: never pause
+    net::TimeMs closing_timeout_ms = 5'000;                                // lingering, at most
+};
+
+/// What the engine needs of the object that owns the protocol state. Called on the loop thread.
+class SessionOwner {
+public:
+    /// Bytes read: feed them to the protocol object and dispatch its events. They stay valid
+    /// until this returns.
+    virtual void on_input(std::span<char> bytes) = 0;
+
+    /// The peer closed its side, or the connection failed: tell the protocol object (feed_eof).
+    virtual void on_input_end() = 0;
+
+    [[nodiscard]] virtual const proto::OutputQueue& output() const noexcept = 0;
+
+    virtual void consume_output(std::size_t n) noexcept = 0;
+
+    /// The protocol is over: once the output is written, the TCP connection ends.
+    [[nodiscard]] virtual bool protocol_over() const noexcept = 0;
+
+    [[nodiscard]] virtual Linger linger() const noexcept { return Linger::fin_then_wait; }
+
+    /// False while the next input must wait in the socket (a plain-HTTP response is being made).
+    [[nodiscard]] virtual bool wants_input() const noexcept { return true; }
+
+    /// While not reading: still watch for the peer's FIN (a deferred response's producer ends
+    /// when its client leaves).
+    [[nodiscard]] virtual bool watches_hangup() const noexcept { return false; }
+
+    /// The peer left while reading was off (see watches_hangup()); return true to end the
+    /// connection now.
+    virtual bool on_hangup() { return false; }
+
+    /// The protocol object's next deadline.
+    [[nodiscard]] virtual std::optional<net::TimeMs> deadline() const noexcept = 0;
+
+    /// The deadline passed: let the protocol object act (handle_timeout).
+    virtual void on_deadline(net::TimeMs now) = 0;
+
+    /// Output not written for this long while some waits ends the connection (0: never).
+    [[nodiscard]] virtual net::TimeMs write_stall_limit() const noexcept { return 0; }
+
+    /// The output fell below the low watermark after passing the high one.
+    virtual void on_drain() {}
+
+    /// A file body given to send_file() is written whole.
+    virtual void on_file_sent() {}
+
+    /// A callback run through Session::invoke() threw; `what` describes it. Log and close.
+    virtual void on_callback_threw(std::string_view what) = 0;
+
+    /// The transport is closed and deregistered; `why` for the log, `error` if I/O failed. The
+    /// owner may free itself after the current loop batch, not before.
+    virtual void on_finished(std::string_view why, std::error_code error) = 0;
+
+protected:
+    SessionOwner() = default;
+    SessionOwner(const SessionOwner&) = default;
+    SessionOwner& operator=(const SessionOwner&) = default;
+    ~SessionOwner() = default;
+};
+
+class Session final : private net::IoHandler, private net::TimerHandler {
+public:
+    Session(net::Loop& loop, std::unique_ptr<net::Transport> transport, SessionOwner& owner,
+            const SessionConfig& config);
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    ~Session();
+
+    /// Registers with the loop and writes what the owner has queued (a client's request).
+    [[nodiscard]] std::error_code start();
+
+    /// Another object takes over the protocol (an HTTP exchange upgraded to a WebSocket).
+    void set_owner(SessionOwner& owner) noexcept { owner_ = &owner; }
+
+    /// The owner queued output or changed state: write now unless events are being dispatched
+    /// (then once after the batch), and bring interest and deadline up to date.
+    void output_queued();
+
+    /// Runs `fn`, which dispatches the owner's events, as a batch: one flush after it.
+    template <class Fn>
+    void dispatch(Fn&& fn) {
+        const bool outer = !in_dispatch_;
+        in_dispatch_ = true;
+        fn();
+        if (outer) {
+            in_dispatch_ = false;
+            if (!finished_) {
+                flush();
+            }
+        }
+    }
+
+    /// Runs a user callback; whatever it throws is caught here, handed to the owner
+    /// (on_callback_threw) and false returned.
+    template <class Fn>
+    bool invoke(Fn&& fn) noexcept {
+        try {
+            fn();
+            return true;
+        } catch (const std::exception& e) {
+            owner_->on_callback_threw(e.what());
+        } catch (...) {
+            owner_->on_callback_threw("an exception not derived from std::exception");
+        }
+        return false;
+    }
+
+    /// Application-level flow control: while paused, nothing more is read.
+    void set_reading_paused(bool paused);
+
+    /// Sends `length` bytes of `file` once the output queue is written (a plain-HTTP body);
+    /// on_file_sent() follows. Starts at the next flush (output_queued(), or the batch's end).
+    void send_file(net::UniqueFd file, std::uint64_t length);
+
+    [[nodiscard]] bool sending_file() const noexcept { return file_ != nullptr; }
+
+    /// Closes the transport now; on_finished() follows at once. Safe anywhere, once.
+    void finish(std::string_view why, std::error_code error = {});
+
+    [[nodiscard]] bool finished() const noexcept { return finished_; }
+
+    [[nodiscard]] bool in_dispatch() const noexcept { return in_dispatch_; }
+
+    /// The protocol is over; only the TCP close is left (input is discarded).
+    [[nodiscard]] bool lingering() const noexcept { return close_deadline_ != 0; }
+
+    /// Above the high watermark (reading stopped until the output drains).
+    [[nodiscard]] bool backpressured() const noexcept { return paused_; }
+
+    [[nodiscard]] net::Loop& loop() const noexcept { return loop_; }
+
+    [[nodiscard]] int fd() const noexcept;
+
+private:
+    struct FileBody;
+
+    void on_io(bool readable, bool writable) override;
+    void on_timer() override;
+    void read_input();
+    void read_with_reading_off();
+    bool read_once(std::span<char> buffer);
+    void flush();
+    bool write_output();
+    void send_file_body();
+    void check_watermarks();
+    void linger_when_written();
+    void update_interest();
+    void update_deadline();
+    [[nodiscard]] bool reading_allowed() const noexcept;
+    [[nodiscard]] std::optional<net::TimeMs> next_deadline() const noexcept;
+    [[nodiscard]] bool write_stalled(net::TimeMs now) const noexcept;
+
+    net::Loop& loop_;
+    std::unique_ptr<net::Transport> transport_;
+    SessionOwner* owner_;
+    const SessionConfig* config_;
+    std::unique_ptr<FileBody> file_;
+    net::Timer timer_;
+    net::TimeMs close_deadline_ = 0;  // lingering: when the TCP connection goes, drained or not
+    net::TimeMs last_write_progress_ = 0;
+    net::Interest interest_{.read = true};
+    bool registered_ = false;
+    bool finished_ = false;
+    bool in_dispatch_ = false;    // flush after the batch, not per send
+    bool paused_ = false;         // reading stopped by backpressure
+    bool app_paused_ = false;     // reading stopped by the owner
+    bool write_shut_ = false;     // FIN sent
+    bool peer_fin_seen_ = false;  // the peer's FIN arrived while reading was off
+    bool hangup_muted_ = false;   // input waits while reading is off: no FIN watch
+};
+
+}  // namespace wsx::detail

@@ -1,0 +1,129 @@
+// One accepted connection: the engine (Session) over its transport, first with its plain-HTTP
+// side (HttpSide: requests, responses, the upgrade decision), then, once upgraded, with a
+// WebSocket endpoint whose events go to the route's handlers. This object is what Connection&
+// refers to. Rule: it never parses bytes (the protocol objects do) and never touches a socket
+// (the engine does).
+#pragma once
+
+#include <any>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "wsx/connection.hpp"
+#include "wsx/net/address.hpp"
+#include "wsx/net/transport.hpp"
+#include "wsx/proto/endpoint.hpp"
+#include "wsx/proto/http_exchange.hpp"
+#include "wsx/route.hpp"
+
+#include "engine/session.hpp"
+
+namespace wsx::detail {
+
+class HttpSide;
+class ServerContext;
+
+/// What the HTTP side hands over when it accepts an upgrade.
+struct AcceptedUpgrade {
+    proto::Upgraded upgraded;
+    std::shared_ptr<const Route> route;
+    std::any user_data;
+};
+
+class ServerConnection final : public Connection, private SessionOwner {
+public:
+    ServerConnection(ServerContext& context, std::uint64_t id,
+                     std::unique_ptr<net::Transport> transport, net::SocketAddress remote);
+    ServerConnection(const ServerConnection&) = delete;
+    ServerConnection& operator=(const ServerConnection&) = delete;
+    ~ServerConnection();
+
+    /// Registers with the loop.
+    [[nodiscard]] std::error_code start() { return session_.start(); }
+
+    /// Ends the connection now (no closing handshake), as at a shutdown's end.
+    void abort(std::string_view why);
+
+    /// Past the handshake (on_close is owed).
+    [[nodiscard]] bool opened() const noexcept { return endpoint_.has_value(); }
+
+    [[nodiscard]] const Route* route() const noexcept { return route_.get(); }
+
+    // The public API, for Connection's members.
+    SendStatus send_message(std::string_view data, MessageType type);
+    std::error_code close_websocket(std::uint16_t code, std::string_view reason);
+    std::error_code send_ping(std::string_view payload);
+
+    [[nodiscard]] std::size_t queued() const noexcept { return output().size(); }
+
+    [[nodiscard]] ServerContext& context() const noexcept { return ctx_; }
+
+    [[nodiscard]] bool open_now() const noexcept;
+    [[nodiscard]] const proto::HttpRequest* handshake_request() const noexcept;
+
+    [[nodiscard]] std::uint64_t connection_id() const noexcept { return id_; }
+
+    [[nodiscard]] const net::SocketAddress& remote() const noexcept { return remote_; }
+
+    [[nodiscard]] std::string_view route_path() const noexcept;
+    [[nodiscard]] const std::string& chosen_subprotocol() const noexcept;
+
+    [[nodiscard]] std::any& data() noexcept { return user_data_; }
+
+    [[nodiscard]] const std::any& data_const() const noexcept { return user_data_; }
+
+    [[nodiscard]] Session& session() noexcept { return session_; }
+
+    [[nodiscard]] HttpSide* http() noexcept { return http_.get(); }
+
+    /// Dispatches events already fed: requests pipelined behind a response, and the upgrade.
+    void dispatch_pending();
+
+private:
+    // SessionOwner
+    void on_input(std::span<char> bytes) override;
+    void on_input_end() override;
+    [[nodiscard]] const proto::OutputQueue& output() const noexcept override;
+    void consume_output(std::size_t n) noexcept override;
+    [[nodiscard]] bool protocol_over() const noexcept override;
+    [[nodiscard]] bool wants_input() const noexcept override;
+    [[nodiscard]] bool watches_hangup() const noexcept override;
+    bool on_hangup() override;
+    [[nodiscard]] std::optional<net::TimeMs> deadline() const noexcept override;
+    void on_deadline(net::TimeMs now) override;
+    [[nodiscard]] net::TimeMs write_stall_limit() const noexcept override;
+    void on_drain() override;
+    void on_file_sent() override;
+    void on_callback_threw(std::string_view what) override;
+    void on_finished(std::string_view why, std::error_code error) override;
+
+    void open_websocket();
+    void dispatch_events();
+    void on_message(const proto::MessageReceived& e);
+    void on_peer_close(const proto::CloseReceived& e);
+    void on_failed(std::error_code ec);
+    void log_session(std::string_view why) const;
+
+    ServerContext& ctx_;
+    std::uint64_t id_;
+    net::SocketAddress remote_;
+    Session session_;
+    std::unique_ptr<HttpSide> http_;  // until the upgrade
+    // The WebSocket side, once upgraded.
+    std::optional<proto::Endpoint> endpoint_;
+    std::optional<proto::UpgradeRequest> request_;
+    std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
+    std::any user_data_;
+    net::TimeMs opened_at_ = 0;
+    // For the access log line of the session.
+    std::uint64_t messages_in_ = 0;
+    std::uint64_t bytes_in_ = 0;
+    std::uint64_t messages_out_ = 0;
+    std::uint64_t bytes_out_ = 0;
+};
+
+}  // namespace wsx::detail

@@ -1,0 +1,56 @@
+// What a server connection gets from its server, and nothing more: the loop, the options and
+// limits, the counters, route lookup, the check of credentials, broadcasting, and a way to be
+// released. Rule: connections see the server only through this; the server sees connections only
+// through ServerConnection's public members.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "wsx/net/loop.hpp"
+#include "wsx/server.hpp"
+
+#include "engine/session.hpp"
+
+namespace wsx::detail {
+
+class ServerConnection;
+
+class ServerContext {
+public:
+    /// The public handle (Connection::server()).
+    [[nodiscard]] virtual Server& server() noexcept = 0;
+
+    [[nodiscard]] virtual net::Loop& loop() noexcept = 0;
+
+    [[nodiscard]] virtual const ServerOptions& options() const noexcept = 0;
+
+    /// Watermarks and lingering, shared by every connection.
+    [[nodiscard]] virtual const SessionConfig& session_config() const noexcept = 0;
+
+    [[nodiscard]] virtual ServerStats& stats() noexcept = 0;
+
+    /// Connections past the handshake; a connection counts itself in and out.
+    [[nodiscard]] virtual std::size_t& open_count() noexcept = 0;
+
+    [[nodiscard]] virtual std::shared_ptr<const Route> find_route(
+            std::string_view path) const noexcept = 0;
+
+    /// HTTP Basic credentials, when the server asks for them.
+    [[nodiscard]] virtual bool authorized(const proto::HttpRequest& request) const noexcept = 0;
+
+    virtual std::size_t broadcast(const Route& route, std::string_view data, MessageType type) = 0;
+
+    /// The connection is over: free it after the current loop batch.
+    virtual void release(ServerConnection& connection) = 0;
+
+protected:
+    ServerContext() = default;
+    ServerContext(const ServerContext&) = default;
+    ServerContext& operator=(const ServerContext&) = default;
+    ~ServerContext() = default;
+};
+
+}  // namespace wsx::detail

@@ -1,0 +1,277 @@
+// The server's inside: listening, accepting, routing, counters and graceful shutdown; see
+// server_core.hpp.
+#include "server/server_core.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include <openssl/crypto.h>
+
+#include "wsx/net/errc.hpp"
+#include "wsx/net/log.hpp"
+#include "wsx/proto/handshake.hpp"
+
+namespace wsx::detail {
+namespace {
+
+constexpr int kAcceptsPerWake = 64;
+
+bool is_wildcard(const net::SocketAddress& a) {
+    return a.host() == "::" || a.host() == "0.0.0.0";
+}
+
+SessionConfig session_config_for(const ServerOptions& o) {
+    return {.low_watermark = o.buffer.low_watermark,
+            .high_watermark = o.buffer.high_watermark,
+            .closing_timeout_ms = o.limits.closing_timeout_ms};
+}
+
+}  // namespace
+
+class ServerCore::Listener final : public net::IoHandler {
+public:
+    Listener(ServerCore& server, net::UniqueFd fd, net::SocketAddress addr)
+        : server_(server), fd_(std::move(fd)), addr_(addr) {}
+
+    void on_io(bool, bool) override { server_.on_acceptable(fd_.get()); }
+
+    [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+
+    [[nodiscard]] const net::SocketAddress& address() const noexcept { return addr_; }
+
+private:
+    ServerCore& server_;
+    net::UniqueFd fd_;
+    net::SocketAddress addr_;
+};
+
+ServerCore::ServerCore(Server& handle, net::Loop& loop, ServerOptions options,
+                       std::vector<Route> routes)
+    : handle_(handle),
+      loop_(loop),
+      options_(std::move(options)),
+      session_config_(session_config_for(options_)) {
+    if (!options_.transport) {
+        options_.transport = net::tcp_transports();
+    }
+    set_routes(std::move(routes));
+    if (!options_.basic_auth_credential.empty()) {
+        expected_authorization_ = "Basic " + proto::base64_encode(options_.basic_auth_credential);
+    }
+}
+
+ServerCore::~ServerCore() {
+    loop_.cancel_timer(accept_retry_timer_);
+    loop_.cancel_timer(shutdown_timer_);
+    *alive_ = false;
+    for (auto& listener : listeners_) {
+        loop_.remove(listener->fd());
+    }
+    connections_.clear();  // each deregisters its descriptor
+}
+
+std::error_code ServerCore::listen() {
+    auto addrs = net::resolve_listen(options_.host, options_.port);
+    if (!addrs) {
+        return addrs.error();
+    }
+    std::error_code first_error;
+    bool wildcard_bound = false;
+    for (auto addr : *addrs) {
+        if (wildcard_bound && is_wildcard(addr)) {
+            continue;  // "::" already takes IPv4
+        }
+        if (port_ != 0) {
+            addr = addr.with_port(port_);  // port 0: every address on the same port
+        }
+        auto fd = net::listen_tcp(addr, options_.backlog);
+        if (!fd) {
+            net::log_debug("bind ", addr.to_string(), ": ", fd.error().message());
+            first_error = first_error ? first_error : fd.error();
+            continue;
+        }
+        auto bound = net::local_address(fd->get());
+        if (!bound) {
+            return bound.error();
+        }
+        port_ = bound->port();
+        wildcard_bound = wildcard_bound || is_wildcard(*bound);
+        auto listener = std::make_unique<Listener>(*this, std::move(*fd), *bound);
+        if (auto ec = loop_.add(listener->fd(), {.read = true}, *listener)) {
+            return ec;
+        }
+        listeners_.push_back(std::move(listener));
+    }
+    if (listeners_.empty()) {
+        return first_error ? first_error : make_error_code(net::Errc::no_address);
+    }
+    return {};
+}
+
+std::vector<std::string> ServerCore::listening_addresses() const {
+    std::vector<std::string> out;
+    for (const auto& l : listeners_) {
+        out.push_back(l->address().to_string());
+    }
+    return out;
+}
+
+Connection* ServerCore::find_connection(std::uint64_t id) const noexcept {
+    auto it = connections_.find(id);
+    return it != connections_.end() ? it->second.get() : nullptr;
+}
+
+bool ServerCore::authorized(const proto::HttpRequest& request) const noexcept {
+    if (expected_authorization_.empty()) {
+        return true;
+    }
+    const auto given = request.header("Authorization");
+    // Compared in constant time: the length leaks, the credential does not.
+    return given && given->size() == expected_authorization_.size()
+           && CRYPTO_memcmp(given->data(), expected_authorization_.data(), given->size()) == 0;
+}
+
+void ServerCore::set_routes(std::vector<Route> routes) {
+    routes_.clear();
+    for (auto& r : routes) {
+        routes_.push_back(std::make_shared<const Route>(std::move(r)));
+    }
+}
+
+std::shared_ptr<const Route> ServerCore::find_route(std::string_view path) const noexcept {
+    for (const auto& r : routes_) {
+        if (r->path == path) {
+            return r;
+        }
+    }
+    return nullptr;
+}
+
+void ServerCore::on_acceptable(int listen_fd) {
+    for (int i = 0; i < kAcceptsPerWake; ++i) {
+        auto accepted = net::accept_tcp(listen_fd);
+        if (!accepted) {
+            net::log_warn("accept4: ", accepted.error().message());
+            if (accepted.error().value() == EMFILE || accepted.error().value() == ENFILE) {
+                pause_accepting();
+            }
+            return;
+        }
+        if (!accepted->fd.valid()) {
+            return;
+        }
+        accept_one(std::move(*accepted));
+    }
+}
+
+void ServerCore::pause_accepting() {
+    // Out of descriptors: stop accepting for a moment instead of spinning.
+    for (auto& l : listeners_) {
+        loop_.remove(l->fd());
+    }
+    accept_retry_timer_ = loop_.add_timer(100, [this] {
+        accept_retry_timer_ = 0;
+        for (auto& l : listeners_) {
+            (void)loop_.add(l->fd(), {.read = true}, *l);
+        }
+    });
+}
+
+void ServerCore::accept_one(net::Accepted accepted) {
+    ++stats_.accepted;
+    // Handshakes beyond this many are refused at accept: each costs a socket and up to a head's
+    // worth of memory until its timeout, so they are bounded too.
+    const std::size_t hard_cap = options_.max_connections + options_.max_connections / 8 + 64;
+    if (connections_.size() >= hard_cap) {
+        net::log_warn(accepted.peer.to_string(), ": refused, ", connections_.size(),
+                      " connections open");
+        return;  // the socket closes here
+    }
+    auto transport = options_.transport(std::move(accepted.fd));
+    if (!transport) {
+        net::log_error(accepted.peer.to_string(), ": transport: ", transport.error().message());
+        return;
+    }
+    const std::uint64_t id = next_id_++;
+    auto c = std::make_unique<ServerConnection>(*this, id, std::move(*transport), accepted.peer);
+    if (auto ec = c->start()) {
+        net::log_error("epoll_ctl: ", ec.message());
+        return;
+    }
+    connections_.emplace(id, std::move(c));
+}
+
+void ServerCore::release(ServerConnection& c) {
+    auto it = connections_.find(c.connection_id());
+    if (it == connections_.end()) {
+        return;
+    }
+    if (graveyard_.empty()) {
+        loop_.defer([this, alive = alive_] {
+            if (*alive) {
+                graveyard_.clear();
+                check_shutdown_done();
+            }
+        });
+    }
+    graveyard_.push_back(std::move(it->second));
+    connections_.erase(it);
+}
+
+std::vector<ServerConnection*> ServerCore::all_connections() const {
+    // Collected first: acting on one may finish it, which moves it out of the map.
+    std::vector<ServerConnection*> all;
+    all.reserve(connections_.size());
+    for (const auto& [id, c] : connections_) {
+        all.push_back(c.get());
+    }
+    return all;
+}
+
+std::size_t ServerCore::broadcast(const Route& route, std::string_view data, MessageType type) {
+    std::size_t sent = 0;
+    for (ServerConnection* c : all_connections()) {
+        if (c->route() != &route || !c->open_now()) {
+            continue;
+        }
+        const SendStatus s = c->send_message(data, type);
+        sent += s == SendStatus::queued || s == SendStatus::backpressure ? 1 : 0;
+    }
+    return sent;
+}
+
+void ServerCore::shutdown(std::uint16_t code, std::function<void()> done) {
+    shutdown_done_ = std::move(done);
+    for (auto& l : listeners_) {
+        loop_.remove(l->fd());
+    }
+    listeners_.clear();
+    loop_.cancel_timer(accept_retry_timer_);
+    for (ServerConnection* c : all_connections()) {
+        if (c->open_now()) {
+            (void)c->close_websocket(code, "server shutting down");
+        } else if (!c->opened()) {
+            c->abort("server shutting down");
+        }
+    }
+    shutdown_timer_ = loop_.add_timer(options_.limits.closing_timeout_ms + 100, [this] {
+        shutdown_timer_ = 0;
+        for (ServerConnection* c : all_connections()) {
+            c->abort("server shutting down");
+        }
+        graveyard_.clear();
+        check_shutdown_done();
+    });
+    check_shutdown_done();
+}
+
+void ServerCore::check_shutdown_done() {
+    if (shutdown_done_ && connections_.empty()) {
+        loop_.cancel_timer(shutdown_timer_);
+        auto done = std::move(shutdown_done_);
+        shutdown_done_ = nullptr;
+        done();
+    }
+}
+
+}  // namespace wsx::detail

@@ -1,0 +1,97 @@
+// What a Server is inside: its listening sockets, accepting, the connections by id, routes,
+// counters and graceful shutdown. It is each connection's ServerContext. Connections live in a
+// map keyed by id; a finished one moves to a graveyard emptied after the current loop batch, so
+// readiness already fetched for it finds live memory. Rule: the server knows connections only by
+// ServerConnection's public members; it reads and writes no socket but its listeners.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "wsx/net/tcp.hpp"
+#include "wsx/server.hpp"
+
+#include "engine/session.hpp"
+#include "server/server_connection.hpp"
+#include "server/server_context.hpp"
+
+namespace wsx::detail {
+
+class ServerCore final : public ServerContext {
+public:
+    ServerCore(Server& handle, net::Loop& loop, ServerOptions options, std::vector<Route> routes);
+    ServerCore(const ServerCore&) = delete;
+    ServerCore& operator=(const ServerCore&) = delete;
+    ~ServerCore();
+
+    /// Binds every address of options().host and starts accepting.
+    [[nodiscard]] std::error_code listen();
+
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+
+    [[nodiscard]] std::vector<std::string> listening_addresses() const;
+
+    [[nodiscard]] std::size_t connection_count() const noexcept { return connections_.size(); }
+
+    [[nodiscard]] Connection* find_connection(std::uint64_t id) const noexcept;
+
+    void set_routes(std::vector<Route> routes);
+
+    void shutdown(std::uint16_t code, std::function<void()> done);
+
+    [[nodiscard]] const ServerStats& counters() const noexcept { return stats_; }
+
+    // ServerContext
+    [[nodiscard]] Server& server() noexcept override { return handle_; }
+
+    [[nodiscard]] net::Loop& loop() noexcept override { return loop_; }
+
+    [[nodiscard]] const ServerOptions& options() const noexcept override { return options_; }
+
+    [[nodiscard]] const SessionConfig& session_config() const noexcept override {
+        return session_config_;
+    }
+
+    [[nodiscard]] ServerStats& stats() noexcept override { return stats_; }
+
+    [[nodiscard]] std::size_t& open_count() noexcept override { return open_count_; }
+
+    [[nodiscard]] std::shared_ptr<const Route> find_route(
+            std::string_view path) const noexcept override;
+    [[nodiscard]] bool authorized(const proto::HttpRequest& request) const noexcept override;
+    std::size_t broadcast(const Route& route, std::string_view data, MessageType type) override;
+    void release(ServerConnection& connection) override;
+
+private:
+    class Listener;
+
+    void on_acceptable(int listen_fd);
+    void accept_one(net::Accepted accepted);
+    void pause_accepting();
+    [[nodiscard]] std::vector<ServerConnection*> all_connections() const;
+    void check_shutdown_done();
+
+    Server& handle_;
+    net::Loop& loop_;
+    ServerOptions options_;
+    SessionConfig session_config_;
+    std::vector<std::shared_ptr<const Route>> routes_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::uint16_t port_ = 0;
+    std::unordered_map<std::uint64_t, std::unique_ptr<ServerConnection>> connections_;
+    std::vector<std::unique_ptr<ServerConnection>> graveyard_;  // freed after the current batch
+    std::uint64_t next_id_ = 1;
+    std::size_t open_count_ = 0;          // connections past the handshake
+    std::string expected_authorization_;  // "Basic <base64(credential)>", empty for none
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for deferred calls
+    net::TimerId accept_retry_timer_ = 0;
+    ServerStats stats_;
+    std::function<void()> shutdown_done_;
+    net::TimerId shutdown_timer_ = 0;
+};
+
+}  // namespace wsx::detail
