@@ -1,5 +1,6 @@
 // Fuzzes the RFC 6455 §9.1 extension grammar and token lists. Documented outcomes: a parse or
-// bad_extension_header; what parses formats to text that parses to the same extensions.
+// bad_extension_header; what parses formats to text that parses to the same extensions (names,
+// parameter names and values).
 #include "wsx/proto/extension_header.hpp"
 
 #include <cstddef>
@@ -17,9 +18,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         wsx::fuzz::require(again.has_value() && again->size() == parsed->size(),
                            "format does not round-trip");
         for (std::size_t i = 0; i < parsed->size(); ++i) {
-            wsx::fuzz::require((*again)[i].name == (*parsed)[i].name, "name changed");
-            wsx::fuzz::require((*again)[i].params.size() == (*parsed)[i].params.size(),
-                               "params changed");
+            const Extension& a = (*again)[i];
+            const Extension& p = (*parsed)[i];
+            wsx::fuzz::require(a.name == p.name, "name changed");
+            wsx::fuzz::require(a.params.size() == p.params.size(), "params changed");
+            for (std::size_t j = 0; j < p.params.size(); ++j) {
+                wsx::fuzz::require(a.params[j].name == p.params[j].name, "param name changed");
+                wsx::fuzz::require(a.params[j].value == p.params[j].value, "param value changed");
+            }
         }
     } else {
         wsx::fuzz::require(parsed.error() == make_error_code(Errc::bad_extension_header),

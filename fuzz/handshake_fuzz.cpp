@@ -1,11 +1,12 @@
 // Fuzzes the server's opening handshake: request head reader, upgrade validation, responses.
 // Documented outcomes only: an upgrade request, a plain HTTP request (answered with respond()),
-// or a failure with an HTTP error response; the same events whether the bytes arrive whole or
-// split.
+// or a failure with the HTTP error response its error maps to (and nothing sent while the head
+// is incomplete); the same events whether the bytes arrive whole or split.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "fuzz_support.hpp"
 
@@ -35,9 +36,17 @@ std::vector<std::string> run(const std::string& input, std::size_t chunk, std::s
         fuzz::require(!ep.respond("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", true, 0),
                       "respond after a plain request must succeed");
         output = test::drain_output(ep);
-    } else {
+    } else if (!events.empty()) {
+        // A failure: its HTTP error response, with the status the error maps to, goes out.
         output = test::drain_output(ep);
         fuzz::require(output.empty() || output.rfind("HTTP/1.1 4", 0) == 0, "4xx expected");
+        const std::string status = events.back().substr(std::string_view("fail:http").size());
+        fuzz::require(output.rfind("HTTP/1.1 " + status + " ", 0) == 0,
+                      "a failure did not send its HTTP error response");
+    } else {
+        // No event: the head is not complete yet, so nothing may have been sent.
+        output = test::drain_output(ep);
+        fuzz::require(output.empty(), "output before the request head is complete");
     }
     return events;
 }

@@ -33,9 +33,14 @@ async def echo_cases(url):
         got = await asyncio.wait_for(ws.recv(), 10)
         R.check("fragmented binary reassembled", got == b"\x01" * 70000 + b"\x02" * 3, len(got))
         # Ping: the server answers with a pong carrying the same payload.
+        # websockets resolves the waiter only for a pong whose payload matches the ping's.
         pong = await ws.ping(b"are you there")
-        await asyncio.wait_for(pong, 10)
-        R.check("ping answered by pong", True)
+        try:
+            await asyncio.wait_for(pong, 10)
+            answered = "pong with the ping's payload"
+        except asyncio.TimeoutError:
+            answered = "no matching pong within 10 s"
+        R.check("ping answered by pong", answered == "pong with the ping's payload", answered)
         await ws.pong(b"unsolicited")
         await ws.send("after pong")
         R.check("unsolicited pong ignored", await asyncio.wait_for(ws.recv(), 10) == "after pong")

@@ -48,7 +48,8 @@ class Conn:
     def __init__(self, port, path="/echo", timeout=10.0, handshake=True):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.buf = b""
-        self.eof = False
+        self.eof = False  # the server closed the TCP connection (EOF or RST)
+        self.timed_out = False  # a read found nothing within the socket timeout
         if handshake:
             self.sock.sendall(
                 f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
@@ -63,9 +64,16 @@ class Conn:
         return head
 
     def _fill(self):
+        """Reads more; False at EOF or on a timeout, which stay apart: only EOF (or a reset) means
+        the server closed the connection."""
+        if self.eof:
+            return False
         try:
             data = self.sock.recv(1 << 20)
-        except (socket.timeout, ConnectionResetError):
+        except socket.timeout:
+            self.timed_out = True
+            return False
+        except ConnectionResetError:
             data = b""
         if not data:
             self.eof = True
@@ -104,13 +112,14 @@ class Conn:
         return None if payload is None else (opcode, fin, payload)
 
     def read_events(self, count):
-        """Up to `count` described events: 'text:..', 'binary:N', 'pong:..', 'close:CODE', 'eof'."""
+        """Up to `count` described events: 'text:..', 'binary:N', 'pong:..', 'close:CODE', and last
+        'eof' if the server closed the connection or 'timeout' if it sent nothing more in time."""
         out = []
         msg, msg_op = b"", None
         while len(out) < count:
             f = self.read_frame()
             if f is None:
-                out.append("eof")
+                out.append("eof" if self.eof else "timeout")
                 break
             op, fin, payload = f
             if op == 0x8:
@@ -129,10 +138,21 @@ class Conn:
                 out.append("bad-opcode:%d" % op)
         return out
 
-    def closed_by_server(self):
-        """True if the server closes the TCP connection (EOF) before the timeout."""
-        while self._fill():
-            self.buf = b""
+    def closed_by_server(self, timeout=10.0):
+        """True if the server closes the TCP connection (EOF or reset) within `timeout` seconds;
+        False if the connection is still open then. What it sends meanwhile is discarded."""
+        deadline = time.monotonic() + timeout
+        saved = self.sock.gettimeout()
+        try:
+            while not self.eof:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.sock.settimeout(left)
+                self._fill()
+                self.buf = b""
+        finally:
+            self.sock.settimeout(saved)
         return self.eof
 
     def close(self):

@@ -1,8 +1,13 @@
 #include "wsx/proto/extension_header.hpp"
 
+#include <string>
+#include <string_view>
+
 #include <gtest/gtest.h>
 
 #include "wsx/proto/errc.hpp"
+
+#include "support/page_touches.hpp"
 
 namespace wsx::proto {
 namespace {
@@ -46,7 +51,9 @@ TEST(ExtensionHeader, RejectsMalformedOffers) {
 }
 
 TEST(ExtensionHeader, HostileInputIsParsedInLinearTime) {
-    // 1 MB of parameters: one pass, no backtracking (finishes in milliseconds).
+    // 1 MB of parameters: one pass, no backtracking. The work is counted, not timed: each move of
+    // the parser to another page of its input is counted (see PageTouches), so going back over
+    // what it has read, even once per parameter, breaks the linear bound.
     std::string s = "x";
     while (s.size() < 1'000'000) {
         s += "; a=b";
@@ -54,6 +61,21 @@ TEST(ExtensionHeader, HostileInputIsParsedInLinearTime) {
     auto r = parse_extension_header(s);
     ASSERT_TRUE(r);
     EXPECT_EQ((*r)[0].params.size(), 200'000U);
+
+    test::PageTouches input(s);
+    ASSERT_TRUE(input.ok());
+    std::size_t params = 0;
+    const std::size_t touches = input.measure(
+            [&](std::string_view v) {
+                auto parsed = parse_extension_header(v);
+                params = parsed ? (*parsed)[0].params.size() : 0;
+            },
+            100 * input.pages());
+    EXPECT_EQ(params, 200'000U);
+    EXPECT_GE(touches, input.pages());  // it reads all of it, and the counter sees that
+    // At most twice per page: once scanning, once more when a token that ends just past a page
+    // boundary is copied from the page before. Going back even once per parameter costs 200,000.
+    EXPECT_LE(touches, 2 * input.pages() + 8) << "pages: " << input.pages();
 }
 
 TEST(ExtensionHeader, FormatsWhatItParses) {

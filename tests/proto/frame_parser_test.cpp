@@ -93,16 +93,69 @@ TEST(FrameParser, LengthBoundaries125To65536RoundTrip) {
     }
 }
 
+// Every header field, as text, so two parses compare as plain strings.
+std::vector<std::string> describe(const std::vector<FrameHeader>& headers) {
+    std::vector<std::string> out;
+    for (const auto& h : headers) {
+        std::string s = "fin " + std::to_string(h.fin) + " rsv " + std::to_string(h.rsv1)
+                        + std::to_string(h.rsv2) + std::to_string(h.rsv3) + " opcode "
+                        + std::to_string(static_cast<int>(h.opcode)) + " masked "
+                        + std::to_string(h.masked) + " key";
+        for (auto k : h.masking_key) {
+            s += " " + std::to_string(static_cast<int>(k));
+        }
+        out.push_back(s + " length " + std::to_string(h.payload_length));
+    }
+    return out;
+}
+
+// Feeds `bytes` as two pieces split at `at`.
+Parsed parse_split_at(Role role, std::string bytes, std::size_t at) {
+    FrameParser p(role, {});
+    Parsed out;
+    for (auto piece : {std::span<char>(bytes).first(at), std::span<char>(bytes).subspan(at)}) {
+        for (std::span<char> in = piece; !out.error;) {
+            FrameChunk c = p.next(in);
+            if (c.status == FrameChunk::Status::need_more) {
+                break;
+            }
+            if (c.status == FrameChunk::Status::error) {
+                out.error = c.error;
+                break;
+            }
+            if (c.first) {
+                out.headers.push_back(p.header());
+                out.payloads.emplace_back();
+            }
+            out.payloads.back().append(c.data.data(), c.data.size());
+        }
+    }
+    return out;
+}
+
 TEST(FrameParser, EverySplitPointYieldsTheSameFrames) {
     const std::string bytes = test::text("Hello, world", false) + test::frame(Opcode::ping, "p")
                               + test::cont(std::string(300, 'x')) + test::binary("");
     const auto whole = parse(Role::server, bytes);
     ASSERT_FALSE(whole.error);
     ASSERT_EQ(whole.headers.size(), 4U);
+    const auto expected = describe(whole.headers);
+    EXPECT_EQ(expected[0], "fin 0 rsv 000 opcode 1 masked 1 key 55 250 33 61 length 12");
+    EXPECT_EQ(expected[1], "fin 1 rsv 000 opcode 9 masked 1 key 55 250 33 61 length 1");
+    EXPECT_EQ(expected[2], "fin 1 rsv 000 opcode 0 masked 1 key 55 250 33 61 length 300");
+    EXPECT_EQ(expected[3], "fin 1 rsv 000 opcode 2 masked 1 key 55 250 33 61 length 0");
     for (std::size_t chunk = 1; chunk < 20; ++chunk) {
         const auto split = parse(Role::server, bytes, chunk);
         ASSERT_FALSE(split.error) << chunk;
         EXPECT_EQ(split.payloads, whole.payloads) << chunk;
+        EXPECT_EQ(describe(split.headers), expected) << chunk;
+    }
+    // Two pieces, cut at every byte: same headers, same payloads.
+    for (std::size_t at = 0; at <= bytes.size(); ++at) {
+        const auto split = parse_split_at(Role::server, bytes, at);
+        ASSERT_FALSE(split.error) << at;
+        EXPECT_EQ(split.payloads, whole.payloads) << at;
+        EXPECT_EQ(describe(split.headers), expected) << at;
     }
 }
 

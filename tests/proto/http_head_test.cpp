@@ -51,12 +51,35 @@ TEST(HttpHeadReader, ParsesARequestAndLeavesWhatFollows) {
     EXPECT_EQ(o.request.header("HOST"), "localhost:9998");
 }
 
+// Everything a reader reports about a head, as text: two outcomes are the same head when their
+// descriptions are equal.
+std::string describe(const Outcome& o) {
+    std::string s = std::to_string(static_cast<int>(o.status)) + " " + o.error.message() + " left "
+                    + std::to_string(o.left) + "\n" + o.request.method + " " + o.request.target
+                    + " " + o.request.version + "\n";
+    for (const auto& h : o.request.headers) {
+        s += "[" + h.name + "]=[" + h.value + "]\n";
+    }
+    return s + "body [" + o.request.body + "]";
+}
+
 TEST(HttpHeadReader, ByteByByteEqualsWhole) {
     auto whole = read_head(test::kRequest);
     auto bytes = read_head(test::kRequest, {}, 1);
     ASSERT_EQ(bytes.status, HttpHeadReader::Status::complete);
     EXPECT_EQ(bytes.request.headers.size(), whole.request.headers.size());
     EXPECT_EQ(bytes.request.target, whole.request.target);
+    // The same head, field by field: every name and value, not only how many there are.
+    ASSERT_EQ(whole.status, HttpHeadReader::Status::complete);
+    ASSERT_GE(whole.request.headers.size(), 5U);
+    EXPECT_EQ(describe(bytes), describe(whole));
+    for (std::size_t i = 0; i < whole.request.headers.size(); ++i) {
+        EXPECT_EQ(bytes.request.headers[i].name, whole.request.headers[i].name) << i;
+        EXPECT_EQ(bytes.request.headers[i].value, whole.request.headers[i].value) << i;
+    }
+    for (std::size_t chunk = 2; chunk < 40; ++chunk) {
+        EXPECT_EQ(describe(read_head(test::kRequest, {}, chunk)), describe(whole)) << chunk;
+    }
 }
 
 TEST(HttpHeadReader, TrimsOptionalWhitespaceAroundValues) {

@@ -88,11 +88,18 @@ TEST(MessageReader, EmptyFramesAndMessages) {
 // Message size limit: limit - 1, limit, limit + 1; single frame and across fragments.
 TEST(MessageReader, MessageSizeLimitIsInclusive) {
     const std::size_t limit = 1000;
-    EXPECT_EQ(read_all(binary(std::string(limit - 1, 'a')), 0, limit).size(), 1U);
-    EXPECT_EQ(read_all(binary(std::string(limit, 'a')), 0, limit).size(), 1U);
+    // A rejection is one item too ("error:1009"), so each accepted case names the message it
+    // must yield, not only how many items there were.
+    const std::string below(limit - 1, 'a');
+    const std::string at(limit, 'a');
+    EXPECT_EQ(read_all(binary(below), 0, limit).size(), 1U);
+    EXPECT_EQ(read_all(binary(below), 0, limit), (V{"binary:" + below}));
+    EXPECT_EQ(read_all(binary(at), 0, limit).size(), 1U);
+    EXPECT_EQ(read_all(binary(at), 0, limit), (V{"binary:" + at}));
     EXPECT_EQ(read_all(binary(std::string(limit + 1, 'a')), 0, limit), (V{"error:1009"}));
     const std::string frags = binary(std::string(600, 'a'), false) + cont(std::string(400, 'a'));
     EXPECT_EQ(read_all(frags, 0, limit).size(), 1U);
+    EXPECT_EQ(read_all(frags, 0, limit), (V{"binary:" + at}));
     const std::string over = binary(std::string(600, 'a'), false) + cont(std::string(401, 'a'));
     EXPECT_EQ(read_all(over, 0, limit), (V{"error:1009"}));
 }

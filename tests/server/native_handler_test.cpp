@@ -48,12 +48,19 @@ TEST(NativeHandler, ChatBroadcastsToEveryMember) {
     ServerThread s({}, {route_from(CHAT_WSH, "/chat")});
     test::BlockingClient a(s.port());
     ASSERT_EQ(a.handshake("/chat").rfind("HTTP/1.1 101", 0), 0U);
-    EXPECT_EQ(a.read_frames(1).size(), 1U);  // its own join
+    // read_frames(n) returns n items even at EOF ("eof"), so check what the item says.
+    const auto own = a.read_frames(1);
+    EXPECT_EQ(own.size(), 1U);  // its own join
+    ASSERT_EQ(own.size(), 1U);
+    EXPECT_EQ(own[0].rfind("text:* member ", 0), 0U) << own[0];
+    EXPECT_NE(own[0].find(" joined"), std::string::npos) << own[0];
     test::BlockingClient b(s.port());
     ASSERT_EQ(b.handshake("/chat").rfind("HTTP/1.1 101", 0), 0U);
     const auto joined = a.read_frames(1);
     ASSERT_EQ(joined.size(), 1U);
     EXPECT_EQ(joined[0].rfind("text:* member ", 0), 0U);
+    EXPECT_NE(joined[0].find(" joined"), std::string::npos) << joined[0];
+    EXPECT_NE(joined[0], own[0]);  // b's join, not a's again
     EXPECT_EQ(b.read_frames(1), joined);
     b.send_all(test::text("hello"));
     const auto from_b = a.read_frames(1);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "wsx/proto/message_reader.hpp"
@@ -17,6 +18,8 @@ struct EchoRun {
     std::vector<std::string> sent;  // frames the server wrote, decoded
     proto::State state;
     proto::CloseInfo info;
+    std::error_code failure;  // the Failed event's error, if there was one
+    bool goodbye = false;     // the echo resource closed with 1000 after "Goodbye"
 };
 
 /// Decodes what an endpoint sent: the server's frames with a client-role reader, or, with
@@ -110,6 +113,8 @@ inline EchoRun run_echo(const std::string& bytes, std::size_t chunk = 0,
         chunk = std::max<std::size_t>(bytes.size(), 1);
     }
     std::string buffer;
+    std::error_code failure;
+    bool goodbye = false;
     for (std::size_t pos = 0; pos < bytes.size(); pos += chunk) {
         buffer.assign(bytes.substr(pos, chunk));
         ep.feed(std::span<char>(buffer), 0);
@@ -117,13 +122,15 @@ inline EchoRun run_echo(const std::string& bytes, std::size_t chunk = 0,
             if (auto* m = std::get_if<proto::MessageReceived>(&*ev)) {
                 (void)ep.send(m->type, m->data);
                 if (m->type == proto::MessageType::text && m->data == "Goodbye") {
-                    (void)ep.close(1000, "", 0);
+                    goodbye = !ep.close(1000, "", 0);
                 }
+            } else if (auto* f = std::get_if<proto::Failed>(&*ev)) {
+                failure = f->error;
             }
         }
         sent += drain_output(ep);
     }
-    return {decode_server_output(sent, role), ep.state(), ep.close_info()};
+    return {decode_server_output(sent, role), ep.state(), ep.close_info(), failure, goodbye};
 }
 
 }  // namespace wsx::test

@@ -35,6 +35,9 @@ read line
     "hang_wsh.sh": "#!/bin/sh\ntrap '' TERM\necho ready\nwhile :; do sleep 1; done\n",
     "flood_wsh.sh": "#!/bin/sh\nexec yes flooding-the-websocket-with-one-line-after-another\n",
     "deaf_wsh.sh": "#!/bin/sh\nexec sleep 600\n",
+    # The same, for the process cap alone: the cap counts per handler, and /deaf's earlier
+    # session (paused, so it does not see its client leave) may still hold a process.
+    "capped_wsh.sh": "#!/bin/sh\nexec sleep 600\n",
 }
 
 
@@ -108,8 +111,11 @@ def run(args, hdir):
         R.check("... with server memory bounded (+%d MiB)" % grown, grown < 64)
         c.close()
 
-        conns = [Conn(srv.port, "/deaf") for _ in range(4)]
-        extra = Conn(srv.port, "/deaf")
+        conns = [Conn(srv.port, "/capped") for _ in range(4)]
+        heads = [k.head[:12] for k in conns]
+        R.check("--max-handler-processes 4: four connections under the cap open",
+                all(k.head.startswith(b"HTTP/1.1 101") for k in conns), heads)
+        extra = Conn(srv.port, "/capped")
         R.check("--max-handler-processes: past the cap, 503", extra.head.startswith(b"HTTP/1.1 503"), extra.head[:20])
         for k in conns + [extra]:
             k.close()

@@ -124,7 +124,7 @@ def sighup_rescan(args):
             kept.send(text("Goodbye"))
             R.check("... and closes cleanly", kept.read_events(2) == ["text:Goodbye", "close:1000"])
             kept.send(b"\x88\x82abcd" + bytes([0x03 ^ ord("a"), 0xE8 ^ ord("b")]))  # masked close 1000
-            kept.closed_by_server()
+            R.check("... and the server closes TCP after the client's reply", kept.closed_by_server())
             kept.close()
             R.check("the session's access log line has every field",
                     wait_for_log(srv, "/old\" 101 subprotocol=- duration=", 1)
