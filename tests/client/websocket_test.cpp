@@ -544,7 +544,8 @@ protected:
     // Echo one message over `url`; the events.
     V echo_via(const std::string& url, WebSocketOptions o) {
         rec_ = {};
-        o.connect_timeout_ms = 3000;
+        // A bound, not a measurement: Python peers on a loaded machine may take seconds.
+        o.connect_timeout_ms = 15'000;
         auto ws = WebSocket::create(*loop_, url, {}, std::move(o));
         EXPECT_TRUE(ws);
         rec_.attach(**ws);
