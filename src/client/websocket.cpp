@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <variant>
 
 #include "wsx/net/address.hpp"
@@ -17,6 +18,7 @@
 #include "wsx/net/tcp.hpp"
 #include "wsx/proto/client_handshake.hpp"
 #include "wsx/proto/errc.hpp"
+#include "wsx/proto/proxy_tunnel.hpp"
 #include "wsx/proto/url.hpp"
 
 namespace wsx {
@@ -25,6 +27,15 @@ namespace {
 constexpr net::TimeMs kAttemptDelayMs = 250;  // RFC 8305 §5 "Connection Attempt Delay"
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kReadsPerWake = 4;
+
+// A proxy variable of the environment: the lower-case name first, as curl reads them.
+std::string_view proxy_variable(const char* lower, const char* upper) {
+    const char* value = std::getenv(lower);
+    if (value == nullptr) {
+        value = std::getenv(upper);
+    }
+    return value != nullptr ? value : "";
+}
 
 // One read buffer per thread, as the server keeps one per server, instead of 64 KiB per
 // connection: what is read is handed to the endpoint, which keeps views of it only until its
@@ -94,8 +105,8 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     std::vector<std::string> protocols;
     WebSocketOptions options;
     ReadyState state = ReadyState::connecting;
-    std::optional<proto::ProxyConfig> proxy;      // tunnel through it with CONNECT
-    std::optional<proto::HttpHeadReader> tunnel;  // reading the proxy's answer to CONNECT
+    std::optional<proto::ProxyConfig> proxy;   // tunnel through it with CONNECT
+    std::optional<proto::ProxyTunnel> tunnel;  // the CONNECT exchange, until it opens
     std::shared_ptr<net::ResolveHandle> resolving;
     std::vector<net::SocketAddress> addresses;
     std::size_t next_address = 0;
@@ -108,7 +119,6 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     net::TimerId attempt_timer = 0;
     net::TimerId deadline_timer = 0;
     net::TimerId linger_timer = 0;
-    std::string tunnel_out;  // the CONNECT request not yet written
     std::uint64_t jitter_state = 0x9E3779B97F4A7C15ULL;
     std::size_t discarded = 0;  // bytes of sends refused once CLOSING or CLOSED
     std::optional<ErrorEvent> failure;
@@ -125,29 +135,13 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
 
     // The proxy for this URL, if any (see WebSocketOptions::proxy).
     Result<std::optional<proto::ProxyConfig>> choose_proxy() const {
-        std::string configured = options.proxy;
-        if (configured.empty() && options.use_environment_proxy) {
-            const char* lower = std::getenv(url.secure ? "https_proxy" : "http_proxy");
-            const char* upper = std::getenv(url.secure ? "HTTPS_PROXY" : "HTTP_PROXY");
-            configured = lower != nullptr ? lower : upper != nullptr ? upper : "";
-            const char* np = std::getenv("no_proxy");
-            if (np == nullptr) {
-                np = std::getenv("NO_PROXY");
-            }
-            const bool loopback =
-                    url.host == "localhost" || url.host == "::1" || url.host.rfind("127.", 0) == 0;
-            if (loopback || (np != nullptr && proto::no_proxy_matches(np, url.host, url.port))) {
-                configured.clear();
-            }
+        proto::ProxyEnvironment env;
+        if (options.use_environment_proxy) {
+            env = {.http_proxy = proxy_variable("http_proxy", "HTTP_PROXY"),
+                   .https_proxy = proxy_variable("https_proxy", "HTTPS_PROXY"),
+                   .no_proxy = proxy_variable("no_proxy", "NO_PROXY")};
         }
-        if (configured.empty()) {
-            return std::optional<proto::ProxyConfig>();
-        }
-        auto p = proto::parse_proxy_url(configured);
-        if (!p) {
-            return p.error();
-        }
-        return std::optional<proto::ProxyConfig>(std::move(*p));
+        return proto::choose_proxy(url, options.proxy, env);
     }
 
     void start() {
@@ -267,11 +261,8 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
             start_handshake();
             return;
         }
-        // RFC 9110 §9.3.6: a tunnel to host:port; the connect timeout covers it too.
-        const std::string authority = (url.host_is_ipv6 ? "[" + url.host + "]" : url.host) + ":"
-                                      + std::to_string(url.port);
-        tunnel.emplace(options.limits, proto::HttpHeadReader::Kind::response);
-        tunnel_out = proto::build_connect_request(authority, proxy->authorization);
+        // A tunnel to the server's host and port; the connect timeout covers it too.
+        tunnel.emplace(options.limits, url, *proxy);
         interest = {.read = true, .write = true};
         if (auto ec = loop.add(transport->fd(), interest, *this)) {
             fail({.error = ec});
@@ -280,45 +271,40 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
 
     // The CONNECT exchange with the proxy; then the WebSocket handshake through the tunnel.
     void tunnel_io(bool readable, bool writable) {
-        if (writable && !tunnel_out.empty()) {
-            const std::string_view view(tunnel_out);
+        if (writable && !tunnel->output().empty()) {
+            const std::string_view view = tunnel->output();
             const net::IoResult r = transport->write(std::span<const std::string_view>(&view, 1));
             if (r.status == net::IoResult::Status::error) {
                 fail({.error = r.error});
                 return;
             }
-            tunnel_out.erase(0, r.bytes);
+            tunnel->consume_output(r.bytes);
         }
-        if (tunnel_out.empty() && interest.write) {
+        if (tunnel->output().empty() && interest.write) {
             interest = {.read = true};
             (void)loop.modify(transport->fd(), interest, *this);
         }
-        if (!readable) {
+        if (readable) {
+            std::array<char, 4096> small{};  // the proxy's answer is a short head
+            const net::IoResult r = transport->read(std::span<char>(small));
+            if (r.status == net::IoResult::Status::error) {
+                fail({.error = r.error});
+                return;
+            }
+            if (r.status != net::IoResult::Status::would_block) {
+                on_tunnel_status(r.status == net::IoResult::Status::eof
+                                         ? tunnel->feed_eof()
+                                         : tunnel->feed(std::span<char>(small.data(), r.bytes)));
+            }
+        }
+    }
+
+    void on_tunnel_status(proto::ProxyTunnel::Status status) {
+        if (status == proto::ProxyTunnel::Status::need_more) {
             return;
         }
-        std::array<char, 4096> small{};  // the proxy's answer is a short head
-        const net::IoResult r = transport->read(std::span<char>(small));
-        if (r.status == net::IoResult::Status::would_block) {
-            return;
-        }
-        if (r.status != net::IoResult::Status::ok) {
-            fail({.error = r.status == net::IoResult::Status::eof
-                                   ? make_error_code(proto::Errc::proxy_refused)
-                                   : r.error});
-            return;
-        }
-        std::span<char> in(small.data(), r.bytes);
-        const auto status = tunnel->feed(in);
-        if (status == proto::HttpHeadReader::Status::need_more) {
-            return;
-        }
-        const int code =
-                status == proto::HttpHeadReader::Status::complete ? tunnel->response().status : 0;
-        if (code < 200 || code > 299 || !in.empty()) {  // nothing may come before our request
-            fail({.error = status == proto::HttpHeadReader::Status::error
-                                   ? tunnel->error()
-                                   : make_error_code(proto::Errc::proxy_refused),
-                  .status = code});
+        if (status == proto::ProxyTunnel::Status::failed) {
+            fail({.error = tunnel->error(), .status = tunnel->response_status()});
             return;
         }
         tunnel.reset();
@@ -691,7 +677,6 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
         endpoint.reset();
         transport.reset();
         tunnel.reset();
-        tunnel_out.clear();
         failure.reset();
         attempts.clear();
         addresses.clear();
