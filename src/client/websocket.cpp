@@ -1,7 +1,9 @@
 // wsx::WebSocket; see websocket.hpp. Theory of operation:
-//   resolving --addresses--> connecting (attempts staggered 250 ms apart, RFC 8305 §5; the first
-//   to connect wins) --connected--> handshaking (a client proto::Endpoint) --Opened--> open
-//   --close() or the server's close--> closing --TCP closed or closing timeout--> closed
+//   resolving --addresses--> connecting (net::Connector: attempts staggered 250 ms apart, RFC 8305
+//   §5) [--connected to a proxy--> tunnelling (proto::ProxyTunnel, CONNECT)] --connected-->
+//   handshaking (a client proto::Endpoint) --Opened--> open --close() or the server's close-->
+//   closing --TCP closed or closing timeout--> closed; then perhaps, after a ReconnectPolicy
+//   delay, connecting again on the same object.
 // Any failure on the way: error event, then close event (1006 unless a closing handshake took
 // place). Impl is shared so that a batch of loop events, deferred calls and timers can finish
 // safely after the WebSocket is destroyed (they find `owner` null and stop).
@@ -13,6 +15,7 @@
 #include <variant>
 
 #include "wsx/net/address.hpp"
+#include "wsx/net/connector.hpp"
 #include "wsx/net/errc.hpp"
 #include "wsx/net/log.hpp"
 #include "wsx/net/tcp.hpp"
@@ -21,10 +24,11 @@
 #include "wsx/proto/proxy_tunnel.hpp"
 #include "wsx/proto/url.hpp"
 
+#include "reconnect_policy.hpp"
+
 namespace wsx {
 namespace {
 
-constexpr net::TimeMs kAttemptDelayMs = 250;  // RFC 8305 §5 "Connection Attempt Delay"
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kReadsPerWake = 4;
 
@@ -82,20 +86,13 @@ private:
 }  // namespace
 
 struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebSocket::Impl> {
-    // One TCP connect in flight.
-    struct Attempt final : net::IoHandler {
-        Impl& impl;
-        net::UniqueFd fd;
-        net::SocketAddress addr;
-
-        Attempt(Impl& i, net::UniqueFd f, net::SocketAddress a)
-            : impl(i), fd(std::move(f)), addr(a) {}
-
-        void on_io(bool, bool) override { impl.on_attempt_ready(*this); }
-    };
-
     Impl(net::Loop& l, proto::WsUrl u, std::vector<std::string> p, WebSocketOptions o)
-        : loop(l), url(std::move(u)), protocols(std::move(p)), options(std::move(o)) {}
+        : loop(l),
+          url(std::move(u)),
+          protocols(std::move(p)),
+          options(std::move(o)),
+          connector(l),
+          reconnect_policy(options.reconnect) {}
 
     ~Impl() { teardown(); }
 
@@ -108,24 +105,18 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     std::optional<proto::ProxyConfig> proxy;   // tunnel through it with CONNECT
     std::optional<proto::ProxyTunnel> tunnel;  // the CONNECT exchange, until it opens
     std::shared_ptr<net::ResolveHandle> resolving;
-    std::vector<net::SocketAddress> addresses;
-    std::size_t next_address = 0;
-    std::vector<std::unique_ptr<Attempt>> attempts;
-    std::error_code last_connect_error;
+    net::Connector connector;  // RFC 8305 staggered connects to the resolved addresses
     std::optional<net::TcpTransport> transport;
     std::optional<proto::Endpoint> endpoint;
     net::Interest interest{.read = true};
     net::TimerId connect_timer = 0;
-    net::TimerId attempt_timer = 0;
     net::TimerId deadline_timer = 0;
     net::TimerId linger_timer = 0;
-    std::uint64_t jitter_state = 0x9E3779B97F4A7C15ULL;
     std::size_t discarded = 0;  // bytes of sends refused once CLOSING or CLOSED
     std::optional<ErrorEvent> failure;
     int redirects = 0;
     bool app_closed = false;  // close() was called: no reconnection
-    int reconnects = 0;       // in a row, since a connection last stayed up for min_uptime
-    net::TimeMs opened_at = -1;
+    ReconnectPolicy reconnect_policy;
     net::TimerId reconnect_timer = 0;
     bool in_dispatch = false;
     bool redirecting = false;  // a 3xx is being followed: this connection is left as it is
@@ -160,9 +151,8 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
             if (auto s = self.lock()) {
                 s->connect_timer = 0;
                 if (!s->transport) {
-                    s->fail({.error = s->last_connect_error
-                                              ? s->last_connect_error
-                                              : make_error_code(net::Errc::connect_timeout)});
+                    const std::error_code last = s->connector.last_error();
+                    s->fail({.error = last ? last : make_error_code(net::Errc::connect_timeout)});
                 }
             }
         });
@@ -184,73 +174,15 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
             fail({.error = r.error()});
             return;
         }
-        addresses = std::move(*r);
-        next_address = 0;
-        start_attempt();
-    }
-
-    void start_attempt() {
-        loop.cancel_timer(attempt_timer);
-        attempt_timer = 0;
-        while (next_address < addresses.size()) {
-            const net::SocketAddress addr = addresses[next_address++];
-            auto fd = net::connect_tcp(addr);
+        // The Connector never calls back after it is cancelled or destroyed with this Impl.
+        connector.start(std::move(*r), [this](Result<net::UniqueFd> fd) {
+            auto keep = shared_from_this();
             if (!fd) {
-                last_connect_error = fd.error();
-                continue;
+                fail({.error = fd.error()});
+                return;
             }
-            auto attempt = std::make_unique<Attempt>(*this, std::move(*fd), addr);
-            if (auto ec = loop.add(attempt->fd.get(), {.write = true}, *attempt)) {
-                last_connect_error = ec;
-                continue;
-            }
-            attempts.push_back(std::move(attempt));
-            if (next_address < addresses.size()) {
-                attempt_timer = loop.add_timer(kAttemptDelayMs, [self = weak_from_this()] {
-                    if (auto s = self.lock()) {
-                        s->attempt_timer = 0;
-                        s->start_attempt();  // the earlier ones go on meanwhile
-                    }
-                });
-            }
-            return;
-        }
-        if (attempts.empty()) {
-            fail({.error = last_connect_error ? last_connect_error
-                                              : make_error_code(net::Errc::no_address)});
-        }
-    }
-
-    void drop_attempt(Attempt& a) {
-        if (a.fd.valid()) {
-            loop.remove(a.fd.get());
-        }
-        auto it = std::find_if(attempts.begin(), attempts.end(),
-                               [&](const auto& p) { return p.get() == &a; });
-        if (it != attempts.end()) {
-            // Freed after this batch: events for its fd may still be in it.
-            loop.defer([dead = std::shared_ptr<Attempt>(std::move(*it))] {});
-            attempts.erase(it);
-        }
-    }
-
-    void on_attempt_ready(Attempt& a) {
-        const std::error_code ec = net::connect_result(a.fd.get());
-        if (ec) {
-            last_connect_error = ec;
-            drop_attempt(a);
-            if (attempts.empty()) {
-                start_attempt();  // the next address at once, or the failure
-            }
-            return;
-        }
-        net::UniqueFd fd = std::move(a.fd);
-        loop.remove(fd.get());
-        drop_attempt(a);
-        drop_all_attempts();
-        loop.cancel_timer(attempt_timer);
-        attempt_timer = 0;
-        on_connected(std::move(fd));
+            on_connected(std::move(*fd));
+        });
     }
 
     void on_connected(net::UniqueFd fd) {
@@ -401,7 +333,7 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     void on_event(const proto::Opened& e) {
         (void)e;
         state = ReadyState::open;
-        opened_at = loop.now();
+        reconnect_policy.on_open(loop.now());
         if (owner != nullptr && owner->on_open) {
             owner->on_open();
         }
@@ -573,22 +505,8 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
         finish();
     }
 
-    // The attempts still in flight, closed; freed after this batch, as events for their fds may
-    // still be in it.
-    void drop_all_attempts() {
-        if (attempts.empty()) {
-            return;
-        }
-        for (auto& a : attempts) {
-            loop.remove(a->fd.get());
-        }
-        auto dead = std::make_shared<std::vector<std::unique_ptr<Attempt>>>(std::move(attempts));
-        attempts.clear();
-        loop.defer([dead] {});
-    }
-
     void close_socket() {
-        drop_all_attempts();
+        connector.cancel();  // attempts still in flight: freed after this batch
         if (transport) {
             loop.remove(transport->fd());
             transport.reset();
@@ -600,8 +518,7 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
             resolving->cancel();
             resolving.reset();
         }
-        for (net::TimerId* t :
-             {&connect_timer, &attempt_timer, &deadline_timer, &linger_timer, &reconnect_timer}) {
+        for (net::TimerId* t : {&connect_timer, &deadline_timer, &linger_timer, &reconnect_timer}) {
             if (*t != 0) {
                 loop.cancel_timer(*t);
                 *t = 0;
@@ -638,34 +555,21 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
     }
 
     void schedule_reconnect() {
-        const ReconnectOptions& r = options.reconnect;
-        if (opened_at >= 0 && loop.now() - opened_at >= r.min_uptime_ms) {
-            reconnects = 0;  // that one stayed up: start again from the first delay
-        }
-        opened_at = -1;
-        if (!r.enabled || app_closed || owner == nullptr
-            || (r.max_attempts > 0 && reconnects >= r.max_attempts)) {
+        if (app_closed || owner == nullptr) {
             return;
         }
-        double delay = static_cast<double>(r.initial_delay_ms);
-        for (int i = 0; i < reconnects; ++i) {
-            delay = std::min(delay * r.factor, static_cast<double>(r.max_delay_ms));
+        const std::optional<net::TimeMs> delay = reconnect_policy.next_delay(loop.now());
+        if (!delay) {
+            return;  // disabled, or max_attempts in a row
         }
-        // ±jitter: spreading clients needs no cryptographic randomness; an LCG stirred with the
-        // loop's clock does.
-        jitter_state = jitter_state * 6364136223846793005ULL + 1442695040888963407ULL
-                       + static_cast<std::uint64_t>(loop.now());
-        const double unit = static_cast<double>(jitter_state >> 11) / 9007199254740992.0;  // [0,1)
-        delay *= 1.0 + r.jitter * (2.0 * unit - 1.0);
-        const auto ms = std::max<net::TimeMs>(static_cast<net::TimeMs>(delay), 1);
-        ++reconnects;
+        const net::TimeMs ms = *delay;
         reconnect_timer = loop.add_timer(ms, [self = weak_from_this()] {
             if (auto s = self.lock(); s && s->owner != nullptr && !s->app_closed) {
                 s->reconnect_timer = 0;
                 s->restart();
             }
         });
-        loop.defer([self = shared_from_this(), n = reconnects, ms] {
+        loop.defer([self = shared_from_this(), n = reconnect_policy.attempts(), ms] {
             if (self->owner != nullptr && self->owner->on_reconnect) {
                 self->owner->on_reconnect(n, ms);
             }
@@ -678,9 +582,6 @@ struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebS
         transport.reset();
         tunnel.reset();
         failure.reset();
-        attempts.clear();
-        addresses.clear();
-        last_connect_error = {};
         redirects = 0;
         discarded = 0;
         finished = false;
