@@ -49,6 +49,10 @@ void WebSocket::Impl::start() {
         return;
     }
     proxy = std::move(*chosen);
+    // The timeout counts from now, not from the loop's last wake-up: create() may come long
+    // after it (the application's set-up, a blocking call), and the stale clock would spend the
+    // timeout before the first connect began.
+    loop.update_now();
     connect_timer = loop.add_timer(options.connect_timeout_ms, [self = weak_from_this()] {
         if (auto s = self.lock()) {
             s->connect_timer = 0;
