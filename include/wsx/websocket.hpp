@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "wsx/net/loop.hpp"
+#include "wsx/net/transport.hpp"
 #include "wsx/proto/endpoint.hpp"
 #include "wsx/result.hpp"
 
@@ -101,6 +102,8 @@ struct WebSocketOptions {
     ReconnectOptions reconnect;
     /// send() refuses data past this much queued and unsent (std::errc::no_buffer_space).
     std::size_t max_buffered = 64 * 1024 * 1024;
+    /// Makes the connection's transport over the connected socket; empty: plain TCP.
+    net::TransportFactory transport;
 };
 
 class WebSocket {
@@ -147,22 +150,22 @@ public:
     /// Sends a text message (UTF-8). Errors: invalid_state while CONNECTING (the browser's
     /// InvalidStateError); not_open once CLOSING or CLOSED (nothing is sent, buffered_amount
     /// grows, as in the browser); std::errc::no_buffer_space past max_buffered.
-    std::error_code send(std::string_view text);
+    [[nodiscard]] std::error_code send(std::string_view text);
 
     /// Sends a binary message. Errors as send().
-    std::error_code send_binary(std::string_view bytes);
+    [[nodiscard]] std::error_code send_binary(std::string_view bytes);
 
     /// Starts the closing handshake, with the browser's rules: a code must be 1000 or 3000-4999
     /// (else invalid_close_code_to_send, the InvalidAccessError) and the reason at most 123
     /// UTF-8 bytes (else close_reason_too_long, the SyntaxError); nothing is sent then. While
     /// CONNECTING the connection fails (error, then close 1006); once CLOSING or CLOSED nothing
     /// happens.
-    std::error_code close(std::optional<std::uint16_t> code = std::nullopt,
-                          std::string_view reason = {});
+    [[nodiscard]] std::error_code close(std::optional<std::uint16_t> code = std::nullopt,
+                                        std::string_view reason = {});
 
     /// Sends a ping (beyond the browser). Errors: invalid_state, not_open,
     /// control_payload_too_long.
-    std::error_code ping(std::string_view payload = {});
+    [[nodiscard]] std::error_code ping(std::string_view payload = {});
 
     struct Impl;
 

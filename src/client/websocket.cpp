@@ -1,723 +1,186 @@
 // wsx::WebSocket; see websocket.hpp. Theory of operation:
-//   resolving --addresses--> connecting (attempts staggered 250 ms apart, RFC 8305 §5; the first
-//   to connect wins) --connected--> handshaking (a client proto::Endpoint) --Opened--> open
-//   --close() or the server's close--> closing --TCP closed or closing timeout--> closed
+//   resolving --addresses--> connecting (net::Connector: attempts staggered 250 ms apart, RFC 8305
+//   §5) [--connected to a proxy--> tunnelling (proto::ProxyTunnel, CONNECT)] --connected-->
+//   handshaking (a client proto::Endpoint) --Opened--> open --close() or the server's close-->
+//   closing --TCP closed or closing timeout--> closed; then perhaps, after a ReconnectPolicy
+//   delay, connecting again on the same object.
 // Any failure on the way: error event, then close event (1006 unless a closing handshake took
 // place). Impl is shared so that a batch of loop events, deferred calls and timers can finish
 // safely after the WebSocket is destroyed (they find `owner` null and stop).
 #include "wsx/websocket.hpp"
 
 #include <algorithm>
-#include <array>
+#include <cstdlib>
 #include <variant>
 
 #include "wsx/net/address.hpp"
+#include "wsx/net/connector.hpp"
 #include "wsx/net/errc.hpp"
 #include "wsx/net/log.hpp"
-#include "wsx/net/tcp.hpp"
 #include "wsx/proto/client_handshake.hpp"
 #include "wsx/proto/errc.hpp"
+#include "wsx/proto/proxy_tunnel.hpp"
 #include "wsx/proto/url.hpp"
 
+#include "client/websocket_impl.hpp"
+
 namespace wsx {
-namespace {
+// --- the connected socket: what the engine asks of its owner ---
 
-constexpr net::TimeMs kAttemptDelayMs = 250;  // RFC 8305 §5 "Connection Attempt Delay"
-constexpr std::size_t kReadChunk = 64 * 1024;
-constexpr int kReadsPerWake = 4;
-
-// One read buffer per thread, as the server keeps one per server, instead of 64 KiB per
-// connection: what is read is handed to the endpoint, which keeps views of it only until its
-// events are drained, before the next read. A read made while the buffer is in use (a callback
-// running a nested loop on the same thread, such as BlockingWebSocket's) gets one of its own.
-class ReadBuffer {
-public:
-    class Lease {
-    public:
-        Lease() : shared_(!instance().busy_) {
-            if (shared_) {
-                instance().busy_ = true;
-            } else {
-                own_.resize(kReadChunk);
-            }
-        }
-
-        Lease(const Lease&) = delete;
-        Lease& operator=(const Lease&) = delete;
-
-        ~Lease() {
-            if (shared_) {
-                instance().busy_ = false;
-            }
-        }
-
-        std::vector<char>& bytes() { return shared_ ? instance().bytes_ : own_; }
-
-    private:
-        bool shared_;
-        std::vector<char> own_;
-    };
-
-private:
-    static ReadBuffer& instance() {
-        thread_local ReadBuffer buffer;
-        return buffer;
+void WebSocket::Impl::on_input(std::span<char> bytes) {
+    if (tunnel) {
+        on_tunnel_status(tunnel->feed(bytes));
+        return;
     }
+    endpoint->feed(bytes, loop.now());
+    dispatch();
+}
 
-    std::vector<char> bytes_ = std::vector<char>(kReadChunk);
-    bool busy_ = false;
-};
-
-}  // namespace
-
-struct WebSocket::Impl final : net::IoHandler, std::enable_shared_from_this<WebSocket::Impl> {
-    // One TCP connect in flight.
-    struct Attempt final : net::IoHandler {
-        Impl& impl;
-        net::UniqueFd fd;
-        net::SocketAddress addr;
-
-        Attempt(Impl& i, net::UniqueFd f, net::SocketAddress a)
-            : impl(i), fd(std::move(f)), addr(a) {}
-
-        void on_io(bool, bool) override { impl.on_attempt_ready(*this); }
-    };
-
-    Impl(net::Loop& l, proto::WsUrl u, std::vector<std::string> p, WebSocketOptions o)
-        : loop(l), url(std::move(u)), protocols(std::move(p)), options(std::move(o)) {}
-
-    ~Impl() { teardown(); }
-
-    net::Loop& loop;
-    WebSocket* owner = nullptr;  // null once the WebSocket is destroyed
-    proto::WsUrl url;
-    std::vector<std::string> protocols;
-    WebSocketOptions options;
-    ReadyState state = ReadyState::connecting;
-    std::optional<proto::ProxyConfig> proxy;      // tunnel through it with CONNECT
-    std::optional<proto::HttpHeadReader> tunnel;  // reading the proxy's answer to CONNECT
-    std::shared_ptr<net::ResolveHandle> resolving;
-    std::vector<net::SocketAddress> addresses;
-    std::size_t next_address = 0;
-    std::vector<std::unique_ptr<Attempt>> attempts;
-    std::error_code last_connect_error;
-    std::optional<net::TcpTransport> transport;
-    std::optional<proto::Endpoint> endpoint;
-    net::Interest interest{.read = true};
-    net::TimerId connect_timer = 0;
-    net::TimerId attempt_timer = 0;
-    net::TimerId deadline_timer = 0;
-    net::TimerId linger_timer = 0;
-    std::string tunnel_out;  // the CONNECT request not yet written
-    std::uint64_t jitter_state = 0x9E3779B97F4A7C15ULL;
-    std::size_t discarded = 0;  // bytes of sends refused once CLOSING or CLOSED
-    std::optional<ErrorEvent> failure;
-    int redirects = 0;
-    bool app_closed = false;  // close() was called: no reconnection
-    int reconnects = 0;       // in a row, since a connection last stayed up for min_uptime
-    net::TimeMs opened_at = -1;
-    net::TimerId reconnect_timer = 0;
-    bool in_dispatch = false;
-    bool redirecting = false;  // a 3xx is being followed: this connection is left as it is
-    bool finished = false;
-
-    // --- connecting ---
-
-    // The proxy for this URL, if any (see WebSocketOptions::proxy).
-    Result<std::optional<proto::ProxyConfig>> choose_proxy() const {
-        std::string configured = options.proxy;
-        if (configured.empty() && options.use_environment_proxy) {
-            const char* lower = std::getenv(url.secure ? "https_proxy" : "http_proxy");
-            const char* upper = std::getenv(url.secure ? "HTTPS_PROXY" : "HTTP_PROXY");
-            configured = lower != nullptr ? lower : upper != nullptr ? upper : "";
-            const char* np = std::getenv("no_proxy");
-            if (np == nullptr) {
-                np = std::getenv("NO_PROXY");
-            }
-            const bool loopback =
-                    url.host == "localhost" || url.host == "::1" || url.host.rfind("127.", 0) == 0;
-            if (loopback || (np != nullptr && proto::no_proxy_matches(np, url.host, url.port))) {
-                configured.clear();
-            }
+void WebSocket::Impl::on_input_end() {
+    if (tunnel) {
+        if (tunnel->feed_eof() == proto::ProxyTunnel::Status::failed && !failure) {
+            failure = ErrorEvent{.error = tunnel->error(), .status = tunnel->response_status()};
         }
-        if (configured.empty()) {
-            return std::optional<proto::ProxyConfig>();
-        }
-        auto p = proto::parse_proxy_url(configured);
-        if (!p) {
-            return p.error();
-        }
-        return std::optional<proto::ProxyConfig>(std::move(*p));
+    } else if (endpoint) {
+        endpoint->feed_eof();
     }
+}
 
-    void start() {
-        state = ReadyState::connecting;
-        auto chosen = choose_proxy();
-        if (!chosen) {
-            loop.defer([self = weak_from_this(), ec = chosen.error()] {
-                if (auto s = self.lock()) {
-                    s->fail({.error = ec});
-                }
-            });
-            return;
-        }
-        proxy = std::move(*chosen);
-        connect_timer = loop.add_timer(options.connect_timeout_ms, [self = weak_from_this()] {
-            if (auto s = self.lock()) {
-                s->connect_timer = 0;
-                if (!s->transport) {
-                    s->fail({.error = s->last_connect_error
-                                              ? s->last_connect_error
-                                              : make_error_code(net::Errc::connect_timeout)});
-                }
-            }
-        });
-        resolving = net::resolve_async(
-                loop, proxy ? proxy->host : url.host, proxy ? proxy->port : url.port,
-                [self = weak_from_this()](Result<std::vector<net::SocketAddress>> r) {
-                    if (auto s = self.lock()) {
-                        s->on_resolved(std::move(r));
-                    }
-                });
+const proto::OutputQueue& WebSocket::Impl::output() const noexcept {
+    return endpoint ? endpoint->output() : tunnel_out;
+}
+
+void WebSocket::Impl::consume_output(std::size_t n) noexcept {
+    if (endpoint) {
+        endpoint->consume_output(n);
+    } else {
+        tunnel_out.consume(n);
     }
+}
 
-    void on_resolved(Result<std::vector<net::SocketAddress>> r) {
-        resolving.reset();
-        if (finished) {
-            return;
-        }
-        if (!r) {
-            fail({.error = r.error()});
-            return;
-        }
-        addresses = std::move(*r);
-        next_address = 0;
-        start_attempt();
+bool WebSocket::Impl::protocol_over() const noexcept {
+    return endpoint && endpoint->should_close_transport();
+}
+
+detail::Linger WebSocket::Impl::linger() const noexcept {
+    // Clean: the server closes the TCP connection first (§7.1.1), so wait for it, bounded by
+    // the closing timeout. Failed: no reason to wait.
+    return failure || !endpoint->close_info().was_clean ? detail::Linger::none
+                                                        : detail::Linger::wait_for_fin;
+}
+
+std::optional<net::TimeMs> WebSocket::Impl::deadline() const noexcept {
+    return endpoint ? endpoint->next_deadline() : std::nullopt;
+}
+
+void WebSocket::Impl::on_deadline(net::TimeMs now) {
+    // Handshake, idle or closing timeout; the engine then writes what is queued and lingers.
+    if (auto ec = endpoint->handle_timeout(now); ec && !failure) {
+        failure = ErrorEvent{.error = ec};
     }
+}
 
-    void start_attempt() {
-        loop.cancel_timer(attempt_timer);
-        attempt_timer = 0;
-        while (next_address < addresses.size()) {
-            const net::SocketAddress addr = addresses[next_address++];
-            auto fd = net::connect_tcp(addr);
-            if (!fd) {
-                last_connect_error = fd.error();
-                continue;
-            }
-            auto attempt = std::make_unique<Attempt>(*this, std::move(*fd), addr);
-            if (auto ec = loop.add(attempt->fd.get(), {.write = true}, *attempt)) {
-                last_connect_error = ec;
-                continue;
-            }
-            attempts.push_back(std::move(attempt));
-            if (next_address < addresses.size()) {
-                attempt_timer = loop.add_timer(kAttemptDelayMs, [self = weak_from_this()] {
-                    if (auto s = self.lock()) {
-                        s->attempt_timer = 0;
-                        s->start_attempt();  // the earlier ones go on meanwhile
-                    }
-                });
-            }
-            return;
-        }
-        if (attempts.empty()) {
-            fail({.error = last_connect_error ? last_connect_error
-                                              : make_error_code(net::Errc::no_address)});
-        }
-    }
-
-    void drop_attempt(Attempt& a) {
-        if (a.fd.valid()) {
-            loop.remove(a.fd.get());
-        }
-        auto it = std::find_if(attempts.begin(), attempts.end(),
-                               [&](const auto& p) { return p.get() == &a; });
-        if (it != attempts.end()) {
-            // Freed after this batch: events for its fd may still be in it.
-            loop.defer([dead = std::shared_ptr<Attempt>(std::move(*it))] {});
-            attempts.erase(it);
-        }
-    }
-
-    void on_attempt_ready(Attempt& a) {
-        const std::error_code ec = net::connect_result(a.fd.get());
-        if (ec) {
-            last_connect_error = ec;
-            drop_attempt(a);
-            if (attempts.empty()) {
-                start_attempt();  // the next address at once, or the failure
-            }
-            return;
-        }
-        net::UniqueFd fd = std::move(a.fd);
-        loop.remove(fd.get());
-        drop_attempt(a);
-        drop_all_attempts();
-        loop.cancel_timer(attempt_timer);
-        attempt_timer = 0;
-        on_connected(std::move(fd));
-    }
-
-    void on_connected(net::UniqueFd fd) {
-        transport.emplace(std::move(fd));
-        if (!proxy) {
-            loop.cancel_timer(connect_timer);
-            connect_timer = 0;
-            start_handshake();
-            return;
-        }
-        // RFC 9110 §9.3.6: a tunnel to host:port; the connect timeout covers it too.
-        const std::string authority = (url.host_is_ipv6 ? "[" + url.host + "]" : url.host) + ":"
-                                      + std::to_string(url.port);
-        tunnel.emplace(options.limits, proto::HttpHeadReader::Kind::response);
-        tunnel_out = proto::build_connect_request(authority, proxy->authorization);
-        interest = {.read = true, .write = true};
-        if (auto ec = loop.add(transport->fd(), interest, *this)) {
-            fail({.error = ec});
-        }
-    }
-
-    // The CONNECT exchange with the proxy; then the WebSocket handshake through the tunnel.
-    void tunnel_io(bool readable, bool writable) {
-        if (writable && !tunnel_out.empty()) {
-            const std::string_view view(tunnel_out);
-            const net::IoResult r = transport->write(std::span<const std::string_view>(&view, 1));
-            if (r.status == net::IoResult::Status::error) {
-                fail({.error = r.error});
-                return;
-            }
-            tunnel_out.erase(0, r.bytes);
-        }
-        if (tunnel_out.empty() && interest.write) {
-            interest = {.read = true};
-            (void)loop.modify(transport->fd(), interest, *this);
-        }
-        if (!readable) {
-            return;
-        }
-        std::array<char, 4096> small{};  // the proxy's answer is a short head
-        const net::IoResult r = transport->read(std::span<char>(small));
-        if (r.status == net::IoResult::Status::would_block) {
-            return;
-        }
-        if (r.status != net::IoResult::Status::ok) {
-            fail({.error = r.status == net::IoResult::Status::eof
-                                   ? make_error_code(proto::Errc::proxy_refused)
-                                   : r.error});
-            return;
-        }
-        std::span<char> in(small.data(), r.bytes);
-        const auto status = tunnel->feed(in);
-        if (status == proto::HttpHeadReader::Status::need_more) {
-            return;
-        }
-        const int code =
-                status == proto::HttpHeadReader::Status::complete ? tunnel->response().status : 0;
-        if (code < 200 || code > 299 || !in.empty()) {  // nothing may come before our request
-            fail({.error = status == proto::HttpHeadReader::Status::error
-                                   ? tunnel->error()
-                                   : make_error_code(proto::Errc::proxy_refused),
-                  .status = code});
-            return;
-        }
-        tunnel.reset();
-        loop.cancel_timer(connect_timer);
-        connect_timer = 0;
-        loop.remove(transport->fd());
-        start_handshake();
-    }
-
-    void start_handshake() {
-        proto::ClientHandshake hs{.host = url.host_header(),
-                                  .resource = url.resource,
-                                  .protocols = protocols,
-                                  .origin = options.origin,
-                                  .headers = options.headers};
-        endpoint.emplace(options.limits, std::move(hs), loop.now());
-        interest = {.read = true, .write = true};
-        if (auto ec = loop.add(transport->fd(), interest, *this)) {
-            fail({.error = ec});
-            return;
-        }
-        flush();
-        arm_deadline();
-    }
-
-    // --- I/O on the connected socket ---
-
-    void on_io(bool readable, bool writable) override {
-        auto keep = shared_from_this();
-        if (finished || redirecting) {
-            return;
-        }
-        if (tunnel) {
-            tunnel_io(readable, writable);
-            return;
-        }
-        if (writable) {
-            flush();
-        }
-        if (readable && !finished) {
-            on_readable();
-        }
-    }
-
-    void on_readable() {
-        ReadBuffer::Lease lease;
-        std::vector<char>& buffer = lease.bytes();
-        for (int i = 0; i < kReadsPerWake && !finished && !redirecting; ++i) {
-            const net::IoResult r = transport->read(std::span<char>(buffer));
-            if (r.status == net::IoResult::Status::would_block) {
-                break;
-            }
-            if (r.status != net::IoResult::Status::ok) {
-                endpoint->feed_eof();
-                if (r.status == net::IoResult::Status::error && !failure
-                    && state != ReadyState::closing) {
-                    failure = ErrorEvent{.error = r.error};
-                }
-                finish();
-                return;
-            }
-            if (endpoint->should_close_transport()) {
-                continue;  // closing handshake done: waiting for the server's FIN only
-            }
-            endpoint->feed(std::span<char>(buffer.data(), r.bytes), loop.now());
-            dispatch();
-            if (r.bytes < buffer.size()) {
-                break;
-            }
-        }
-        if (!finished && !redirecting) {
-            flush();
-            arm_deadline();
-        }
-    }
-
-    void dispatch() {
-        in_dispatch = true;
-        auto keep = shared_from_this();
-        while (!finished && owner != nullptr) {
-            auto event = endpoint->next_event();
-            if (!event) {
-                break;
-            }
-            std::visit([&](auto& e) { on_event(e); }, *event);
-        }
-        in_dispatch = false;
-    }
-
-    void on_event(const proto::Opened& e) {
-        (void)e;
-        state = ReadyState::open;
-        opened_at = loop.now();
-        if (owner != nullptr && owner->on_open) {
-            owner->on_open();
-        }
-    }
-
-    void on_event(const proto::MessageReceived& e) {
-        if (owner != nullptr && owner->on_message) {
-            owner->on_message(MessageEvent{e.type, e.data});
-        }
-    }
-
-    void on_event(const proto::PingReceived& e) {
-        if (owner != nullptr && owner->on_ping) {
-            owner->on_ping(e.payload);
-        }
-    }
-
-    void on_event(const proto::PongReceived& e) {
-        if (owner != nullptr && owner->on_pong) {
-            owner->on_pong(e.payload);
-        }
-    }
-
-    void on_event(const proto::CloseReceived&) {
-        // The server's close: our reply is queued at the next next_event(); then, RFC 6455
-        // §7.1.1, the server closes the TCP connection first and the client waits for it.
+void WebSocket::Impl::on_callback_threw(std::string_view what) {
+    net::log_error(url.to_string(), ": callback threw: ", what);
+    if (endpoint && endpoint->state() == proto::State::open) {
+        (void)endpoint->close(1011, "internal error", loop.now());  // a valid code: cannot fail
         state = ReadyState::closing;
+        output_queued();
     }
+}
 
-    void on_event(const proto::Failed& e) {
-        if (failure || finished) {
+void WebSocket::Impl::on_finished(std::string_view /*why*/, std::error_code error) {
+    if (redirecting) {
+        return;  // the redirect's deferred restart takes it from here
+    }
+    if (error && !failure && state != ReadyState::closing) {
+        failure = ErrorEvent{.error = error};
+    }
+    if (tunnel && !failure) {
+        failure = ErrorEvent{.error = make_error_code(proto::Errc::proxy_refused)};
+    }
+    finish();
+}
+
+void WebSocket::Impl::dispatch() {
+    auto keep = shared_from_this();
+    while (!finished && !redirecting && owner != nullptr) {
+        auto event = endpoint->next_event();
+        if (!event) {
+            break;
+        }
+        std::visit([&](auto& e) { on_event(e); }, *event);
+    }
+}
+
+void WebSocket::Impl::on_event(const proto::Opened& e) {
+    (void)e;
+    state = ReadyState::open;
+    reconnect_policy.on_open(loop.now());
+    if (owner != nullptr && owner->on_open) {
+        call([&] { owner->on_open(); });
+    }
+}
+
+void WebSocket::Impl::on_event(const proto::MessageReceived& e) {
+    if (owner != nullptr && owner->on_message) {
+        call([&] { owner->on_message(MessageEvent{e.type, e.data}); });
+    }
+}
+
+void WebSocket::Impl::on_event(const proto::PingReceived& e) {
+    if (owner != nullptr && owner->on_ping) {
+        call([&] { owner->on_ping(e.payload); });
+    }
+}
+
+void WebSocket::Impl::on_event(const proto::PongReceived& e) {
+    if (owner != nullptr && owner->on_pong) {
+        call([&] { owner->on_pong(e.payload); });
+    }
+}
+
+void WebSocket::Impl::on_event(const proto::CloseReceived&) {
+    // The server's close: our reply is queued at the next next_event(); then, RFC 6455
+    // §7.1.1, the server closes the TCP connection first and the client waits for it.
+    state = ReadyState::closing;
+}
+
+void WebSocket::Impl::on_event(const proto::Failed& e) {
+    if (failure || finished) {
+        return;
+    }
+    ErrorEvent ev{.error = e.error};
+    const auto* r = state == ReadyState::connecting ? endpoint->handshake_response() : nullptr;
+    if (r != nullptr) {
+        ev.status = r->status;
+        ev.location = std::string(r->header("Location").value_or(""));
+        if (ev.error == proto::Errc::unexpected_status && r->status >= 300 && r->status < 400
+            && redirects < options.max_redirects && follow(ev.location)) {
             return;
         }
-        ErrorEvent ev{.error = e.error};
-        const auto* r = state == ReadyState::connecting ? endpoint->handshake_response() : nullptr;
-        if (r != nullptr) {
-            ev.status = r->status;
-            ev.location = std::string(r->header("Location").value_or(""));
-            if (ev.error == proto::Errc::unexpected_status && r->status >= 300 && r->status < 400
-                && redirects < options.max_redirects && follow(ev.location)) {
-                return;
-            }
-        }
-        failure = std::move(ev);
-        state = ReadyState::closing;
     }
+    failure = std::move(ev);
+    state = ReadyState::closing;
+}
 
-    // A redirect: start again at `location` (absolute, or a path on the same host).
-    bool follow(const std::string& location) {
-        proto::WsUrl next = url;
-        if (!location.empty() && location.front() == '/') {
-            next.resource = location;
-        } else {
-            auto parsed = proto::parse_ws_url(location);
-            if (!parsed) {
-                return false;
-            }
-            next = std::move(*parsed);
-        }
-        ++redirects;
-        redirecting = true;
-        url = std::move(next);
-        // Not here: the endpoint is in the middle of handing out its events.
-        loop.defer([self = weak_from_this()] {
-            if (auto s = self.lock(); s && !s->finished) {
-                s->close_socket();
-                s->endpoint.reset();
-                s->redirecting = false;
-                s->start();
-            }
-        });
-        return true;
+std::error_code WebSocket::Impl::send(std::string_view data, MessageType type) {
+    if (state == ReadyState::connecting) {
+        return proto::Errc::invalid_state;
     }
-
-    void flush() {
-        if (!transport || finished || redirecting) {
-            return;
-        }
-        std::array<std::string_view, 64> views{};
-        while (!endpoint->output().empty()) {
-            const std::size_t n = endpoint->output().peek(views);
-            const net::IoResult r =
-                    transport->write(std::span<const std::string_view>(views.data(), n));
-            if (r.status == net::IoResult::Status::would_block) {
-                break;
-            }
-            if (r.status != net::IoResult::Status::ok) {
-                endpoint->feed_eof();
-                if (!failure && state != ReadyState::closing) {
-                    failure = ErrorEvent{.error = r.error};
-                }
-                finish();
-                return;
-            }
-            endpoint->consume_output(r.bytes);
-        }
-        if (endpoint->should_close_transport() && endpoint->output().empty()) {
-            if (failure || !endpoint->close_info().was_clean) {
-                finish();  // failed: no reason to wait for the server
-                return;
-            }
-            // Clean: wait for the server's FIN, bounded by the closing timeout (§7.1.1).
-            if (linger_timer == 0) {
-                linger_timer = loop.add_timer(options.limits.closing_timeout_ms,
-                                              [self = weak_from_this()] {
-                                                  if (auto s = self.lock()) {
-                                                      s->linger_timer = 0;
-                                                      s->finish();
-                                                  }
-                                              });
-            }
-        }
-        update_interest();
+    if (state != ReadyState::open || !endpoint) {
+        discarded += data.size();
+        return proto::Errc::not_open;
     }
-
-    void update_interest() {
-        const net::Interest want{.read = true, .write = !endpoint->output().empty()};
-        if (want.read != interest.read || want.write != interest.write) {
-            (void)loop.modify(transport->fd(), want, *this);
-            interest = want;
-        }
+    if (endpoint->output().size() + data.size() > options.max_buffered) {
+        return std::make_error_code(std::errc::no_buffer_space);
     }
-
-    void arm_deadline() {
-        loop.cancel_timer(deadline_timer);
-        deadline_timer = 0;
-        if (!endpoint || finished) {
-            return;
-        }
-        const auto deadline = endpoint->next_deadline();
-        if (!deadline) {
-            return;
-        }
-        deadline_timer = loop.add_timer(std::max<net::TimeMs>(*deadline - loop.now(), 0),
-                                        [self = weak_from_this()] {
-                                            if (auto s = self.lock()) {
-                                                s->deadline_timer = 0;
-                                                s->on_deadline();
-                                            }
-                                        });
+    if (auto ec = endpoint->send(type, data)) {
+        return ec;
     }
-
-    void on_deadline() {
-        if (finished || !endpoint) {
-            return;
-        }
-        if (auto ec = endpoint->handle_timeout(loop.now())) {
-            if (!failure) {
-                failure = ErrorEvent{.error = ec};
-            }
-        }
-        flush();
-        if (!finished && endpoint->should_close_transport() && endpoint->output().empty()) {
-            finish();
-            return;
-        }
-        arm_deadline();
-    }
-
-    // --- ending ---
-
-    void fail(ErrorEvent ev) {
-        if (finished) {
-            return;
-        }
-        if (!failure) {
-            failure = std::move(ev);
-        }
-        finish();
-    }
-
-    // The attempts still in flight, closed; freed after this batch, as events for their fds may
-    // still be in it.
-    void drop_all_attempts() {
-        if (attempts.empty()) {
-            return;
-        }
-        for (auto& a : attempts) {
-            loop.remove(a->fd.get());
-        }
-        auto dead = std::make_shared<std::vector<std::unique_ptr<Attempt>>>(std::move(attempts));
-        attempts.clear();
-        loop.defer([dead] {});
-    }
-
-    void close_socket() {
-        drop_all_attempts();
-        if (transport) {
-            loop.remove(transport->fd());
-            transport.reset();
-        }
-    }
-
-    void teardown() {
-        if (resolving) {
-            resolving->cancel();
-            resolving.reset();
-        }
-        for (net::TimerId* t :
-             {&connect_timer, &attempt_timer, &deadline_timer, &linger_timer, &reconnect_timer}) {
-            if (*t != 0) {
-                loop.cancel_timer(*t);
-                *t = 0;
-            }
-        }
-        close_socket();
-    }
-
-    // The connection is over: error event (if it failed), then close event.
-    void finish() {
-        if (finished) {
-            return;
-        }
-        finished = true;
-        teardown();
-        state = ReadyState::closed;
-        CloseEvent close;
-        if (endpoint) {
-            const proto::CloseInfo& info = endpoint->close_info();
-            close.was_clean = info.was_clean && !failure;
-            close.code = close.was_clean ? info.code : 1006;
-            close.reason = close.was_clean ? info.reason : std::string();
-        }
-        // Events are tasks in the browser: fired from the loop, never inside the caller's call.
-        loop.defer([self = shared_from_this(), err = failure, close = std::move(close)] {
-            if (err && self->owner != nullptr && self->owner->on_error) {
-                self->owner->on_error(*err);
-            }
-            if (self->owner != nullptr && self->owner->on_close) {
-                self->owner->on_close(close);
-            }
-        });
-        schedule_reconnect();
-    }
-
-    void schedule_reconnect() {
-        const ReconnectOptions& r = options.reconnect;
-        if (opened_at >= 0 && loop.now() - opened_at >= r.min_uptime_ms) {
-            reconnects = 0;  // that one stayed up: start again from the first delay
-        }
-        opened_at = -1;
-        if (!r.enabled || app_closed || owner == nullptr
-            || (r.max_attempts > 0 && reconnects >= r.max_attempts)) {
-            return;
-        }
-        double delay = static_cast<double>(r.initial_delay_ms);
-        for (int i = 0; i < reconnects; ++i) {
-            delay = std::min(delay * r.factor, static_cast<double>(r.max_delay_ms));
-        }
-        // ±jitter: spreading clients needs no cryptographic randomness; an LCG stirred with the
-        // loop's clock does.
-        jitter_state = jitter_state * 6364136223846793005ULL + 1442695040888963407ULL
-                       + static_cast<std::uint64_t>(loop.now());
-        const double unit = static_cast<double>(jitter_state >> 11) / 9007199254740992.0;  // [0,1)
-        delay *= 1.0 + r.jitter * (2.0 * unit - 1.0);
-        const auto ms = std::max<net::TimeMs>(static_cast<net::TimeMs>(delay), 1);
-        ++reconnects;
-        reconnect_timer = loop.add_timer(ms, [self = weak_from_this()] {
-            if (auto s = self.lock(); s && s->owner != nullptr && !s->app_closed) {
-                s->reconnect_timer = 0;
-                s->restart();
-            }
-        });
-        loop.defer([self = shared_from_this(), n = reconnects, ms] {
-            if (self->owner != nullptr && self->owner->on_reconnect) {
-                self->owner->on_reconnect(n, ms);
-            }
-        });
-    }
-
-    // A fresh connection on the same object: CONNECTING again.
-    void restart() {
-        endpoint.reset();
-        transport.reset();
-        tunnel.reset();
-        tunnel_out.clear();
-        failure.reset();
-        attempts.clear();
-        addresses.clear();
-        last_connect_error = {};
-        redirects = 0;
-        discarded = 0;
-        finished = false;
-        start();
-    }
-
-    std::error_code send(std::string_view data, MessageType type) {
-        if (state == ReadyState::connecting) {
-            return proto::Errc::invalid_state;
-        }
-        if (state != ReadyState::open || !endpoint) {
-            discarded += data.size();
-            return proto::Errc::not_open;
-        }
-        if (endpoint->output().size() + data.size() > options.max_buffered) {
-            return std::make_error_code(std::errc::no_buffer_space);
-        }
-        if (auto ec = endpoint->send(type, data)) {
-            return ec;
-        }
-        if (!in_dispatch) {
-            flush();
-        }
-        return {};
-    }
-};
+    output_queued();
+    return {};
+}
 
 Result<std::unique_ptr<WebSocket>> WebSocket::create(net::Loop& loop, std::string_view url,
                                                      std::vector<std::string> protocols,
@@ -808,10 +271,7 @@ std::error_code WebSocket::close(std::optional<std::uint16_t> code, std::string_
         return ec;  // a reason that is not UTF-8
     }
     i.state = ReadyState::closing;
-    if (!i.in_dispatch) {
-        i.flush();
-        i.arm_deadline();
-    }
+    i.output_queued();
     return {};
 }
 
@@ -826,9 +286,7 @@ std::error_code WebSocket::ping(std::string_view payload) {
     if (auto ec = i.endpoint->ping(payload)) {
         return ec;
     }
-    if (!i.in_dispatch) {
-        i.flush();
-    }
+    i.output_queued();
     return {};
 }
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "wsx/net/loop.hpp"
 #include "wsx/net/timer.hpp"
@@ -35,6 +36,21 @@ enum class Linger {
     wait_for_fin,   // client after a clean close: the server closes first, wait for it
     none,           // close at once (a failed client connection)
 };
+
+/// Runs `fn`; whatever it throws is caught, described to `on_throw`, and false returned. The
+/// one wrapper every application callback runs in (through Session::invoke where there is one).
+template <class Fn, class OnThrow>
+bool run_guarded(Fn&& fn, OnThrow&& on_throw) noexcept {
+    try {
+        fn();
+        return true;
+    } catch (const std::exception& e) {
+        on_throw(std::string_view(e.what()));
+    } catch (...) {
+        on_throw(std::string_view("an exception not derived from std::exception"));
+    }
+    return false;
+}
 
 /// Settings shared by every session of a server or client: one object, pointed to.
 struct SessionConfig {
@@ -138,15 +154,8 @@ public:
     /// (on_callback_threw) and false returned.
     template <class Fn>
     bool invoke(Fn&& fn) noexcept {
-        try {
-            fn();
-            return true;
-        } catch (const std::exception& e) {
-            owner_->on_callback_threw(e.what());
-        } catch (...) {
-            owner_->on_callback_threw("an exception not derived from std::exception");
-        }
-        return false;
+        return run_guarded(std::forward<Fn>(fn),
+                           [this](std::string_view what) { owner_->on_callback_threw(what); });
     }
 
     /// Application-level flow control: while paused, nothing more is read.

@@ -7,7 +7,6 @@
 #include <openssl/rand.h>
 
 #include "wsx/proto/errc.hpp"
-#include "wsx/proto/url.hpp"
 
 namespace wsx::proto {
 namespace {
@@ -109,82 +108,6 @@ Result<HandshakeAccepted> validate_upgrade_response(const HttpResponseHead& resp
         }
         out.subprotocol = chosen;
     }
-    return out;
-}
-
-Result<ProxyConfig> parse_proxy_url(std::string_view url) {
-    if (url.find("://") == std::string_view::npos) {
-        return parse_proxy_url("http://" + std::string(url));  // "proxy:3128", as curl takes it
-    }
-    if (url.size() < 7 || !iequals(url.substr(0, 7), "http://")) {
-        return Errc::bad_url_scheme;  // an https:// proxy would need TLS to the proxy itself
-    }
-    url.remove_prefix(7);
-    url = url.substr(0, url.find('/'));
-    ProxyConfig out;
-    if (const auto at = url.rfind('@'); at != std::string_view::npos) {
-        // Credentials are percent-encoded, as in any URL.
-        const auto decoded = percent_decode(url.substr(0, at));
-        if (!decoded) {
-            return Errc::bad_url_host;  // the authority does not parse
-        }
-        out.authorization = "Basic " + base64_encode(*decoded);
-        url.remove_prefix(at + 1);
-    }
-    // The host and port follow the WebSocket URL rules; borrow them.
-    auto parsed = parse_ws_url("ws://" + std::string(url) + "/");
-    if (!parsed) {
-        return parsed.error();
-    }
-    out.host = parsed->host;
-    out.port = parsed->port;
-    return out;
-}
-
-bool no_proxy_matches(std::string_view no_proxy, std::string_view host, std::uint16_t port) {
-    while (!no_proxy.empty()) {
-        const auto comma = no_proxy.find(',');
-        std::string_view entry = no_proxy.substr(0, comma);
-        no_proxy =
-                comma == std::string_view::npos ? std::string_view() : no_proxy.substr(comma + 1);
-        entry = trim_ows(entry);
-        if (entry == "*") {
-            return true;
-        }
-        // An optional ":port" (not inside an IPv6 literal).
-        const auto colon = entry.rfind(':');
-        if (colon != std::string_view::npos && entry.find(':') == colon) {
-            if (entry.substr(colon + 1) != std::to_string(port)) {
-                continue;
-            }
-            entry = entry.substr(0, colon);
-        }
-        if (!entry.empty() && entry.front() == '[' && entry.back() == ']') {
-            entry = entry.substr(1, entry.size() - 2);
-        }
-        if (!entry.empty() && entry.front() == '.') {
-            entry.remove_prefix(1);
-        }
-        if (entry.empty()) {
-            continue;
-        }
-        if (iequals(host, entry)
-            || (host.size() > entry.size() && host[host.size() - entry.size() - 1] == '.'
-                && iequals(host.substr(host.size() - entry.size()), entry))) {
-            return true;
-        }
-    }
-    return false;
-}
-
-std::string build_connect_request(std::string_view authority,
-                                  std::string_view proxy_authorization) {
-    std::string out = "CONNECT " + std::string(authority)
-                      + " HTTP/1.1\r\nHost: " + std::string(authority) + "\r\n";
-    if (!proxy_authorization.empty()) {
-        out += "Proxy-Authorization: " + std::string(proxy_authorization) + "\r\n";
-    }
-    out += "\r\n";
     return out;
 }
 

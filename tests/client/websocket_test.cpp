@@ -3,9 +3,11 @@
 // plus the browser's rules for the constructor, send() and close(). Every run is bounded.
 #include "wsx/websocket.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -15,7 +17,9 @@
 #include <unistd.h>
 
 #include "wsx/blocking_websocket.hpp"
+#include "wsx/net/address.hpp"
 #include "wsx/net/errc.hpp"
+#include "wsx/net/tcp.hpp"
 #include "wsx/proto/errc.hpp"
 
 #include "support/peer_process.hpp"
@@ -368,6 +372,25 @@ TEST_F(Fixture, RefusedConnectionIsAnErrorThen1006) {
     EXPECT_EQ(rec_.events,
               (V{"error:" + std::make_error_code(std::errc::connection_refused).message(),
                  "close:1006::unclean"}));
+}
+
+TEST_F(Fixture, TheConnectTimeoutCountsFromCreateNotFromTheLoopsLastWakeUp) {
+    // A listener that never answers: the TCP connect succeeds, then the handshake times out.
+    auto any = net::resolve_listen("127.0.0.1", 0);
+    ASSERT_TRUE(any);
+    auto listener = net::listen_tcp(any->front(), 4);
+    ASSERT_TRUE(listener);
+    auto bound = net::local_address(listener->get());
+    ASSERT_TRUE(bound);
+    // The loop's clock goes stale by more than the connect timeout before create().
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    WebSocketOptions o;
+    o.connect_timeout_ms = 1000;
+    o.limits.handshake_timeout_ms = 200;
+    auto ws = connect(bound->port(), "/", {}, o);
+    run_until_closed();
+    EXPECT_EQ(rec_.events, (V{"error:" + make_error_code(proto::Errc::handshake_timeout).message(),
+                              "close:1006::unclean"}));
 }
 
 TEST_F(Fixture, Ipv6LiteralUrls) {

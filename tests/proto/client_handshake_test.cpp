@@ -185,33 +185,3 @@ TEST(ClientHandshake, TalksToAServerEndpointInMemory) {
 
 }  // namespace
 }  // namespace wsx::proto
-
-namespace wsx::proto {
-namespace {
-
-TEST(Proxy, UrlsAndNoProxyRules) {
-    auto p = parse_proxy_url("http://user:p%40ss@proxy.example:3128");
-    ASSERT_TRUE(p);
-    EXPECT_EQ(p->host, "proxy.example");
-    EXPECT_EQ(p->port, 3128);
-    EXPECT_EQ(p->authorization, "Basic dXNlcjpwQHNz");     // base64("user:p@ss")
-    EXPECT_EQ(parse_proxy_url("proxy:8080")->port, 8080);  // no scheme: http, as curl takes it
-    EXPECT_EQ(parse_proxy_url("http://[::1]/")->host, "::1");
-    EXPECT_EQ(parse_proxy_url("http://p")->port, 80);
-    EXPECT_EQ(parse_proxy_url("socks5://p:1080").error(), make_error_code(Errc::bad_url_scheme));
-    EXPECT_EQ(parse_proxy_url("http://:1").error(), make_error_code(Errc::bad_url_host));
-    EXPECT_TRUE(no_proxy_matches("*", "anything", 1));
-    EXPECT_TRUE(no_proxy_matches("example.com", "example.com", 80));
-    EXPECT_TRUE(no_proxy_matches("example.com", "a.b.example.com", 80));
-    EXPECT_TRUE(no_proxy_matches(" x.org , .example.com", "www.example.com", 80));
-    EXPECT_FALSE(no_proxy_matches("example.com", "notexample.com", 80));
-    EXPECT_TRUE(no_proxy_matches("example.com:8080", "example.com", 8080));
-    EXPECT_FALSE(no_proxy_matches("example.com:8080", "example.com", 80));
-    EXPECT_TRUE(no_proxy_matches("10.0.0.1,[::1]", "::1", 80));
-    EXPECT_FALSE(no_proxy_matches("", "example.com", 80));
-    EXPECT_EQ(build_connect_request("h:80", "Basic x"),
-              "CONNECT h:80 HTTP/1.1\r\nHost: h:80\r\nProxy-Authorization: Basic x\r\n\r\n");
-}
-
-}  // namespace
-}  // namespace wsx::proto

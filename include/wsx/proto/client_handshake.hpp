@@ -3,7 +3,6 @@
 // subprotocol or extension the client did not offer).
 #pragma once
 
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,26 +49,5 @@ struct HandshakeAccepted {
 /// unoffered_extension.
 [[nodiscard]] Result<HandshakeAccepted> validate_upgrade_response(const HttpResponseHead& response,
                                                                   const ClientHandshake& hs);
-
-/// An HTTP proxy, from a URL such as "http://user:pass@proxy:3128".
-struct ProxyConfig {
-    std::string host;  // name or address (IPv6 without brackets)
-    std::uint16_t port = 80;
-    std::string authorization;  // "Basic ..." for Proxy-Authorization, empty for none
-};
-
-/// Parses a proxy URL: "http://" (optional), credentials (optional, percent-encoded), host,
-/// port (default 80). Errors: bad_url_scheme, bad_url_host, bad_url_port.
-[[nodiscard]] Result<ProxyConfig> parse_proxy_url(std::string_view url);
-
-/// True if `no_proxy` (a comma-separated list: "*", host names matching themselves and their
-/// subdomains, with or without a leading dot, IP literals, optional ":port") exempts `host`.
-[[nodiscard]] bool no_proxy_matches(std::string_view no_proxy, std::string_view host,
-                                    std::uint16_t port);
-
-/// The CONNECT request that opens a tunnel to `authority` ("host:port", IPv6 bracketed) through
-/// a proxy (RFC 9110 §9.3.6).
-[[nodiscard]] std::string build_connect_request(std::string_view authority,
-                                                std::string_view proxy_authorization);
 
 }  // namespace wsx::proto
