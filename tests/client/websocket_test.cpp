@@ -103,7 +103,7 @@ void run_until(net::Loop& loop, const std::function<bool()>& done) {
     }
 }
 
-class Fixture : public ::testing::Test {
+class WebSocketClient : public ::testing::Test {
 protected:
     void SetUp() override {
         auto l = net::Loop::create();
@@ -138,9 +138,10 @@ protected:
 
 // --- against independent servers and wsx serve ---
 
-class Peers : public Fixture, public ::testing::WithParamInterface<std::string> {};
+class IndependentServers : public WebSocketClient,
+                           public ::testing::WithParamInterface<std::string> {};
 
-TEST_P(Peers, EchoTextBinaryEmptyThenCloseCleanly) {
+TEST_P(IndependentServers, EchoTextBinaryEmptyThenCloseCleanly) {
     auto peer = start_peer(GetParam());
     ASSERT_NE(peer->port(), 0);
     auto ws = connect(peer->port(), "/echo");
@@ -164,7 +165,7 @@ TEST_P(Peers, EchoTextBinaryEmptyThenCloseCleanly) {
     EXPECT_EQ(ws->ready_state(), ReadyState::closed);
 }
 
-TEST_P(Peers, SixteenMebibytesEachWay) {
+TEST_P(IndependentServers, SixteenMebibytesEachWay) {
     auto peer = start_peer(GetParam());
     ASSERT_NE(peer->port(), 0);
     std::string big(16 * 1024 * 1024, '\0');
@@ -187,11 +188,12 @@ TEST_P(Peers, SixteenMebibytesEachWay) {
     EXPECT_EQ(rec_.events, (V{"binary:16777216", "close:1005::clean"}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Client, Peers, ::testing::Values("python", "node", "wsx"));
+INSTANTIATE_TEST_SUITE_P(Client, IndependentServers, ::testing::Values("python", "node", "wsx"));
 
-class Scenarios : public Fixture, public ::testing::WithParamInterface<std::string> {};
+class ServerScenarios : public WebSocketClient,
+                        public ::testing::WithParamInterface<std::string> {};
 
-TEST_P(Scenarios, ServerFragmentedMessagesArriveWhole) {
+TEST_P(ServerScenarios, ServerFragmentedMessagesArriveWhole) {
     auto peer = start_peer(GetParam());
     auto ws = connect(peer->port(), "/fragmented");
     run_until_events(3);
@@ -201,7 +203,7 @@ TEST_P(Scenarios, ServerFragmentedMessagesArriveWhole) {
               (V{"open:", "text:fragmented message", "binary:4", "close:1005::clean"}));
 }
 
-TEST_P(Scenarios, ServerPingsAreAnsweredAndReported) {
+TEST_P(ServerScenarios, ServerPingsAreAnsweredAndReported) {
     auto peer = start_peer(GetParam());
     auto ws = connect(peer->port(), "/ping");
     run_until_events(2);
@@ -213,21 +215,21 @@ TEST_P(Scenarios, ServerPingsAreAnsweredAndReported) {
               (V{"open:", "ping:are you there", "text:after the ping", "close:3001::clean"}));
 }
 
-TEST_P(Scenarios, ServerCloseWithACode) {
+TEST_P(ServerScenarios, ServerCloseWithACode) {
     auto peer = start_peer(GetParam());
     auto ws = connect(peer->port(), "/close/4001");
     run_until_closed();
     EXPECT_EQ(rec_.events, (V{"open:", "close:4001:bye 4001:clean"}));
 }
 
-TEST_P(Scenarios, AbruptTcpCloseIs1006) {
+TEST_P(ServerScenarios, AbruptTcpCloseIs1006) {
     auto peer = start_peer(GetParam());
     auto ws = connect(peer->port(), "/abort");
     run_until_closed();
     EXPECT_EQ(rec_.events, (V{"open:", "text:about to vanish", "close:1006::unclean"}));
 }
 
-TEST_P(Scenarios, EmptyMessagesAndSubprotocolAndHeaders) {
+TEST_P(ServerScenarios, EmptyMessagesAndSubprotocolAndHeaders) {
     auto peer = start_peer(GetParam());
     {
         auto ws = connect(peer->port(), "/empty");
@@ -256,14 +258,14 @@ TEST_P(Scenarios, EmptyMessagesAndSubprotocolAndHeaders) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Client, Scenarios, ::testing::Values("python", "node"));
+INSTANTIATE_TEST_SUITE_P(Client, ServerScenarios, ::testing::Values("python", "node"));
 
 // --- against a server that gets things wrong ---
 
-class Fake : public Fixture {
+class MisbehavingServer : public WebSocketClient {
 protected:
     void SetUp() override {
-        Fixture::SetUp();
+        WebSocketClient::SetUp();
         fake_ = start_peer("fake");
         ASSERT_NE(fake_->port(), 0);
     }
@@ -296,7 +298,7 @@ protected:
     std::unique_ptr<test::PeerProcess> fake_;
 };
 
-TEST_F(Fake, BadHandshakesFailWithTheirReason) {
+TEST_F(MisbehavingServer, BadHandshakesFailWithTheirReason) {
     const std::pair<std::string, std::string> cases[] = {
             {"/wrong-accept", error(proto::Errc::bad_accept_key, 101)},
             {"/unoffered-protocol", error(proto::Errc::unoffered_subprotocol, 101)},
@@ -312,7 +314,7 @@ TEST_F(Fake, BadHandshakesFailWithTheirReason) {
     }
 }
 
-TEST_F(Fake, RedirectsAreReportedWithTheirLocationOrFollowedWhenAsked) {
+TEST_F(MisbehavingServer, RedirectsAreReportedWithTheirLocationOrFollowedWhenAsked) {
     ErrorEvent seen;
     rec_ = {};
     auto ws = connect(fake_->port(), "/redirect");
@@ -335,7 +337,7 @@ TEST_F(Fake, RedirectsAreReportedWithTheirLocationOrFollowedWhenAsked) {
     run_until_closed();
 }
 
-TEST_F(Fake, FramesRightBehindTheHandshakeAreKept) {
+TEST_F(MisbehavingServer, FramesRightBehindTheHandshakeAreKept) {
     auto ws = connect(fake_->port(), "/frames-behind-handshake");
     run_until_events(3);
     (void)ws->close(1000);
@@ -344,7 +346,7 @@ TEST_F(Fake, FramesRightBehindTheHandshakeAreKept) {
     EXPECT_EQ(client_close_code("/frames-behind-handshake"), "1000");
 }
 
-TEST_F(Fake, BadFramesFailTheConnectionWithTheRfcsCode) {
+TEST_F(MisbehavingServer, BadFramesFailTheConnectionWithTheRfcsCode) {
     const std::tuple<std::string, proto::Errc, std::string> cases[] = {
             {"/masked-frame", proto::Errc::masked_server_frame, "1002"},
             {"/rsv", proto::Errc::reserved_bits_set, "1002"},
@@ -356,7 +358,7 @@ TEST_F(Fake, BadFramesFailTheConnectionWithTheRfcsCode) {
     }
 }
 
-TEST_F(Fake, ASilentServerTimesOutTheHandshake) {
+TEST_F(MisbehavingServer, ASilentServerTimesOutTheHandshake) {
     WebSocketOptions o;
     o.limits.handshake_timeout_ms = 300;
     EXPECT_EQ(events_for("/silent", {}, o),
@@ -365,7 +367,22 @@ TEST_F(Fake, ASilentServerTimesOutTheHandshake) {
 
 // --- connecting ---
 
-TEST_F(Fixture, RefusedConnectionIsAnErrorThen1006) {
+TEST_F(WebSocketClient, ACallbackThatThrowsAnythingClosesWith1011) {
+    auto peer = start_peer("python");
+    ASSERT_NE(peer->port(), 0);
+    auto ws = connect(peer->port(), "/echo");
+    ws->on_open = [&] {
+        EXPECT_FALSE(ws->send("x"));
+    };
+    rec_.then = [](const MessageEvent&) {
+        throw 42;
+    };  // not a std::exception
+    run_until_closed();
+    ASSERT_FALSE(rec_.events.empty());
+    EXPECT_EQ(rec_.events.back().rfind("close:1011:", 0), 0U) << rec_.events.back();
+}
+
+TEST_F(WebSocketClient, RefusedConnectionIsAnErrorThen1006) {
     const std::uint16_t port = unused_port();
     auto ws = connect(port, "/");
     run_until_closed();
@@ -374,7 +391,7 @@ TEST_F(Fixture, RefusedConnectionIsAnErrorThen1006) {
                  "close:1006::unclean"}));
 }
 
-TEST_F(Fixture, TheConnectTimeoutCountsFromCreateNotFromTheLoopsLastWakeUp) {
+TEST_F(WebSocketClient, TheConnectTimeoutCountsFromCreateNotFromTheLoopsLastWakeUp) {
     // A listener that never answers: the TCP connect succeeds, then the handshake times out.
     auto any = net::resolve_listen("127.0.0.1", 0);
     ASSERT_TRUE(any);
@@ -393,7 +410,7 @@ TEST_F(Fixture, TheConnectTimeoutCountsFromCreateNotFromTheLoopsLastWakeUp) {
                               "close:1006::unclean"}));
 }
 
-TEST_F(Fixture, Ipv6LiteralUrls) {
+TEST_F(WebSocketClient, Ipv6LiteralUrls) {
     auto server = test::PeerProcess({WSX_BIN, "serve", "-p", "0", "-H", "::1"}, true);
     ASSERT_NE(server.port(), 0);
     auto ws = WebSocket::create(*loop_, "ws://[::1]:" + std::to_string(server.port()) + "/echo");
@@ -407,7 +424,7 @@ TEST_F(Fixture, Ipv6LiteralUrls) {
     EXPECT_EQ(rec_.events, (V{"open:", "text:over IPv6"}));
 }
 
-TEST_F(Fixture, LocalhostResolvesOffTheLoopAndEveryAddressIsTried) {
+TEST_F(WebSocketClient, LocalhostResolvesOffTheLoopAndEveryAddressIsTried) {
     // "localhost" goes through getaddrinfo on the resolver thread; a server on 127.0.0.1 only is
     // reached even if ::1 comes first and is refused.
     auto peer = start_peer("python");
@@ -420,7 +437,7 @@ TEST_F(Fixture, LocalhostResolvesOffTheLoopAndEveryAddressIsTried) {
 
 // --- the browser's rules ---
 
-TEST_F(Fixture, ConstructorSyntaxErrors) {
+TEST_F(WebSocketClient, ConstructorSyntaxErrors) {
     EXPECT_EQ(WebSocket::create(*loop_, "ws://h/#frag").error(),
               make_error_code(proto::Errc::url_has_fragment));
     EXPECT_EQ(WebSocket::create(*loop_, "ftp://h/").error(),
@@ -431,7 +448,7 @@ TEST_F(Fixture, ConstructorSyntaxErrors) {
               make_error_code(proto::Errc::bad_protocol_list));
 }
 
-TEST_F(Fixture, SendAndCloseFollowTheBrowsersRules) {
+TEST_F(WebSocketClient, SendAndCloseFollowTheBrowsersRules) {
     auto peer = start_peer("python");
     auto ws = connect(peer->port(), "/echo");
     // CONNECTING: send is an InvalidStateError.
@@ -461,7 +478,7 @@ TEST_F(Fixture, SendAndCloseFollowTheBrowsersRules) {
     EXPECT_EQ(ws->send("closed"), make_error_code(proto::Errc::not_open));
 }
 
-TEST_F(Fixture, CloseWhileConnectingFailsTheConnection) {
+TEST_F(WebSocketClient, CloseWhileConnectingFailsTheConnection) {
     auto peer = start_peer("python");
     auto ws = connect(peer->port(), "/echo");
     EXPECT_FALSE(ws->close());
@@ -472,7 +489,7 @@ TEST_F(Fixture, CloseWhileConnectingFailsTheConnection) {
     EXPECT_EQ(rec_.events[1], "close:1006::unclean");
 }
 
-TEST_F(Fixture, DestroyingTheObjectInsideItsCallbackIsSafe) {
+TEST_F(WebSocketClient, DestroyingTheObjectInsideItsCallbackIsSafe) {
     auto peer = start_peer("node");
     std::unique_ptr<WebSocket> ws = connect(peer->port(), "/fragmented");
     ws->on_message = [&](const MessageEvent&) {
@@ -494,7 +511,7 @@ namespace {
 
 // --- the blocking API ---
 
-TEST(Blocking, ConnectSendReceiveClose) {
+TEST(BlockingWebSocketClient, ConnectSendReceiveClose) {
     auto peer = start_peer("python");
     ASSERT_NE(peer->port(), 0);
     const std::string base = "ws://127.0.0.1:" + std::to_string(peer->port());
@@ -519,7 +536,7 @@ TEST(Blocking, ConnectSendReceiveClose) {
     EXPECT_EQ((*ws)->receive(10).error(), make_error_code(proto::Errc::not_open));
 }
 
-TEST(Blocking, ServerCloseAndRefusals) {
+TEST(BlockingWebSocketClient, ServerCloseAndRefusals) {
     auto peer = start_peer("node");
     const std::string base = "ws://127.0.0.1:" + std::to_string(peer->port());
     auto ws = BlockingWebSocket::connect(base + "/close/4002");
@@ -544,10 +561,10 @@ namespace {
 
 // --- HTTP proxies (CONNECT) ---
 
-class Proxy : public Fixture {
+class HttpProxy : public WebSocketClient {
 protected:
     void SetUp() override {
-        Fixture::SetUp();
+        WebSocketClient::SetUp();
         peer_ = start_peer("python");
         proxy_ = std::make_unique<test::PeerProcess>(
                 std::vector<std::string>{"/usr/bin/python3", CONNECT_PROXY});
@@ -591,7 +608,7 @@ protected:
     std::unique_ptr<test::PeerProcess> proxy_;
 };
 
-TEST_F(Proxy, TunnelsThroughAnExplicitProxy) {
+TEST_F(HttpProxy, TunnelsThroughAnExplicitProxy) {
     // peer.test means nothing to this machine's resolver: only the proxy can reach it.
     const std::string url = "ws://peer.test:" + std::to_string(peer_->port()) + "/echo";
     WebSocketOptions o;
@@ -600,7 +617,7 @@ TEST_F(Proxy, TunnelsThroughAnExplicitProxy) {
     EXPECT_EQ(next_connect_line(), "CONNECT peer.test:" + std::to_string(peer_->port()));
 }
 
-TEST_F(Proxy, RefusalsCarryTheProxysStatus) {
+TEST_F(HttpProxy, RefusalsCarryTheProxysStatus) {
     WebSocketOptions o;
     o.proxy = proxy_url();
     const auto events = echo_via("ws://forbidden.test/echo", o);
@@ -608,7 +625,7 @@ TEST_F(Proxy, RefusalsCarryTheProxysStatus) {
                          "close:1006::unclean"}));
 }
 
-TEST_F(Proxy, CredentialsInTheProxyUrlBecomeProxyAuthorization) {
+TEST_F(HttpProxy, CredentialsInTheProxyUrlBecomeProxyAuthorization) {
     auto strict =
             test::PeerProcess({"/usr/bin/python3", CONNECT_PROXY, "--require-auth", "alice:p@ss"});
     const std::string url = "ws://peer.test:" + std::to_string(peer_->port()) + "/echo";
@@ -621,7 +638,7 @@ TEST_F(Proxy, CredentialsInTheProxyUrlBecomeProxyAuthorization) {
                  "close:1006::unclean"}));
 }
 
-TEST_F(Proxy, TheEnvironmentIsHonouredButNotForLoopbackOrNoProxyHosts) {
+TEST_F(HttpProxy, TheEnvironmentIsHonouredButNotForLoopbackOrNoProxyHosts) {
     ::setenv("http_proxy", proxy_url().c_str(), 1);
     const std::string port = std::to_string(peer_->port());
     EXPECT_EQ(echo_via("ws://peer.test:" + port + "/echo", {}),
@@ -655,7 +672,7 @@ namespace {
 
 // --- automatic reconnection ---
 
-TEST_F(Fixture, ReconnectsWithGrowingDelaysUpToTheLimit) {
+TEST_F(WebSocketClient, ReconnectsWithGrowingDelaysUpToTheLimit) {
     auto peer = start_peer("python");
     WebSocketOptions o;
     o.reconnect = {.enabled = true,
@@ -681,7 +698,7 @@ TEST_F(Fixture, ReconnectsWithGrowingDelaysUpToTheLimit) {
     EXPECT_EQ(delays, (std::vector<net::TimeMs>{20, 60}));
 }
 
-TEST_F(Fixture, RefusedConnectsBackOffAndCloseStopsReconnecting) {
+TEST_F(WebSocketClient, RefusedConnectsBackOffAndCloseStopsReconnecting) {
     WebSocketOptions o;
     o.reconnect = {.enabled = true,
                    .initial_delay_ms = 10,

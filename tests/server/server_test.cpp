@@ -125,6 +125,48 @@ TEST(Server, ThrowingHandlerClosesWith1011AndTheServerStaysUp) {
     }
 }
 
+TEST(Server, AnythingThrownByAHandlerIsCaughtNotOnlyStdExceptions) {
+    Handlers h;
+    h.on_message = [](Connection&, std::string_view data, MessageType) {
+        if (data == "int") {
+            throw 42;  // not a std::exception
+        }
+    };
+    h.on_upgrade = [](const UpgradeContext& ctx) {
+        if (ctx.query == "throw") {
+            throw "a string literal";
+        }
+        return UpgradeDecision::accept();
+    };
+    ServerOptions o;
+    o.on_http = [](const proto::HttpRequest&, Connection&) -> HttpResponse {
+        throw 7;
+    };
+    ServerThread s(std::move(o), {Route{.path = "/echo", .handlers = h}});
+    {
+        test::BlockingClient c(s.port());
+        ASSERT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
+        c.send_all(test::text("int"));
+        EXPECT_EQ(c.read_frames(1), (V{"close:1011"}));
+    }
+    {
+        test::BlockingClient c(s.port());
+        EXPECT_EQ(c.handshake("/echo?throw").rfind("HTTP/1.1 500", 0), 0U);
+    }
+    {
+        test::BlockingClient c(s.port());
+        c.send_all("GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        std::string got;
+        char buf[4096];
+        for (ssize_t n; (n = ::recv(c.fd(), buf, sizeof buf, 0)) > 0;) {
+            got.append(buf, static_cast<std::size_t>(n));
+        }
+        EXPECT_EQ(got.rfind("HTTP/1.1 500", 0), 0U) << got;
+    }
+    test::BlockingClient c(s.port());  // and the server is still up
+    EXPECT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0U);
+}
+
 TEST(Server, ProtocolViolationGetsItsCloseCodeThenTheTcpClose) {
     ServerThread s({}, {echo_route()});
     test::BlockingClient c(s.port());
