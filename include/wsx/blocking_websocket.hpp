@@ -38,8 +38,9 @@ public:
 
     /// Sends, and waits until the message is written to the socket (at most `timeout_ms`).
     /// Errors: WebSocket::send()'s, std::errc::timed_out.
-    std::error_code send(std::string_view text, net::TimeMs timeout_ms = 10'000);
-    std::error_code send_binary(std::string_view bytes, net::TimeMs timeout_ms = 10'000);
+    [[nodiscard]] std::error_code send(std::string_view text, net::TimeMs timeout_ms = 10'000);
+    [[nodiscard]] std::error_code send_binary(std::string_view bytes,
+                                              net::TimeMs timeout_ms = 10'000);
 
     /// The next message, waiting at most `timeout_ms`. Errors: std::errc::timed_out (the
     /// connection stays usable), proto::Errc::not_open once closed (see close_event()).
@@ -47,8 +48,8 @@ public:
 
     /// Starts the closing handshake and waits for its end (at most `timeout_ms`); returns the
     /// close event (1006 if it did not finish in time).
-    CloseEvent close(std::optional<std::uint16_t> code = std::nullopt, std::string_view reason = {},
-                     net::TimeMs timeout_ms = 10'000);
+    [[nodiscard]] CloseEvent close(std::optional<std::uint16_t> code = std::nullopt,
+                                   std::string_view reason = {}, net::TimeMs timeout_ms = 10'000);
 
     /// Set once the connection is closed.
     [[nodiscard]] const std::optional<CloseEvent>& close_event() const noexcept {
