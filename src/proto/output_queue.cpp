@@ -77,6 +77,12 @@ void OutputQueue::consume(std::size_t n) noexcept {
             return;
         }
         n -= avail;
+        if (head_ + 1 == blocks_.size() && blocks_[head_].capacity() <= 2 * kBlockSize) {
+            // The last block, written out: kept in place for the next append.
+            blocks_[head_].clear();
+            head_offset_ = 0;
+            return;
+        }
         pop_front_block();
     }
     if (size_ == 0 && block_count() > 0 && blocks_[head_].size() == head_offset_) {
