@@ -14,7 +14,7 @@ namespace {
 
 using namespace wsx;
 
-void BM_Unmask(benchmark::State& state) {
+void unmask(benchmark::State& state) {
     std::string data(static_cast<std::size_t>(state.range(0)), 'x');
     const proto::MaskingKey key{1, 2, 3, 4};
     for (auto _ : state) {
@@ -24,9 +24,9 @@ void BM_Unmask(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
 
-BENCHMARK(BM_Unmask)->Arg(64)->Arg(4096)->Arg(1 << 20);
+BENCHMARK(unmask)->Arg(64)->Arg(4096)->Arg(1 << 20);
 
-void BM_Utf8Ascii(benchmark::State& state) {
+void utf8_ascii(benchmark::State& state) {
     const std::string data(static_cast<std::size_t>(state.range(0)), 'a');
     for (auto _ : state) {
         benchmark::DoNotOptimize(proto::is_valid_utf8(data));
@@ -34,9 +34,9 @@ void BM_Utf8Ascii(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
 
-BENCHMARK(BM_Utf8Ascii)->Arg(64)->Arg(1 << 20);
+BENCHMARK(utf8_ascii)->Arg(64)->Arg(1 << 20);
 
-void BM_Utf8Greek(benchmark::State& state) {
+void utf8_greek(benchmark::State& state) {
     std::string data;
     while (data.size() < static_cast<std::size_t>(state.range(0))) {
         data += "\xCE\xBA\xE1\xBD\xB9\xCF\x83\xCE\xBC\xCE\xB5";
@@ -47,10 +47,10 @@ void BM_Utf8Greek(benchmark::State& state) {
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(data.size()));
 }
 
-BENCHMARK(BM_Utf8Greek)->Arg(1 << 20);
+BENCHMARK(utf8_greek)->Arg(1 << 20);
 
 // N masked text messages of `size` bytes arrive in one read; each is echoed.
-void BM_EchoThroughEndpoint(benchmark::State& state) {
+void echo_through_endpoint(benchmark::State& state) {
     const auto size = static_cast<std::size_t>(state.range(0));
     const std::string one = test::text(std::string(size, 'm'));
     const std::size_t count = std::max<std::size_t>(1, (256 * 1024) / one.size());
@@ -81,7 +81,7 @@ void BM_EchoThroughEndpoint(benchmark::State& state) {
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(count * size));
 }
 
-BENCHMARK(BM_EchoThroughEndpoint)->Arg(16)->Arg(128)->Arg(4096)->Arg(65536);
+BENCHMARK(echo_through_endpoint)->Arg(16)->Arg(128)->Arg(4096)->Arg(65536);
 
 }  // namespace
 

@@ -15,6 +15,7 @@ unsigned long member(const wsx_host* host, const wsx_connection* c) {
 }
 
 void on_open(const wsx_host* host, wsx_connection* c) {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): user_data holds the number, not an address.
     host->set_user_data(c, reinterpret_cast<void*>(g_next_member++));
     const std::string line = "* member " + std::to_string(member(host, c)) + " joined";
     host->broadcast(c, line.data(), line.size(), WSX_TEXT);
@@ -38,7 +39,7 @@ void on_close(const wsx_host* host, wsx_connection* c, uint16_t, const char*, in
 }  // namespace
 
 WSX_HANDLER_EXPORT const wsx_handler* wsx_handler_entry(void) {
-    static const wsx_handler handler = {
+    static const wsx_handler kHandler = {
             WSX_HANDLER_ABI_VERSION, "chat", nullptr, on_open, on_message, on_close};
-    return &handler;
+    return &kHandler;
 }

@@ -16,7 +16,7 @@ void on_message(const wsx_host* host, wsx_connection* c, const char* data, size_
 }  // namespace
 
 WSX_HANDLER_EXPORT const wsx_handler* wsx_handler_entry(void) {
-    static const wsx_handler handler = {
+    static const wsx_handler kHandler = {
             WSX_HANDLER_ABI_VERSION, "echo", nullptr, nullptr, on_message, nullptr};
-    return &handler;
+    return &kHandler;
 }

@@ -35,8 +35,8 @@ void passive_closing_handshake(const wsx_host* host, wsx_connection* c, uint16_t
 }  // namespace
 
 WSX_HANDLER_EXPORT const wsx_handler* wsx_handler_entry(void) {
-    static const wsx_handler handler = {
+    static const wsx_handler kHandler = {
             WSX_HANDLER_ABI_VERSION,  "protocol", do_extra_handshake, nullptr, on_message, nullptr,
             passive_closing_handshake};
-    return &handler;
+    return &kHandler;
 }

@@ -9,9 +9,9 @@ namespace {
 
 class Category final : public std::error_category {
 public:
-    const char* name() const noexcept override { return "wsx.net"; }
+    [[nodiscard]] const char* name() const noexcept override { return "wsx.net"; }
 
-    std::string message(int value) const override {
+    [[nodiscard]] std::string message(int value) const override {
         switch (static_cast<Errc>(value)) {
             case Errc::bad_address:
                 return "address does not parse or resolve";
@@ -31,8 +31,8 @@ public:
 }  // namespace
 
 const std::error_category& net_category() noexcept {
-    static const Category category;
-    return category;
+    static const Category kCategory;
+    return kCategory;
 }
 
 std::error_code make_error_code(Errc e) noexcept {

@@ -153,14 +153,15 @@ static_assert(static_cast<int>(Errc::idle_timeout) == kRowCount, "one row per Er
 
 class Category final : public std::error_category {
 public:
-    const char* name() const noexcept override { return "wsx.proto"; }
+    [[nodiscard]] const char* name() const noexcept override { return "wsx.proto"; }
 
-    std::string message(int value) const override {
+    [[nodiscard]] std::string message(int value) const override {
         const Row* row = find_row(value);
         return row != nullptr ? row->message : "unknown wsx.proto error";
     }
 
-    bool equivalent(int value, const std::error_condition& cond) const noexcept override {
+    [[nodiscard]] bool equivalent(int value,
+                                  const std::error_condition& cond) const noexcept override {
         const Row* row = find_row(value);
         return row != nullptr && cond.category() == *this
                && static_cast<int>(row->condition) == cond.value();
@@ -170,8 +171,8 @@ public:
 }  // namespace
 
 const std::error_category& proto_category() noexcept {
-    static const Category category;
-    return category;
+    static const Category kCategory;
+    return kCategory;
 }
 
 std::error_code make_error_code(Errc e) noexcept {

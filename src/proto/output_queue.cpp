@@ -7,8 +7,8 @@
 namespace wsx::proto {
 
 std::span<char> OutputQueue::append(std::string_view bytes) {
-    const bool fits_tail = block_count() > 0
-                           && blocks_.back().size() + bytes.size() <= blocks_.back().capacity();
+    const bool fits_tail =
+            block_count() > 0 && blocks_.back().size() + bytes.size() <= blocks_.back().capacity();
     if (!fits_tail) {
         std::string block = std::move(spare_);
         spare_ = std::string();

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "wsx/proto/errc.hpp"
 #include "wsx/proto/http_head.hpp"
@@ -109,6 +110,79 @@ void append_encoded(std::string& out, std::string_view in) {
     }
 }
 
+std::string lowered(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), lower);
+    return out;
+}
+
+// Leading and trailing C0 controls and spaces are stripped, as the WHATWG parser does.
+std::string_view trim_controls_and_spaces(std::string_view url) noexcept {
+    while (!url.empty() && static_cast<unsigned char>(url.front()) <= 0x20) {
+        url.remove_prefix(1);
+    }
+    while (!url.empty() && static_cast<unsigned char>(url.back()) <= 0x20) {
+        url.remove_suffix(1);
+    }
+    return url;
+}
+
+// ws and http are plain, wss and https secure (the WHATWG WebSocket API maps the http schemes);
+// nullopt for any other scheme.
+std::optional<bool> scheme_is_secure(std::string_view url) noexcept {
+    if (starts_with_nocase(url, "ws://") || starts_with_nocase(url, "http://")) {
+        return false;
+    }
+    if (starts_with_nocase(url, "wss://") || starts_with_nocase(url, "https://")) {
+        return true;
+    }
+    return std::nullopt;
+}
+
+// An authority (without credentials) split into its host and its port digits, empty if none.
+struct HostAndPort {
+    std::string host;
+    bool is_ipv6 = false;
+    std::string_view port;
+};
+
+// "[v6]" or "[v6]:port".
+Result<HostAndPort> split_ipv6_authority(std::string_view authority) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+        return Errc::bad_url_host;
+    }
+    const std::string_view literal = authority.substr(1, close - 1);
+    if (!is_ipv6(literal)) {
+        return Errc::bad_url_host;
+    }
+    HostAndPort out{.host = lowered(literal), .is_ipv6 = true};
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+        if (after.front() != ':') {
+            return Errc::bad_url_host;
+        }
+        out.port = after.substr(1);
+    }
+    return out;
+}
+
+// "name" or "name:port": a name or IPv4 literal of at most 253 host characters.
+Result<HostAndPort> split_name_authority(std::string_view authority) {
+    HostAndPort out;
+    const auto colon = authority.find(':');
+    if (colon != std::string_view::npos) {
+        out.port = authority.substr(colon + 1);
+        authority = authority.substr(0, colon);
+    }
+    if (authority.empty() || !std::all_of(authority.begin(), authority.end(), is_host_char)
+        || authority.size() > 253) {
+        return Errc::bad_url_host;
+    }
+    out.host = lowered(authority);
+    return out;
+}
+
 }  // namespace
 
 std::optional<std::string> percent_decode(std::string_view s) {
@@ -161,68 +235,37 @@ std::string WsUrl::to_string() const {
 }
 
 Result<WsUrl> parse_ws_url(std::string_view url) {
-    // Leading and trailing C0 controls and spaces are stripped, as the WHATWG parser does.
-    while (!url.empty() && static_cast<unsigned char>(url.front()) <= 0x20) {
-        url.remove_prefix(1);
+    url = trim_controls_and_spaces(url);
+    const std::optional<bool> secure = scheme_is_secure(url);
+    if (!secure) {
+        return Errc::bad_url_scheme;
     }
-    while (!url.empty() && static_cast<unsigned char>(url.back()) <= 0x20) {
-        url.remove_suffix(1);
-    }
+    url.remove_prefix(url.find("://") + 3);
     WsUrl out;
-    if (starts_with_nocase(url, "ws://") || starts_with_nocase(url, "http://")) {
-        url.remove_prefix(url.find("://") + 3);
-    } else if (starts_with_nocase(url, "wss://") || starts_with_nocase(url, "https://")) {
-        url.remove_prefix(url.find("://") + 3);
+    if (*secure) {
         out.secure = true;
         out.port = 443;
-    } else {
-        return Errc::bad_url_scheme;
     }
     if (url.find('#') != std::string_view::npos) {
         return Errc::url_has_fragment;  // WebSocket URLs never have one (RFC 6455 §3)
     }
     const auto path_start = std::min(url.find('/'), url.find('?'));
-    std::string_view authority = url.substr(0, path_start);
+    const std::string_view authority = url.substr(0, path_start);
     const std::string_view rest =
             path_start == std::string_view::npos ? std::string_view() : url.substr(path_start);
     if (authority.find('@') != std::string_view::npos) {
         return Errc::url_has_credentials;
     }
-    std::string_view port;
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) {
-            return Errc::bad_url_host;
-        }
-        const std::string_view literal = authority.substr(1, close - 1);
-        if (!is_ipv6(literal)) {
-            return Errc::bad_url_host;
-        }
-        out.host.assign(literal);
-        std::transform(out.host.begin(), out.host.end(), out.host.begin(), lower);
-        out.host_is_ipv6 = true;
-        const std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') {
-                return Errc::bad_url_host;
-            }
-            port = after.substr(1);
-        }
-    } else {
-        const auto colon = authority.find(':');
-        if (colon != std::string_view::npos) {
-            port = authority.substr(colon + 1);
-            authority = authority.substr(0, colon);
-        }
-        if (authority.empty() || !std::all_of(authority.begin(), authority.end(), is_host_char)
-            || authority.size() > 253) {
-            return Errc::bad_url_host;
-        }
-        out.host.assign(authority);
-        std::transform(out.host.begin(), out.host.end(), out.host.begin(), lower);
+    auto host_and_port = !authority.empty() && authority.front() == '['
+                                 ? split_ipv6_authority(authority)
+                                 : split_name_authority(authority);
+    if (!host_and_port) {
+        return host_and_port.error();
     }
-    if (!port.empty()) {
-        const auto n = parse_decimal(port, 5);
+    out.host = std::move(host_and_port->host);
+    out.host_is_ipv6 = host_and_port->is_ipv6;
+    if (!host_and_port->port.empty()) {
+        const auto n = parse_decimal(host_and_port->port, 5);
         if (!n || *n > 65535) {
             return Errc::bad_url_port;
         }

@@ -164,7 +164,7 @@ namespace detail {
 class CgiSession final : public ChildIo, public std::enable_shared_from_this<CgiSession> {
 public:
     CgiSession(const std::shared_ptr<CgiState>& state, Connection& c, net::ChildProcess child,
-               std::string name)
+               const std::string& name)
         : ChildIo(c.server().loop(), std::move(child),
                   c.remote_address().to_string() + " " + name + ": CGI",
                   state->options.kill_grace_ms),

@@ -83,7 +83,7 @@ public:
     void resume_stdout() { pause_stdout(false); }
 
 private:
-    Connection* connection() const { return server_.find_connection(id_); }
+    [[nodiscard]] Connection* connection() const { return server_.find_connection(id_); }
 
     void on_stdin_level(std::size_t queued) override {
         // Backpressure toward the peer: stop reading it while the process does not keep up.

@@ -135,6 +135,47 @@ int open_beneath(int root_fd, std::string_view root, const std::string& real) {
     return static_cast<int>(fd);
 }
 
+// A strong validator from size and modification time, which change whenever the content does.
+std::string entity_tag(const struct stat& st) {
+    char etag_buf[64];
+    std::snprintf(etag_buf, sizeof etag_buf, "\"%llx-%llx\"",
+                  static_cast<unsigned long long>(st.st_size),
+                  static_cast<unsigned long long>(st.st_mtim.tv_sec) * 1'000'000'000ULL
+                          + static_cast<unsigned long long>(st.st_mtim.tv_nsec));
+    return etag_buf;
+}
+
+// RFC 9110 §13.1.2/§13.1.3: If-None-Match wins over If-Modified-Since.
+bool is_not_modified(const proto::HttpRequest& request, std::string_view etag,
+                     std::time_t modified) {
+    if (auto inm = request.header("If-None-Match")) {
+        return etag_matches(*inm, etag);
+    }
+    if (auto ims = request.header("If-Modified-Since")) {
+        std::time_t since = 0;
+        return parse_http_date(*ims, since) && modified <= since;
+    }
+    return false;
+}
+
+// 200 with the open regular file `fd` (real path `resolved`), or 304 if the client's copy is
+// current.
+HttpResponse file_response(const proto::HttpRequest& request, std::string_view resolved,
+                           net::UniqueFd fd, const struct stat& st) {
+    const std::string etag = entity_tag(st);
+    HttpResponse r;
+    r.headers.emplace_back("Content-Type", std::string(content_type_for(resolved)));
+    r.headers.emplace_back("Last-Modified", http_date(st.st_mtim.tv_sec));
+    r.headers.emplace_back("ETag", etag);
+    if (is_not_modified(request, etag, st.st_mtim.tv_sec)) {
+        r.status = 304;
+        return r;
+    }
+    r.file = std::move(fd);
+    r.file_size = static_cast<std::uint64_t>(st.st_size);
+    return r;
+}
+
 }  // namespace
 
 Result<StaticFiles> StaticFiles::open(const std::string& root) {
@@ -196,31 +237,7 @@ HttpResponse StaticFiles::serve(const proto::HttpRequest& request) const {
     if (!S_ISREG(st.st_mode)) {
         return not_found();
     }
-    char etag_buf[64];
-    std::snprintf(etag_buf, sizeof etag_buf, "\"%llx-%llx\"",
-                  static_cast<unsigned long long>(st.st_size),
-                  static_cast<unsigned long long>(st.st_mtim.tv_sec) * 1'000'000'000ULL
-                          + static_cast<unsigned long long>(st.st_mtim.tv_nsec));
-    const std::string etag = etag_buf;
-    HttpResponse r;
-    r.headers.emplace_back("Content-Type", std::string(content_type_for(resolved)));
-    r.headers.emplace_back("Last-Modified", http_date(st.st_mtim.tv_sec));
-    r.headers.emplace_back("ETag", etag);
-    // RFC 9110 §13.1.2/§13.1.3: If-None-Match wins over If-Modified-Since.
-    bool not_modified = false;
-    if (auto inm = request.header("If-None-Match")) {
-        not_modified = etag_matches(*inm, etag);
-    } else if (auto ims = request.header("If-Modified-Since")) {
-        std::time_t since = 0;
-        not_modified = parse_http_date(*ims, since) && st.st_mtim.tv_sec <= since;
-    }
-    if (not_modified) {
-        r.status = 304;
-        return r;
-    }
-    r.file = std::move(fd);
-    r.file_size = static_cast<std::uint64_t>(st.st_size);
-    return r;
+    return file_response(request, resolved, std::move(fd), st);
 }
 
 }  // namespace wsx

@@ -577,7 +577,7 @@ protected:
         ::unsetenv("no_proxy");
     }
 
-    std::string proxy_url(const std::string& credentials = "") const {
+    [[nodiscard]] std::string proxy_url(const std::string& credentials = "") const {
         return "http://" + credentials + "127.0.0.1:" + std::to_string(proxy_->port());
     }
 

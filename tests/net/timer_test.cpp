@@ -197,6 +197,7 @@ TEST(Timer, ManyRandomMovesFireInOrder) {
     constexpr int kTimers = 300;
     std::vector<int> log;
     std::vector<std::unique_ptr<Recorder>> rs;
+    rs.reserve(kTimers);
     for (int i = 0; i < kTimers; ++i) {
         rs.push_back(std::make_unique<Recorder>(log, i));
     }
@@ -228,6 +229,7 @@ TEST(Timer, ManyRandomMovesFireInOrder) {
     }
     loop->run_once(0);
     std::vector<int> order;
+    order.reserve(expected.size());
     for (const auto& e : expected) {
         order.push_back(e.second);
     }

@@ -19,6 +19,7 @@ using test::cont;
 using test::frame;
 using test::text;
 using V = std::vector<std::string>;
+using namespace std::string_literals;
 
 struct Case {
     std::string id;
@@ -37,7 +38,8 @@ std::string raw(std::uint8_t b0, std::string_view payload) {
     return f;
 }
 
-std::vector<Case> cases() {
+// 1.x and 2.x.
+std::vector<Case> framing_and_ping_cases() {
     std::vector<Case> c;
     // 1.x Framing: text and binary at the length boundaries.
     for (std::size_t len : {0U, 125U, 126U, 127U, 128U, 65535U, 65536U}) {
@@ -49,9 +51,9 @@ std::vector<Case> cases() {
     // 2.x Pings and pongs.
     c.push_back({"2.1 ping empty", frame(Opcode::ping, ""), {"pong:"}});
     c.push_back({"2.2 ping text", frame(Opcode::ping, "Hello, world!"), {"pong:Hello, world!"}});
-    c.push_back({"2.3 ping binary",
-                 frame(Opcode::ping, "\x00\xff\xfe\xfd\xfc\xfb\x00\xff"),
-                 {"pong:\x00\xff\xfe\xfd\xfc\xfb\x00\xff"}});
+    // A std::string literal: a plain one would stop at the first NUL.
+    const std::string ping_binary = "\x00\xff\xfe\xfd\xfc\xfb\x00\xff"s;
+    c.push_back({"2.3 ping binary", frame(Opcode::ping, ping_binary), {"pong:" + ping_binary}});
     c.push_back(
             {"2.4 ping 125", frame(Opcode::ping, rep(125, '\xFE')), {"pong:" + rep(125, '\xFE')}});
     c.push_back({"2.5 ping 126", frame(Opcode::ping, rep(126, '\xFE')), {"close:1002"}});
@@ -69,6 +71,12 @@ std::vector<Case> cases() {
         }
         c.push_back({"2.10 ten pings", pings, pongs});
     }
+    return c;
+}
+
+// 3.x and 4.x.
+std::vector<Case> reserved_bit_and_opcode_cases() {
+    std::vector<Case> c;
     // 3.x Reserved bits: the good frame before is echoed, then close 1002.
     c.push_back({"3.1 rsv1",
                  text("Hello") + raw(0xC1, "x") + frame(Opcode::ping, ""),
@@ -88,7 +96,12 @@ std::vector<Case> cases() {
                              + frame(Opcode::ping, ""),
                      {"text:Hello", "close:1002"}});
     }
-    // 5.x Fragmentation.
+    return c;
+}
+
+// 5.x Fragmentation.
+std::vector<Case> fragmentation_cases() {
+    std::vector<Case> c;
     c.push_back({"5.1 fragmented ping",
                  frame(Opcode::ping, "frag", false) + cont("ment"),
                  {"close:1002"}});
@@ -116,7 +129,12 @@ std::vector<Case> cases() {
                          + cont("f3", false) + cont("f4", false) + frame(Opcode::ping, "2")
                          + cont("f5"),
                  {"pong:1", "pong:2", "text:f1f2f3f4f5"}});
-    // 6.x UTF-8.
+    return c;
+}
+
+// 6.x UTF-8.
+std::vector<Case> utf8_cases() {
+    std::vector<Case> c;
     c.push_back({"6.1 empty fragments", text("", false) + cont("", false) + cont(""), {"text:"}});
     c.push_back({"6.2 valid multi-byte",
                  text("Hello-\xC2\xB5@\xC3\x9F\xC3\xB6\xC3\xA4\xC3\xBC\xC3\xA0\xC3\xA1-UTF-8!!"),
@@ -139,7 +157,12 @@ std::vector<Case> cases() {
     c.push_back({"6.11 truncated at end", text("abc\xE2\x82"), {"close:1007"}});
     c.push_back({"6.12 lone continuation", text("\x80"), {"close:1007"}});
     c.push_back({"6.13 FE", text("\xFE"), {"close:1007"}});
-    // 7.x Close handling.
+    return c;
+}
+
+// 7.x Close handling.
+std::vector<Case> close_cases() {
+    std::vector<Case> c;
     c.push_back({"7.1.1 text then close",
                  text("Hello") + close_frame(1000),
                  {"text:Hello", "close:1000"}});
@@ -173,6 +196,12 @@ std::vector<Case> cases() {
                      frame(Opcode::close, payload),
                      {"close:1002"}});
     }
+    return c;
+}
+
+// 9.x and 10.x.
+std::vector<Case> large_message_cases() {
+    std::vector<Case> c;
     // 9.x Larger messages, whole and fragmented.
     for (std::size_t len : {std::size_t{1} << 16, std::size_t{1} << 18, std::size_t{1} << 20}) {
         c.push_back({"9.1 text " + std::to_string(len), text(rep(len)), {"text:" + rep(len)}});
@@ -188,6 +217,17 @@ std::vector<Case> cases() {
     // 10.x Misc: the echo's "Goodbye" closes with 1000 after echoing.
     c.push_back({"10 goodbye", text("Goodbye"), {"text:Goodbye", "close:1000"}});
     return c;
+}
+
+std::vector<Case> cases() {
+    std::vector<Case> all;
+    for (auto* family : {framing_and_ping_cases, reserved_bit_and_opcode_cases, fragmentation_cases,
+                         utf8_cases, close_cases, large_message_cases}) {
+        for (auto& c : family()) {
+            all.push_back(std::move(c));
+        }
+    }
+    return all;
 }
 
 TEST(Conformance, AutobahnStyleCasesWholeAndSplit) {

@@ -52,7 +52,7 @@ inline std::string close_frame(std::uint16_t code, std::string_view reason = {})
     return frame(proto::Opcode::close, proto::encode_close_payload(code, reason));
 }
 
-inline const char* kRequest =
+inline constexpr const char* kRequest =
         "GET /echo?x=1 HTTP/1.1\r\n"
         "Host: localhost:9998\r\n"
         "Upgrade: websocket\r\n"

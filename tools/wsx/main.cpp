@@ -44,6 +44,9 @@ bool expand_config(std::vector<std::string>& args) {
 
 }  // namespace
 
+// An exception reaching here is a bug (CLI11 option set-up, allocation failure): std::terminate,
+// with its message, is the wanted end.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 int main(int argc, char** argv) {
     CLI::App app{"wsx: WebSocket server, client and tools"};
     app.require_subcommand(1);

@@ -55,7 +55,16 @@ public:
     [[nodiscard]] const FrameHeader& header() const noexcept { return header_; }
 
 private:
+    // Decodes the complete header in head_ into header_, or returns the first rule it breaks.
     [[nodiscard]] std::error_code decode_header() noexcept;
+    // §5.2 reserved bits, §5.1 masking.
+    [[nodiscard]] std::error_code check_flags(const FrameHeader& h) const noexcept;
+    [[nodiscard]] std::uint64_t decode_payload_length(std::uint8_t len7) const noexcept;
+    // §5.2: a 64-bit length has its top bit clear, and every length is minimally encoded.
+    [[nodiscard]] std::error_code check_payload_length(std::uint8_t len7,
+                                                       std::uint64_t length) const noexcept;
+    // §5.5: control frames are short and unfragmented.
+    [[nodiscard]] static std::error_code check_control(const FrameHeader& h) noexcept;
     [[nodiscard]] std::size_t header_size_needed() const noexcept;
 
     Role role_;

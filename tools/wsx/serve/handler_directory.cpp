@@ -120,7 +120,7 @@ void add_aliases(const std::string& map_file, HandlerScan& out) {
         auto it = std::find_if(out.routes.begin(), out.routes.end(),
                                [&](const Route& r) { return r.path == existing; });
         if (it == out.routes.end()) {
-            out.errors.push_back(where + "no handler serves " + existing);
+            out.errors.push_back(std::string(where).append("no handler serves ").append(existing));
             continue;
         }
         out.routes.push_back(Route{.path = alias, .handlers = it->handlers});

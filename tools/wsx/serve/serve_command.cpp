@@ -86,12 +86,8 @@ std::vector<Route> load_routes(const ServeOptions& o) {
     return std::move(scan.routes);
 }
 
-}  // namespace
-
-CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
-    CLI::App* serve = app.add_subcommand("serve", "Run the standalone WebSocket server");
-    // Options given twice (config file, then command line) take the last value.
-    serve->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+// Port, address, and the limits every connection has.
+void add_connection_options(CLI::App* serve, ServeOptions& o) {
     serve->add_option("-p,--port", o.server.port,
                       "TCP port to listen on (default 9998; pywebsocket's default is 80; 0 picks a "
                       "free port)")
@@ -121,6 +117,10 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
                       "Connections at once; past it upgrade requests get 503")
             ->check(CLI::PositiveNumber)
             ->capture_default_str();
+}
+
+// Where WebSocket resources come from (the handler directory) and who may open them.
+void add_handler_options(CLI::App* serve, ServeOptions& o) {
     serve->add_option(
             "-w,--websock-handlers", o.handler_dir,
             "Handler directory: DIR/a/b_wsh.so serves /a/b; a relative path resolves against "
@@ -152,6 +152,10 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
             "--handler-binary", o.handler_binary,
             "Executable handlers exchange length-prefixed frames (type byte 1 text / 2 binary, "
             "4-byte big-endian length, payload) instead of lines");
+}
+
+// CGI/1.1 scripts under the document root.
+void add_cgi_options(CLI::App* serve, ServeOptions& o) {
     serve->add_option(
                  "-x,--cgi-paths", o.cgi_paths,
                  "Folders of the document root whose executables run as CGI/1.1 scripts, "
@@ -172,15 +176,20 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
                       "KiB/MiB accepted")
             ->transform(CLI::AsSizeValue(false))
             ->capture_default_str();
+}
+
+// Log file and its rotation.
+void add_log_file_options(CLI::App* serve, ServeOptions& o) {
     serve->add_option("-l,--log-file", o.log_file,
                       "Write log lines to this file instead of stderr");
     serve->add_option("--log-max", o.log_max, "Rotate the log file when it reaches this many bytes")
             ->capture_default_str();
     serve->add_option("--log-count", o.log_count, "Rotated log files to keep")
             ->capture_default_str();
-    serve->add_option("-q,--queue", o.server.backlog, "Listen queue length (backlog)")
-            ->check(CLI::PositiveNumber)
-            ->capture_default_str();
+}
+
+// TLS (refused for now) and HTTP Basic authentication.
+void add_security_options(CLI::App* serve, ServeOptions& o) {
     CLI::Option* tls =
             serve->add_flag("-t,--tls", o.tls, "TLS (wss://): not available yet, refused");
     serve->add_option("-k,--private-key", o.private_key, "TLS private key file (with --tls)")
@@ -202,6 +211,23 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
     serve->add_option("--basic-auth-credential", o.basic_auth_credential,
                       "user:password for --basic-auth")
             ->capture_default_str();
+}
+
+}  // namespace
+
+CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
+    CLI::App* serve = app.add_subcommand("serve", "Run the standalone WebSocket server");
+    // Options given twice (config file, then command line) take the last value.
+    serve->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    // In this order in --help.
+    add_connection_options(serve, o);
+    add_handler_options(serve, o);
+    add_cgi_options(serve, o);
+    add_log_file_options(serve, o);
+    serve->add_option("-q,--queue", o.server.backlog, "Listen queue length (backlog)")
+            ->check(CLI::PositiveNumber)
+            ->capture_default_str();
+    add_security_options(serve, o);
     serve->add_option("--log-level", o.log_level, "debug, info, warn, error or off")
             ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "critical", "off"}))
             ->capture_default_str();
@@ -263,7 +289,10 @@ bool config_file_arguments(const std::string& path, std::vector<std::string>& ar
     return true;
 }
 
-int run_serve(ServeOptions options) {
+namespace {
+
+// --log-level and --log-file; false (after logging why) if the log file cannot be opened.
+bool configure_logging(const ServeOptions& options) {
     net::LogLevel level = net::LogLevel::info;
     if (net::parse_log_level(options.log_level, level)) {
         net::set_log_level(level);
@@ -271,8 +300,86 @@ int run_serve(ServeOptions options) {
     if (!options.log_file.empty()) {
         if (auto ec = net::set_log_file(options.log_file, options.log_max, options.log_count)) {
             net::log_error("log file ", options.log_file, ": ", ec.message());
-            return 1;
+            return false;
         }
+    }
+    return true;
+}
+
+// A CGI path that names no folder of the document root is only a warning.
+void log_cgi_paths(const std::vector<std::string>& cgi_paths, const std::string& root) {
+    for (const auto& p : cgi_paths) {
+        std::string relative = p;
+        relative.erase(0, relative.find_first_not_of('/'));  // all of it for "/"
+        const auto folder = std::filesystem::path(root) / relative;
+        std::error_code ec;
+        if (!std::filesystem::is_directory(folder, ec)) {
+            net::log_warn("CGI path ", p, ": ", folder.string(), " is not a folder");
+        }
+        net::log_info("CGI scripts under ", p);
+    }
+}
+
+// Sets options.server.on_http: the document root's files, and the CGI scripts under the CGI
+// paths. False (after logging why) if the document root cannot be opened.
+bool serve_documents(ServeOptions& options) {
+    const std::string root =
+            options.document_root.empty() ? WSX_BUNDLED_DOCUMENT_ROOT : options.document_root;
+    auto files = StaticFiles::open(root);
+    if (!files) {
+        net::log_error("document root ", root, ": ", files.error().message());
+        return false;
+    }
+    net::log_info("serving documents from ", files->root());
+    if (options.cgi_paths.empty()) {
+        options.server.on_http = [files = std::move(*files)](const proto::HttpRequest& request,
+                                                             Connection&) {
+            return files.serve(request);
+        };
+        return true;
+    }
+    log_cgi_paths(options.cgi_paths, files->root());
+    CgiScripts cgi({.document_root = files->root(),
+                    .paths = options.cgi_paths,
+                    .timeout_ms = to_ms(options.cgi_timeout_s),
+                    .max_processes = options.max_cgi_processes,
+                    .head_limits = options.server.limits});
+    options.server.on_http = [files = std::move(*files), cgi](const proto::HttpRequest& request,
+                                                              Connection& c) {
+        return cgi.handles(request) ? cgi.serve(request, c) : files.serve(request);
+    };
+    return true;
+}
+
+// SIGHUP rescans the handler directory (open connections keep the handler they were opened
+// with); SIGINT and SIGTERM close every connection with 1001, then stop the loop; a second one
+// stops it at once. `server` and `options` must outlive the loop's run.
+std::error_code handle_signals(net::Loop& l, Server& server, const ServeOptions& options) {
+    auto on_signal = [&l, &server, &options, stopping = false](int signo) mutable {
+        if (signo == SIGHUP) {
+            server.set_routes(load_routes(options));
+            net::log_info("SIGHUP: handler directory rescanned; ", server.connection_count(),
+                          " connections kept");
+            return;
+        }
+        if (stopping) {
+            net::log_warn("second signal: exiting now");
+            l.stop();
+            return;
+        }
+        stopping = true;
+        net::log_info(signo == SIGINT ? "SIGINT" : "SIGTERM", ": closing ",
+                      server.connection_count(), " connections with 1001");
+        server.shutdown(1001, [&l] { l.stop(); });
+    };
+    return l.on_signals({SIGINT, SIGTERM, SIGHUP}, on_signal);
+}
+
+}  // namespace
+
+int run_serve(ServeOptions options) {
+    if (!configure_logging(options)) {
+        return 1;
     }
     raise_descriptor_limit(options.server.max_connections);
     options.server.subprotocols = options.subprotocols;
@@ -286,39 +393,8 @@ int run_serve(ServeOptions options) {
         return 1;
     }
     net::Loop& l = **loop;
-    const std::string root =
-            options.document_root.empty() ? WSX_BUNDLED_DOCUMENT_ROOT : options.document_root;
-    auto files = StaticFiles::open(root);
-    if (!files) {
-        net::log_error("document root ", root, ": ", files.error().message());
+    if (!serve_documents(options)) {
         return 1;
-    }
-    net::log_info("serving documents from ", files->root());
-    if (options.cgi_paths.empty()) {
-        options.server.on_http = [files = std::move(*files)](const proto::HttpRequest& request,
-                                                             Connection&) {
-            return files.serve(request);
-        };
-    } else {
-        for (const auto& p : options.cgi_paths) {
-            std::string relative = p;
-            relative.erase(0, relative.find_first_not_of('/'));  // all of it for "/"
-            const auto folder = std::filesystem::path(files->root()) / relative;
-            std::error_code ec;
-            if (!std::filesystem::is_directory(folder, ec)) {
-                net::log_warn("CGI path ", p, ": ", folder.string(), " is not a folder");
-            }
-            net::log_info("CGI scripts under ", p);
-        }
-        CgiScripts cgi({.document_root = files->root(),
-                        .paths = options.cgi_paths,
-                        .timeout_ms = to_ms(options.cgi_timeout_s),
-                        .max_processes = options.max_cgi_processes,
-                        .head_limits = options.server.limits});
-        options.server.on_http = [files = std::move(*files), cgi](const proto::HttpRequest& request,
-                                                                  Connection& c) {
-            return cgi.handles(request) ? cgi.serve(request, c) : files.serve(request);
-        };
     }
     auto server = Server::create(l, options.server, load_routes(options));
     // The server has its own copy; this one (with the CGI scripts' state) would outlive the loop.
@@ -331,26 +407,7 @@ int run_serve(ServeOptions options) {
     for (const auto& addr : (*server)->listening_addresses()) {
         net::log_info("listening on ", addr);
     }
-    bool stopping = false;
-    auto on_signal = [&](int signo) {
-        if (signo == SIGHUP) {
-            // Open connections keep the handler they were opened with.
-            (*server)->set_routes(load_routes(options));
-            net::log_info("SIGHUP: handler directory rescanned; ", (*server)->connection_count(),
-                          " connections kept");
-            return;
-        }
-        if (stopping) {
-            net::log_warn("second signal: exiting now");
-            l.stop();
-            return;
-        }
-        stopping = true;
-        net::log_info(signo == SIGINT ? "SIGINT" : "SIGTERM", ": closing ",
-                      (*server)->connection_count(), " connections with 1001");
-        (*server)->shutdown(1001, [&] { l.stop(); });
-    };
-    if (auto ec = l.on_signals({SIGINT, SIGTERM, SIGHUP}, on_signal)) {
+    if (auto ec = handle_signals(l, **server, options)) {
         net::log_error("signalfd: ", ec.message());
         return 1;
     }
