@@ -92,7 +92,7 @@ void WebSocket::Impl::on_resolved(Result<std::vector<net::SocketAddress>> r) {
 }
 
 void WebSocket::Impl::on_connected(net::UniqueFd fd) {
-    const net::TransportFactory& make = options.transport ? options.transport : tcp_transports_;
+    const net::TransportFactory& make = options.transport ? options.transport : plain_transports;
     auto transport = make(std::move(fd));
     if (!transport) {
         fail({.error = transport.error()});

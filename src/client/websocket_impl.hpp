@@ -52,7 +52,7 @@ struct WebSocket::Impl final : detail::SessionOwner, std::enable_shared_from_thi
     proto::OutputQueue tunnel_out;             // the CONNECT request, through the engine
     std::shared_ptr<net::ResolveHandle> resolving;
     net::Connector connector;  // RFC 8305 staggered connects to the resolved addresses
-    net::TransportFactory tcp_transports_ = net::tcp_transports();  // unless options.transport
+    net::TransportFactory plain_transports = net::tcp_transports();  // unless options.transport
     std::unique_ptr<detail::Session> session;  // the connected socket, through the engine
     std::optional<proto::Endpoint> endpoint;
     net::TimerId connect_timer = 0;

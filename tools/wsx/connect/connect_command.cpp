@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <deque>
 #include <iostream>
+#include <optional>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -52,29 +53,11 @@ public:
     }
 
     int run() {
-        WebSocketOptions options;
-        options.connect_timeout_ms = static_cast<net::TimeMs>(o_.connect_timeout_s * 1000);
-        options.limits.max_message_size = o_.max_message_size;
-        options.max_redirects = o_.max_redirects;
-        options.proxy = o_.proxy;
-        if (o_.reconnect > 0) {
-            options.reconnect = {.enabled = true, .max_attempts = o_.reconnect};
+        auto options = websocket_options();
+        if (!options) {
+            return kExitUsage;
         }
-        options.use_environment_proxy = !o_.no_env_proxy;
-        if (!o_.origin.empty()) {
-            options.origin = o_.origin;
-        }
-        for (const auto& h : o_.headers) {
-            const auto colon = h.find(':');
-            if (colon == std::string::npos || colon == 0) {
-                std::cerr << "wsx connect: header '" << h << "' is not 'Name: value'\n";
-                return kExitUsage;
-            }
-            std::string value = h.substr(colon + 1);
-            value.erase(0, value.find_first_not_of(" \t"));
-            options.headers.emplace_back(h.substr(0, colon), value);
-        }
-        auto ws = WebSocket::create(loop_, o_.url, o_.subprotocols, options);
+        auto ws = WebSocket::create(loop_, o_.url, o_.subprotocols, std::move(*options));
         if (!ws) {
             std::cerr << "wsx connect: " << o_.url << ": " << ws.error().message() << "\n";
             return kExitUsage;
@@ -118,6 +101,33 @@ public:
     }
 
 private:
+    // The library's options from the command line's; nullopt (and a message) for a bad header.
+    [[nodiscard]] std::optional<WebSocketOptions> websocket_options() const {
+        WebSocketOptions options;
+        options.connect_timeout_ms = static_cast<net::TimeMs>(o_.connect_timeout_s * 1000);
+        options.limits.max_message_size = o_.max_message_size;
+        options.max_redirects = o_.max_redirects;
+        options.proxy = o_.proxy;
+        if (o_.reconnect > 0) {
+            options.reconnect = {.enabled = true, .max_attempts = o_.reconnect};
+        }
+        options.use_environment_proxy = !o_.no_env_proxy;
+        if (!o_.origin.empty()) {
+            options.origin = o_.origin;
+        }
+        for (const auto& h : o_.headers) {
+            const auto colon = h.find(':');
+            if (colon == std::string::npos || colon == 0) {
+                std::cerr << "wsx connect: header '" << h << "' is not 'Name: value'\n";
+                return std::nullopt;
+            }
+            std::string value = h.substr(colon + 1);
+            value.erase(0, value.find_first_not_of(" \t"));
+            options.headers.emplace_back(h.substr(0, colon), value);
+        }
+        return options;
+    }
+
     void on_open() {
         saw_open_ = true;
         std::cerr << "connected to " << ws_->url()
