@@ -7,17 +7,11 @@
 #include "wsx/net/log.hpp"
 #include "wsx/proto/errc.hpp"
 
+#include "server/overloaded.hpp"
 #include "server/server_context.hpp"
 
 namespace wsx::detail {
 namespace {
-
-template <class... Fs>
-struct Overloaded : Fs... {
-    using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
 
 bool origin_allowed(const ServerOptions& options, const proto::UpgradeRequest& request) {
     const auto& origins = options.allowed_origins;

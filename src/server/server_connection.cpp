@@ -8,20 +8,10 @@
 #include "wsx/proto/errc.hpp"
 
 #include "server/http_side.hpp"
+#include "server/overloaded.hpp"
 #include "server/server_context.hpp"
 
 namespace wsx::detail {
-namespace {
-
-template <class... Fs>
-struct Overloaded : Fs... {
-    using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
-
-}  // namespace
-
 ServerConnection::ServerConnection(ServerContext& context, std::uint64_t id,
                                    std::unique_ptr<net::Transport> transport,
                                    net::SocketAddress remote)

@@ -15,16 +15,14 @@
 #include "wsx/net/errc.hpp"
 #include "wsx/net/tcp.hpp"
 
+#include "support/make_loop.hpp"
+
 namespace wsx::net {
 namespace {
 
 constexpr TimeMs kHour = 3'600'000;
 
-std::unique_ptr<Loop> make_loop() {
-    auto loop = Loop::create();
-    EXPECT_TRUE(loop);
-    return std::move(*loop);
-}
+using test::make_loop;
 
 // A loopback listener; the kernel completes connects to it without an accept().
 struct Listener {

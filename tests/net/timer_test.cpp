@@ -13,16 +13,14 @@
 
 #include "wsx/net/loop.hpp"
 
+#include "support/make_loop.hpp"
+
 namespace wsx::net {
 namespace {
 
 constexpr TimeMs kHour = 3'600'000;
 
-std::unique_ptr<Loop> make_loop() {
-    auto loop = Loop::create();
-    EXPECT_TRUE(loop);
-    return std::move(*loop);
-}
+using test::make_loop;
 
 // Appends its tag to a shared log when it fires.
 struct Recorder final : TimerHandler {

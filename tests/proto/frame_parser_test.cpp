@@ -18,6 +18,25 @@ struct Parsed {
     std::error_code error;
 };
 
+// Takes every chunk the parser can make of `in` into `out`, until it needs more or fails.
+void drain(FrameParser& p, std::span<char> in, Parsed& out) {
+    for (;;) {
+        FrameChunk c = p.next(in);
+        if (c.status == FrameChunk::Status::need_more) {
+            return;
+        }
+        if (c.status == FrameChunk::Status::error) {
+            out.error = c.error;
+            return;
+        }
+        if (c.first) {
+            out.headers.push_back(p.header());
+            out.payloads.emplace_back();
+        }
+        out.payloads.back().append(c.data.data(), c.data.size());
+    }
+}
+
 // Parses `bytes` fed in chunks of `chunk` bytes.
 Parsed parse(Role role, std::string bytes, std::size_t chunk = 0, FrameRules rules = {}) {
     FrameParser p(role, rules);
@@ -28,21 +47,7 @@ Parsed parse(Role role, std::string bytes, std::size_t chunk = 0, FrameRules rul
     for (std::size_t pos = 0; pos < bytes.size() && !out.error; pos += chunk) {
         std::span<char> in =
                 std::span<char>(bytes).subspan(pos, std::min(chunk, bytes.size() - pos));
-        for (;;) {
-            FrameChunk c = p.next(in);
-            if (c.status == FrameChunk::Status::need_more) {
-                break;
-            }
-            if (c.status == FrameChunk::Status::error) {
-                out.error = c.error;
-                break;
-            }
-            if (c.first) {
-                out.headers.push_back(p.header());
-                out.payloads.emplace_back();
-            }
-            out.payloads.back().append(c.data.data(), c.data.size());
-        }
+        drain(p, in, out);
     }
     return out;
 }
@@ -114,20 +119,8 @@ Parsed parse_split_at(Role role, std::string bytes, std::size_t at) {
     FrameParser p(role, {});
     Parsed out;
     for (auto piece : {std::span<char>(bytes).first(at), std::span<char>(bytes).subspan(at)}) {
-        for (std::span<char> in = piece; !out.error;) {
-            FrameChunk c = p.next(in);
-            if (c.status == FrameChunk::Status::need_more) {
-                break;
-            }
-            if (c.status == FrameChunk::Status::error) {
-                out.error = c.error;
-                break;
-            }
-            if (c.first) {
-                out.headers.push_back(p.header());
-                out.payloads.emplace_back();
-            }
-            out.payloads.back().append(c.data.data(), c.data.size());
+        if (!out.error) {
+            drain(p, piece, out);
         }
     }
     return out;
