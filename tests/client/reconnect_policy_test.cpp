@@ -19,6 +19,7 @@ ReconnectOptions no_jitter() {
 // The next `n` delays, each connection ending at once (never opened); -1 for "stop".
 std::vector<net::TimeMs> delays(ReconnectPolicy& p, int n, net::TimeMs now = 0) {
     std::vector<net::TimeMs> out;
+    out.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
         out.push_back(p.next_delay(now).value_or(-1));
     }
