@@ -104,6 +104,10 @@ struct WebSocketOptions {
     std::size_t max_buffered = 64 * 1024 * 1024;
     /// Makes the connection's transport over the connected socket; empty: plain TCP.
     net::TransportFactory transport;
+    /// The local IP address (a literal, "127.0.0.2") to connect from; empty: the system's
+    /// choice. A load generator spreads its connections over 127.0.0.0/8 this way to pass the
+    /// ephemeral port range of one source address.
+    std::string local_address;
 };
 
 class WebSocket {

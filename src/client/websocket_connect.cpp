@@ -80,6 +80,14 @@ void WebSocket::Impl::on_resolved(Result<std::vector<net::SocketAddress>> r) {
         fail({.error = r.error()});
         return;
     }
+    if (!options.local_address.empty()) {
+        auto local = net::resolve_host(options.local_address, 0);  // a literal: no lookup
+        if (!local) {
+            fail({.error = local.error()});
+            return;
+        }
+        connector.set_local_address(local->front());
+    }
     // The Connector never calls back after it is cancelled or destroyed with this Impl.
     connector.start(std::move(*r), [this](Result<net::UniqueFd> fd) {
         auto keep = shared_from_this();

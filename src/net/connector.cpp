@@ -82,7 +82,7 @@ void Connector::start_next() {
 }
 
 bool Connector::try_address(const SocketAddress& addr) {
-    auto fd = connect_tcp(addr);
+    auto fd = connect_tcp(addr, local_ ? &*local_ : nullptr);
     if (!fd) {
         last_error_ = fd.error();
         return false;

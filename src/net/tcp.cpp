@@ -51,13 +51,19 @@ Result<UniqueFd> listen_tcp(const SocketAddress& addr, int backlog) {
     return fd;
 }
 
-Result<UniqueFd> connect_tcp(const SocketAddress& addr) {
+Result<UniqueFd> connect_tcp(const SocketAddress& addr, const SocketAddress* local) {
     UniqueFd fd(::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd.valid()) {
         return last_system_error();
     }
     const int one = 1;
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (local != nullptr) {
+        setsockopt(fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (::bind(fd.get(), local->data(), local->size()) != 0) {
+            return last_system_error();
+        }
+    }
     int rc = 0;
     do {
         rc = ::connect(fd.get(), addr.data(), addr.size());

@@ -201,3 +201,40 @@ TEST(Connector, DoneMayDestroyTheConnector) {
 
 }  // namespace
 }  // namespace wsx::net
+
+namespace wsx::net {
+namespace {
+
+// Connects to a loopback listener from `local`; returns what the connector reported.
+Result<UniqueFd> connect_from(const char* local) {
+    auto loop = test::make_loop();
+    const Listener server = listen_loopback();
+    auto from = resolve_host(local, 0);
+    EXPECT_TRUE(from);
+    Connector connector(*loop);
+    connector.set_local_address(from->front());
+    Outcome outcome;
+    connector.start({server.addr}, outcome.done());
+    run_until_done(*loop, outcome);
+    EXPECT_TRUE(outcome.result);
+    return outcome.result ? std::move(*outcome.result)
+                          : Result<UniqueFd>(make_error_code(Errc::connect_timeout));
+}
+
+TEST(Connector, BindsToTheLocalAddressGiven) {
+    auto fd = connect_from("127.0.0.3");
+    ASSERT_TRUE(fd);
+    auto from = local_address(fd->get());
+    ASSERT_TRUE(from);
+    EXPECT_EQ(from->host(), "127.0.0.3");
+    EXPECT_NE(from->port(), 0);
+}
+
+TEST(Connector, ALocalAddressThatCannotBeBoundIsTheError) {
+    auto fd = connect_from("192.0.2.1");  // TEST-NET-1: not an address of this machine
+    ASSERT_FALSE(fd);
+    EXPECT_EQ(fd.error(), std::errc::address_not_available);
+}
+
+}  // namespace
+}  // namespace wsx::net

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/bench_command.hpp"
 #include "connect/connect_command.hpp"
 #include "serve/serve_command.hpp"
 
@@ -58,6 +59,8 @@ int main(int argc, char** argv) {
             "line overrides it");
     wsx::tools::ConnectOptions connect_options;
     CLI::App* connect = wsx::tools::add_connect_command(app, connect_options);
+    wsx::tools::BenchOptions bench_options;
+    CLI::App* bench = wsx::tools::add_bench_command(app, bench_options);
     std::vector<std::string> args(argv, argv + argc);
     if (!expand_config(args)) {
         return 2;
@@ -79,6 +82,9 @@ int main(int argc, char** argv) {
     }
     if (connect->parsed()) {
         return wsx::tools::run_connect(connect_options);
+    }
+    if (bench->parsed()) {
+        return wsx::tools::run_bench(bench_options);
     }
     return 2;
 }

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <system_error>
 #include <vector>
 
@@ -50,6 +51,10 @@ public:
     /// loop's current batch (events for them may be in it). A no-op when idle.
     void cancel();
 
+    /// Binds every later attempt's socket to `local` (its port 0) before connecting; nullopt:
+    /// the system chooses.
+    void set_local_address(std::optional<SocketAddress> local) { local_ = local; }
+
     /// Between start() and `done` or cancel().
     [[nodiscard]] bool connecting() const noexcept { return static_cast<bool>(done_); }
 
@@ -77,6 +82,7 @@ private:
     std::size_t next_ = 0;
     std::vector<std::unique_ptr<Attempt>> attempts_;
     std::error_code last_error_;
+    std::optional<SocketAddress> local_;
     Done done_;
     Timer timer_;  // the attempt delay; also reports a failure found inside start()
 };

@@ -29,8 +29,11 @@ struct Accepted {
 [[nodiscard]] Result<Accepted> accept_tcp(int listen_fd);
 
 /// Starts a non-blocking connect to `addr` (TCP_NODELAY set): the socket becomes writable when
-/// it is done; then connect_result() tells how it went. Errors: an immediate failure's errno.
-[[nodiscard]] Result<UniqueFd> connect_tcp(const SocketAddress& addr);
+/// it is done; then connect_result() tells how it went. With `local`, the socket is bound to
+/// that address first (its port is chosen at connect time, IP_BIND_ADDRESS_NO_PORT, so many
+/// sockets can share one source address). Errors: an immediate failure's errno (bind's too).
+[[nodiscard]] Result<UniqueFd> connect_tcp(const SocketAddress& addr,
+                                           const SocketAddress* local = nullptr);
 
 /// The outcome of a connect started by connect_tcp(): success, or the error (SO_ERROR).
 [[nodiscard]] std::error_code connect_result(int fd) noexcept;
