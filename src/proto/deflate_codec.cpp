@@ -193,6 +193,7 @@ bool MessageInflater::start() noexcept {
 }
 
 void MessageInflater::end() noexcept {
+    in_message_ = false;
     if (stream_) {
         inflateEnd(stream_.get());
         stream_.reset();
@@ -204,6 +205,7 @@ std::error_code MessageInflater::inflate(std::string_view data, std::string& out
     if (!stream_ && !start()) {
         return Errc::deflate_memory_exhausted;
     }
+    in_message_ = true;
     z_stream& s = *stream_;
     s.next_in = const_cast<unsigned char*>(bytes(data.data()));  // zlib does not write it
     s.avail_in = static_cast<uInt>(data.size());
@@ -240,10 +242,14 @@ std::error_code MessageInflater::finish(std::string& out, std::size_t limit) {
     if (auto ec = inflate(kTail, out, limit)) {
         return ec;
     }
-    if (release_when_idle_) {
+    in_message_ = false;
+    return {};
+}
+
+void MessageInflater::release_if_idle() noexcept {
+    if (release_when_idle_ && !in_message_) {
         end();  // the peer resets its context: no window is kept while idle
     }
-    return {};
 }
 
 // --- SharedDeflater ---

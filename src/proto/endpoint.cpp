@@ -148,6 +148,9 @@ std::optional<Event> Endpoint::next_frame_event() {
     const ReadItem item = reader_.next(input_);
     switch (item.kind) {
         case ReadItem::Kind::need_more:
+            if (deflate_) {
+                deflate_->inflater().release_if_idle();  // input used up: hold no idle window
+            }
             return std::nullopt;
         case ReadItem::Kind::error:
             return fail(item.error);

@@ -124,7 +124,20 @@ TEST(DeflateCodec, MemoryIsCountedAllocatedLazilyAndFreedWhenIdle) {
     EXPECT_LE(one, inflater_memory(15));
     EXPECT_EQ(inflate_message(releases, bytes({0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00})),
               "Hello");
-    EXPECT_EQ(memory.in_use(), one);  // the releasing one holds nothing once the message is out
+    EXPECT_EQ(memory.in_use(), 2 * one);  // until the input at hand is used up
+    releases.release_if_idle();
+    keeps.release_if_idle();
+    EXPECT_EQ(memory.in_use(), one);  // the releasing one holds nothing once idle
+    EXPECT_FALSE(releases.allocated());
+    EXPECT_TRUE(keeps.allocated());
+    std::string half;
+    ASSERT_FALSE(releases.inflate(bytes({0xf2, 0x48}), half, 100));
+    releases.release_if_idle();  // a message half inflated keeps its stream
+    EXPECT_TRUE(releases.allocated());
+    ASSERT_FALSE(releases.inflate(bytes({0xcd, 0xc9, 0xc9, 0x07, 0x00}), half, 100));
+    ASSERT_FALSE(releases.finish(half, 100));
+    EXPECT_EQ(half, "Hello");
+    releases.release_if_idle();
     EXPECT_FALSE(releases.allocated());
     {
         MessageDeflater deflater({.window_bits = 10, .mem_level = 2}, &memory);

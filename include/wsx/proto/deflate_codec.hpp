@@ -106,7 +106,7 @@ private:
 class MessageInflater {
 public:
     /// `window_bits` is the peer's window (8 is inflated with 9); with `release_when_idle` (the
-    /// peer resets its context per message) the stream is freed after every message.
+    /// peer resets its context per message) release_if_idle() frees the stream.
     MessageInflater(int window_bits, bool release_when_idle, ZlibMemory* memory) noexcept;
     MessageInflater(MessageInflater&&) noexcept;
     MessageInflater& operator=(MessageInflater&&) noexcept;
@@ -118,9 +118,14 @@ public:
     [[nodiscard]] std::error_code inflate(std::string_view data, std::string& out,
                                           std::size_t limit);
 
-    /// The message's last frame was inflated: inflates the `00 00 ff ff` tail (§7.2.2) and, if
-    /// the context is not kept, frees the stream. Errors as inflate().
+    /// The message's last frame was inflated: inflates the `00 00 ff ff` tail (§7.2.2). Errors
+    /// as inflate().
     [[nodiscard]] std::error_code finish(std::string& out, std::size_t limit);
+
+    /// The input at hand is used up: if the peer resets its context and no message is half
+    /// inflated, frees the stream, so an idle connection holds no window. Messages that arrive
+    /// together therefore share one allocation.
+    void release_if_idle() noexcept;
 
     /// True once zlib's state is allocated (and not freed since).
     [[nodiscard]] bool allocated() const noexcept { return stream_ != nullptr; }
@@ -131,6 +136,7 @@ private:
 
     int window_bits_;
     bool release_when_idle_;
+    bool in_message_ = false;
     ZlibMemory* memory_;
     std::unique_ptr<z_stream> stream_;
 };
