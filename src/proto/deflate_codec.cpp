@@ -151,6 +151,11 @@ std::error_code MessageDeflater::compress(std::string_view data, std::string& ou
     if (out.size() >= kTail.size() && std::string_view(out).substr(out.size() - 4) == kTail) {
         out.resize(out.size() - kTail.size());
     }
+    if (out.empty()) {
+        // Nothing was pending (an empty message after a flush): §7.2.3.6's one-byte empty
+        // stored block, so the `00 00 ff ff` the peer appends completes a block.
+        out.push_back('\0');
+    }
     if (reset) {
         deflateReset(&s);  // §7.2.1: no context takeover: the next message starts empty
     }
