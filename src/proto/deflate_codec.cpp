@@ -248,6 +248,11 @@ std::error_code MessageInflater::finish(std::string& out, std::size_t limit) {
         return ec;
     }
     in_message_ = false;
+    if (release_when_idle_ && stream_) {
+        // The peer resets its context per message, so each message is decoded alone even when
+        // several arrive at once: how they were batched never changes the outcome.
+        inflateReset(stream_.get());
+    }
     return {};
 }
 
