@@ -19,6 +19,7 @@
 #include "wsx/http_response.hpp"
 #include "wsx/net/loop.hpp"
 #include "wsx/net/transport.hpp"
+#include "wsx/proto/deflate.hpp"
 #include "wsx/proto/limits.hpp"
 #include "wsx/result.hpp"
 #include "wsx/route.hpp"
@@ -49,6 +50,12 @@ struct ServerOptions {
     /// Answers plain HTTP requests and WebSocket requests for paths with no route (for example
     /// a StaticFiles document root). Without it they get 426 and 404.
     HttpHandler on_http;
+    /// permessage-deflate (RFC 7692): negotiated by default, with a compressor shared by the
+    /// loop's connections and no client context kept, so an idle connection holds no zlib memory.
+    proto::DeflatePolicy deflate;
+    /// zlib memory for every connection at once; past it, new connections are served without
+    /// compression (logged), and an inflate that needs more fails its connection with 1011.
+    std::size_t max_zlib_memory = 256 * 1024 * 1024;
     /// Makes each accepted connection's transport; empty: plain TCP (net::tcp_transports()).
     net::TransportFactory transport;
 };
@@ -61,6 +68,11 @@ struct ServerStats {
     std::uint64_t failed = 0;    // connections failed for a protocol violation or timeout
     std::uint64_t dropped_messages = 0;
     std::uint64_t http_requests = 0;
+    std::uint64_t deflate_negotiated = 0;  // connections that use permessage-deflate
+    std::uint64_t deflate_refused_memory = 0;  // served uncompressed: max_zlib_memory reached
+    std::size_t zlib_memory = 0;               // bytes zlib holds now
+    std::size_t zlib_memory_peak = 0;
+    std::size_t zlib_memory_cap = 0;  // ServerOptions::max_zlib_memory
 };
 
 namespace detail {

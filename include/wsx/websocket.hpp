@@ -102,6 +102,9 @@ struct WebSocketOptions {
     ReconnectOptions reconnect;
     /// send() refuses data past this much queued and unsent (std::errc::no_buffer_space).
     std::size_t max_buffered = 64 * 1024 * 1024;
+    /// permessage-deflate (RFC 7692), offered as browsers offer it
+    /// (`permessage-deflate; client_max_window_bits`); `deflate.enabled = false` offers nothing.
+    proto::DeflateOffer deflate;
     /// Makes the connection's transport over the connected socket; empty: plain TCP.
     net::TransportFactory transport;
     /// The local IP address (a literal, "127.0.0.2") to connect from; empty: the system's
@@ -142,7 +145,8 @@ public:
     /// The subprotocol the server chose; empty until open, or if none.
     [[nodiscard]] std::string protocol() const;
 
-    /// The extensions in use (none yet: permessage-deflate is not offered).
+    /// The extensions the server accepted (its Sec-WebSocket-Extensions value, such as
+    /// "permessage-deflate; client_max_window_bits=15"); empty until open, or if none.
     [[nodiscard]] std::string extensions() const;
 
     [[nodiscard]] ReadyState ready_state() const noexcept;

@@ -220,7 +220,7 @@ std::string WebSocket::protocol() const {
 }
 
 std::string WebSocket::extensions() const {
-    return {};
+    return impl_->endpoint ? impl_->endpoint->extensions() : std::string();
 }
 
 ReadyState WebSocket::ready_state() const noexcept {

@@ -141,7 +141,9 @@ void WebSocket::Impl::start_handshake() {
                               .resource = url.resource,
                               .protocols = protocols,
                               .origin = options.origin,
-                              .headers = options.headers};
+                              .headers = options.headers,
+                              .key = {},
+                              .deflate = options.deflate};
     endpoint.emplace(options.limits, std::move(hs), loop.now());
 }
 

@@ -64,6 +64,10 @@ std::string build_client_request(const ClientHandshake& hs) {
         }
         out += "\r\n";
     }
+    if (hs.deflate.enabled) {
+        out += "Sec-WebSocket-Extensions: " + format_extension_header({format_deflate_offer(hs.deflate)})
+               + "\r\n";
+    }
     for (const auto& [name, value] : hs.headers) {
         if (!is_handshake_field(name)) {
             out.append(name).append(": ").append(value).append("\r\n");
@@ -98,7 +102,22 @@ Result<HandshakeAccepted> validate_upgrade_response(const HttpResponseHead& resp
     }
     HandshakeAccepted out;
     if (response.header_count("Sec-WebSocket-Extensions") > 0) {
-        return Errc::unoffered_extension;  // this client offers none yet
+        // §4.1: "If the response includes a |Sec-WebSocket-Extensions| header field and this
+        // header field indicates the use of an extension that was not present in the client's
+        // handshake ..., the client MUST _Fail the WebSocket Connection_."
+        out.extensions = response.joined_header("Sec-WebSocket-Extensions");
+        if (!hs.deflate.enabled) {
+            return Errc::unoffered_extension;
+        }
+        auto parsed = parse_extension_header(out.extensions);
+        if (!parsed) {
+            return parsed.error();
+        }
+        auto agreed = accept_deflate_response(*parsed, hs.deflate);
+        if (!agreed) {
+            return agreed.error();
+        }
+        out.deflate = *agreed;
     }
     if (response.header_count("Sec-WebSocket-Protocol") > 0) {
         const std::string chosen = response.joined_header("Sec-WebSocket-Protocol");

@@ -132,6 +132,14 @@ std::optional<Event> Endpoint::next_client_handshake_event() {
     c.accepted = std::move(*accepted);
     c.opened = true;
     subprotocol_ = c.accepted.subprotocol;
+    if (c.accepted.deflate) {
+        const DeflateOffer& o = c.offer.deflate;
+        enable_deflate({.agreement = *c.accepted.deflate,
+                        .mem_level = o.mem_level,
+                        .level = o.level,
+                        .threshold = o.threshold},
+                       c.accepted.extensions);
+    }
     state_ = State::open;
     return Opened{c.accepted};  // frames sent right behind the response stay in input_
 }
@@ -140,6 +148,9 @@ std::optional<Event> Endpoint::next_frame_event() {
     const ReadItem item = reader_.next(input_);
     switch (item.kind) {
         case ReadItem::Kind::need_more:
+            if (deflate_) {
+                deflate_->inflater().release_if_idle();  // input used up: hold no idle window
+            }
             return std::nullopt;
         case ReadItem::Kind::error:
             return fail(item.error);
@@ -217,9 +228,22 @@ void Endpoint::queue_close(std::uint16_t code, std::string_view reason) {
     close_info_.sent_code = code;
 }
 
+void Endpoint::enable_deflate(const DeflateSetup& setup, std::string extensions) {
+    deflate_ = std::make_unique<PerMessageDeflate>(role_, setup);
+    reader_.use_inflater(&deflate_->inflater());
+    extensions_ = std::move(extensions);
+}
+
 std::error_code Endpoint::send(MessageType type, std::string_view data) {
     if (state_ != State::open) {
         return Errc::not_open;
+    }
+    if (std::string* z = deflate_ ? deflate_->compress(data) : nullptr) {
+        // RFC 7692 §6: RSV1 on the (only) frame of a compressed message.
+        FrameSpec spec = spec_for(opcode_for(type));
+        spec.rsv1 = true;
+        write_frame(out_, spec, std::move(*z));
+        return {};
     }
     write_frame(out_, spec_for(opcode_for(type)), data);
     return {};
@@ -228,6 +252,9 @@ std::error_code Endpoint::send(MessageType type, std::string_view data) {
 std::error_code Endpoint::send_owned(MessageType type, std::string&& data) {
     if (state_ != State::open) {
         return Errc::not_open;
+    }
+    if (deflate_) {
+        return send(type, data);
     }
     write_frame(out_, spec_for(opcode_for(type)), std::move(data));
     return {};

@@ -83,6 +83,9 @@ constexpr Row kRows[] = {
          "server chose a subprotocol the client did not offer (RFC 6455 §4.1)"},
         {Errc::unoffered_extension, C::handshake_failed, 0, 0,
          "server chose an extension the client did not offer (RFC 6455 §4.1)"},
+        {Errc::bad_deflate_response, C::handshake_failed, 0, 0,
+         "server's permessage-deflate response has an unknown, repeated, unoffered or "
+         "out-of-range parameter (RFC 7692 §7.1)"},
         {Errc::proxy_refused, C::handshake_failed, 0, 0,
          "the HTTP proxy refused the CONNECT request"},
         {Errc::reserved_opcode, C::protocol_violation, 1002, 0, "reserved opcode (RFC 6455 §5.2)"},
@@ -113,6 +116,13 @@ constexpr Row kRows[] = {
          "close code is not allowed on the wire (RFC 6455 §7.4)"},
         {Errc::invalid_close_reason, C::protocol_violation, 1007, 0,
          "close reason is not valid UTF-8 (RFC 6455 §5.5.1)"},
+        {Errc::rsv1_on_continuation, C::protocol_violation, 1002, 0,
+         "RSV1 set on a continuation frame: only a message's first frame carries it (RFC 7692 "
+         "§6.1)"},
+        {Errc::bad_compressed_data, C::protocol_violation, 1007, 0,
+         "compressed message is not a valid DEFLATE stream (RFC 7692 §6.2)"},
+        {Errc::deflate_memory_exhausted, C::usage_error, 1011, 0,
+         "zlib memory cap reached while inflating a message"},
         {Errc::not_open, C::usage_error, 1011, 0, "the connection is not open"},
         {Errc::invalid_close_code_to_send, C::usage_error, 1011, 0,
          "this close code may not be sent"},

@@ -299,11 +299,19 @@ Result<Upgraded> HttpExchange::accept(const AcceptOptions& options, TimeMs /*now
         && std::find(offered.begin(), offered.end(), options.subprotocol) == offered.end()) {
         return Errc::subprotocol_not_offered;
     }
-    out_.append(build_accept_response(upgrade_->key, options.subprotocol, {}, options.headers));
+    const std::string extensions =
+            options.deflate ? format_extension_header({format_deflate_response(
+                                      options.deflate->agreement)})
+                            : std::string();
+    out_.append(
+            build_accept_response(upgrade_->key, options.subprotocol, extensions, options.headers));
     state_ = HttpState::upgraded;
     // The endpoint's idle timeout counts from the last byte received, not from the answer.
     Endpoint endpoint(limits_, std::move(out_), std::move(pending_), options.subprotocol,
                       last_received_);
+    if (options.deflate) {
+        endpoint.enable_deflate(*options.deflate, extensions);
+    }
     out_ = OutputQueue();  // a moved-from queue keeps its size: start clean
     pending_.clear();
     Upgraded upgraded{std::move(endpoint), std::move(*upgrade_)};

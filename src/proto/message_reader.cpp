@@ -26,8 +26,10 @@ std::error_code MessageReader::start_frame(const FrameHeader& h) {
         if (!in_message_) {
             return Errc::unexpected_continuation;
         }
+        // RFC 7692 §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control
+        // frames and non-first fragments of a data message."
         if (h.rsv1) {
-            return Errc::reserved_bits_set;  // RFC 7692 §6: RSV1 on the first frame only
+            return Errc::rsv1_on_continuation;
         }
     } else {
         if (in_message_) {
@@ -37,6 +39,7 @@ std::error_code MessageReader::start_frame(const FrameHeader& h) {
         type_ = h.opcode == Opcode::text ? MessageType::text : MessageType::binary;
         announced_ = 0;
         buffering_ = false;
+        compressed_ = h.rsv1;  // only possible with an inflater (the parser allows it then)
         message_.clear();
         utf8_.reset();
     }
@@ -76,6 +79,43 @@ ReadItem MessageReader::on_data_chunk(const FrameHeader& h, const FrameChunk& c)
     message_.append(chunk);
     if (!message_ends) {
         return item;  // need_more
+    }
+    in_message_ = false;
+    item.kind = ReadItem::Kind::message;
+    item.data = message_;
+    return item;
+}
+
+void MessageReader::use_inflater(MessageInflater* inflater) noexcept {
+    inflater_ = inflater;
+    parser_ = FrameParser(parser_role_, FrameRules{.allow_rsv1 = inflater != nullptr});
+}
+
+ReadItem MessageReader::on_compressed_chunk(const FrameHeader& h, const FrameChunk& c) {
+    // RFC 7692 §6.2: the payloads of the message's frames, concatenated, then the `00 00 ff ff`
+    // tail, are one DEFLATE stream; the limit applies to what it inflates to, as it grows.
+    const std::size_t before = message_.size();
+    const std::string_view chunk(c.data.data(), c.data.size());
+    const bool message_ends = c.last && h.fin;
+    if (auto ec = inflater_->inflate(chunk, message_, max_message_size_)) {
+        return fail(ec);
+    }
+    if (message_ends) {
+        if (auto ec = inflater_->finish(message_, max_message_size_)) {
+            return fail(ec);
+        }
+    }
+    ReadItem item;
+    item.type = type_;
+    const std::string_view added = std::string_view(message_).substr(before);
+    if (type_ == MessageType::text && !utf8_.feed(added)) {
+        return fail(Errc::invalid_utf8);
+    }
+    if (!message_ends) {
+        return item;  // need_more
+    }
+    if (type_ == MessageType::text && !utf8_.complete()) {
+        return fail(Errc::invalid_utf8);
     }
     in_message_ = false;
     item.kind = ReadItem::Kind::message;
@@ -129,7 +169,9 @@ ReadItem MessageReader::next(std::span<char>& input) {
                 return fail(ec);
             }
         }
-        ReadItem item = is_control(h.opcode) ? on_control_chunk(h, c) : on_data_chunk(h, c);
+        ReadItem item = is_control(h.opcode) ? on_control_chunk(h, c)
+                        : compressed_        ? on_compressed_chunk(h, c)
+                                             : on_data_chunk(h, c);
         if (item.kind != ReadItem::Kind::need_more) {
             return item;
         }

@@ -86,7 +86,8 @@ void HttpSide::on_upgrade_requested(const proto::UpgradeRequest& request) {
         return;  // rejected
     }
     proto::AcceptOptions accept{.subprotocol = decision->subprotocol,
-                                .headers = std::move(decision->headers)};
+                                .headers = std::move(decision->headers),
+                                .deflate = ctx.deflate_setup(request)};
     auto upgraded = exchange_.accept(accept, ctx.loop().now());
     if (!upgraded) {
         net::log_error(conn_.remote().to_string(), " ", request.path(),

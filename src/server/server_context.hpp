@@ -6,10 +6,13 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "wsx/net/loop.hpp"
+#include "wsx/proto/deflate_codec.hpp"
+#include "wsx/proto/handshake.hpp"
 #include "wsx/server.hpp"
 
 #include "engine/session.hpp"
@@ -42,6 +45,11 @@ public:
     [[nodiscard]] virtual bool authorized(const proto::HttpRequest& request) const noexcept = 0;
 
     virtual std::size_t broadcast(const Route& route, std::string_view data, MessageType type) = 0;
+
+    /// permessage-deflate for this request, as the options allow (none past the zlib memory
+    /// cap); its resources are the server's and outlive the connection.
+    [[nodiscard]] virtual std::optional<proto::DeflateSetup> deflate_setup(
+            const proto::UpgradeRequest& request) = 0;
 
     /// The connection is over: free it after the current loop batch.
     virtual void release(ServerConnection& connection) = 0;

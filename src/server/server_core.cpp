@@ -50,7 +50,10 @@ ServerCore::ServerCore(Server& handle, net::Loop& loop, ServerOptions options,
     : handle_(handle),
       loop_(loop),
       options_(std::move(options)),
-      session_config_(session_config_for(options_)) {
+      session_config_(session_config_for(options_)),
+      zlib_memory_(std::make_unique<proto::ZlibMemory>(options_.max_zlib_memory)),
+      shared_deflater_(std::make_unique<proto::SharedDeflater>(
+              options_.deflate.mem_level, options_.deflate.level, zlib_memory_.get())) {
     if (!options_.transport) {
         options_.transport = net::tcp_transports();
     }

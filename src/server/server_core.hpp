@@ -43,7 +43,7 @@ public:
 
     void shutdown(std::uint16_t code, std::function<void()> done);
 
-    [[nodiscard]] const ServerStats& counters() const noexcept { return stats_; }
+    [[nodiscard]] const ServerStats& counters() const noexcept;
 
     // ServerContext
     [[nodiscard]] Server& server() noexcept override { return handle_; }
@@ -65,6 +65,8 @@ public:
     [[nodiscard]] bool authorized(const proto::HttpRequest& request) const noexcept override;
     std::size_t broadcast(const Route& route, std::string_view data, MessageType type) override;
     void release(ServerConnection& connection) override;
+    [[nodiscard]] std::optional<proto::DeflateSetup> deflate_setup(
+            const proto::UpgradeRequest& request) override;
 
 private:
     class Listener;
@@ -79,6 +81,10 @@ private:
     net::Loop& loop_;
     ServerOptions options_;
     SessionConfig session_config_;
+    // zlib's memory and the loop's shared compressor: declared before the connections, so they
+    // outlive every endpoint that points to them.
+    std::unique_ptr<proto::ZlibMemory> zlib_memory_;
+    std::unique_ptr<proto::SharedDeflater> shared_deflater_;
     std::vector<std::shared_ptr<const Route>> routes_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::uint16_t port_ = 0;
@@ -89,7 +95,7 @@ private:
     std::string expected_authorization_;  // "Basic <base64(credential)>", empty for none
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for deferred calls
     net::TimerId accept_retry_timer_ = 0;
-    ServerStats stats_;
+    mutable ServerStats stats_;  // the zlib figures are read in when asked
     std::function<void()> shutdown_done_;
     net::TimerId shutdown_timer_ = 0;
 };

@@ -60,6 +60,9 @@ namespace wsx {
 namespace {
 
 constexpr std::uint64_t kWarmup = 10'000;
+
+// The steady state without permessage-deflate (the engine's own cost).
+const ServerOptions kNoDeflate{.deflate = {.enabled = false}};
 constexpr std::size_t kBatch = 100;  // frames sent per write by the raw client
 const std::string kPayload(32, 'x');
 
@@ -117,7 +120,7 @@ Route probing_echo(EchoProbe& probe, std::uint64_t total) {
 TEST(SteadyState, ServerEchoesSmallMessagesWithNoAllocationPerMessage) {
     constexpr std::uint64_t kTotal = kWarmup + 100'000;
     EchoProbe probe;
-    test::ServerThread server({}, {probing_echo(probe, kTotal)});
+    test::ServerThread server(kNoDeflate, {probing_echo(probe, kTotal)});
     ASSERT_EQ(pump_echoes(server.port(), kTotal), kTotal);
     EXPECT_EQ(probe.allocations_at_end - probe.allocations_at_warmup, 0U)
             << "heap allocations on the server's loop thread while echoing 100,000 messages";
@@ -154,10 +157,13 @@ struct ClientRun {
 
 // A wsx::WebSocket receives `total` messages, asking for them a burst at a time (two bursts in
 // flight), on this thread's loop.
-ClientRun receive_bursts(std::uint16_t port, std::uint64_t total) {
+ClientRun receive_bursts(std::uint16_t port, std::uint64_t total, bool deflate = false) {
     ClientRun run;
     auto loop = net::Loop::create();
-    auto ws = WebSocket::create(**loop, "ws://127.0.0.1:" + std::to_string(port) + "/burst");
+    WebSocketOptions options;
+    options.deflate.enabled = deflate;
+    auto ws = WebSocket::create(**loop, "ws://127.0.0.1:" + std::to_string(port) + "/burst", {},
+                                std::move(options));
     EXPECT_TRUE(ws);
     bool closed = false;
     (*ws)->on_open = [&] {
@@ -192,11 +198,30 @@ ClientRun receive_bursts(std::uint16_t port, std::uint64_t total) {
 
 TEST(SteadyState, ClientReceivesSmallMessagesWithNoAllocationPerMessage) {
     constexpr std::uint64_t kTotal = kWarmup + 100'000;
-    test::ServerThread server({}, {burst_route()});
+    test::ServerThread server(kNoDeflate, {burst_route()});
     const ClientRun run = receive_bursts(server.port(), kTotal);
     ASSERT_EQ(run.intact, kTotal);
     EXPECT_EQ(run.allocations_at_end - run.allocations_at_warmup, 0U)
             << "heap allocations on the client's loop thread while receiving 100,000 messages";
+}
+
+// permessage-deflate with both contexts kept (a dedicated server compressor, context takeover
+// both ways): the client's inflater and compressor live as long as the connection and the
+// message buffer keeps its capacity, so compressed messages cost no allocation either. (With the
+// default, no client context and a shared compressor, the server's inflate state is allocated
+// for each batch of input and freed once it is used up: two zlib allocations per read, none
+// while idle; the shared compressor allocates nothing per message.)
+TEST(SteadyState, ClientReceivesCompressedMessagesWithNoAllocationPerMessageWhenContextsAreKept) {
+    constexpr std::uint64_t kTotal = kWarmup + 100'000;
+    ServerOptions options;
+    options.deflate = {.context_takeover = true,
+                       .client_context_takeover = true,
+                       .compressor = proto::CompressorMode::dedicated};
+    test::ServerThread server(options, {burst_route()});
+    const ClientRun run = receive_bursts(server.port(), kTotal, true);
+    ASSERT_EQ(run.intact, kTotal);
+    EXPECT_EQ(run.allocations_at_end - run.allocations_at_warmup, 0U)
+            << "heap allocations on the client's loop thread while inflating 100,000 messages";
 }
 
 TEST(SteadyState, ClientLoopKeepsItsTimerCountBoundedOverAMillionMessages) {

@@ -1,8 +1,9 @@
 // Browser test: headless Chromium (Debian's) driven by playwright-core opens the page `wsx serve`
 // serves by default, clicks "Run WebSocket" as the tutorial's reader would, and checks what the
 // page's WebSocket saw: the echo, the "Goodbye", the server's clean close (1000) and the
-// readyState transitions; then the console opens a socket with subprotocol "chat", echoes an
-// ArrayBuffer and closes from the page. Prints "N passed, N failed".
+// readyState transitions; then the console opens a socket with subprotocol "chat" (showing
+// ws.extensions: permessage-deflate, which Chromium always offers), echoes an ArrayBuffer and
+// closes from the page. Prints "N passed, N failed".
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,9 @@ async function main() {
     R.check('subprotocol "chat" chosen, visible in ws.protocol', find(/^ev open readyState 1 protocol "chat"$/) >= 0,
       JSON.stringify(log));
     R.check('the console shows the protocol', (await page.textContent('#protocol')) === '"chat"');
+    // Chromium always offers permessage-deflate (RFC 7692); wsx serve accepts it by default.
+    const extensions = await page.textContent('#extensions');
+    R.check('ws.extensions is permessage-deflate', /^"permessage-deflate(;|")/.test(extensions), extensions);
     await page.click('#binary');
     log = await waitForLog(page, /^in message binary/);
     R.check('an ArrayBuffer comes back as an ArrayBuffer, byte for byte',

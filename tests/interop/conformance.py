@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Wire-level conformance against `wsx serve`'s /echo, modelled on the Autobahn|Testsuite case
-list (categories 1-7, 9, 10). Each case sends exact bytes over a real socket and checks the frames
+list (categories 1-7, 9, 10, and 12-13 for permessage-deflate: conformance_deflate.py). Each case sends exact bytes over a real socket and checks the frames
 the server sends back; failing cases must also end with the server closing the TCP connection."""
 
 import argparse
@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 
+from conformance_deflate import run_deflate_cases
 from wire import Conn, binary, close, cont, frame, text
 from wsx_process import Results, WsxServer
 
@@ -140,7 +141,13 @@ def main():
     args = ap.parse_args()
     with WsxServer(args.wsx) as srv:
         run_cases(srv.port)
+        run_deflate_cases(R, srv.port)
         R.check("server still up", srv.alive())
+        R.check("server exits 0 on SIGTERM", srv.stop() == 0)
+    # The deflate cases again with a compressor per connection and both contexts kept.
+    with WsxServer(args.wsx, "--deflate-compressor", "dedicated", "--deflate-context-takeover",
+                   "--deflate-client-context-takeover") as srv:
+        run_deflate_cases(R, srv.port)
         R.check("server exits 0 on SIGTERM", srv.stop() == 0)
     return R.finish()
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Hostile clients against `wsx serve`: slow, flooding, malformed, vanishing and never-reading
-peers. Each must get the RFC's answer (HTTP status or close code) and the server must stay up,
+peers, and permessage-deflate bombs. Each must get the RFC's answer (HTTP status or close code) and the server must stay up,
 responsive and bounded in memory. Every wait is bounded by socket timeouts."""
 
 import argparse
@@ -10,7 +10,9 @@ import struct
 import sys
 import threading
 import time
+import zlib
 
+from conformance_deflate import DeflateConn, offer_header
 from wire import Conn, binary, frame, text
 from wsx_process import Results, WsxServer
 
@@ -163,6 +165,48 @@ def many_idle(srv, port):
         c.close()
 
 
+def decompression_bomb(srv, port):
+    """permessage-deflate bombs: 1 GiB of zeros in about 1 MiB of DEFLATE (the format's ratio is
+    at most about 1032:1), sent as one compressed message by four clients at once. The message
+    limit (16 MiB) applies to the inflated size while inflating, so each must end with 1009 and
+    the server's memory must stay bounded (far below one bomb's 1 GiB)."""
+    z = zlib.compressobj(9, zlib.DEFLATED, -15)
+    zeros = bytes(1 << 20)
+    bomb = b"".join(z.compress(zeros) for _ in range(1024)) + z.flush(zlib.Z_SYNC_FLUSH)[:-4]
+    print(f"     bomb: {len(bomb)} bytes inflating to {1 << 30} bytes")
+    before = srv.rss_kib()
+    results = []
+
+    def one():
+        c = DeflateConn(port, offer_header())
+        if c.params is None:
+            results.append("not negotiated")
+            return
+        c.send(frame(0x2, bomb, rsv=4))
+        results.append(c.read_message()[0])
+        c.close()
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join(60) for t in threads]
+    grown = (srv.rss_kib() - before) // 1024
+    print(f"     server RSS grew {grown} MiB during four bombs")
+    R.check("decompression bombs close with 1009", results == ["close:1009"] * 4, str(results))
+    R.check("decompression bombs leave the server's memory bounded (< 160 MiB more)", grown < 160,
+            f"{grown} MiB")
+    # A few KiB of DEFLATE that would inflate to 4 MiB, against a small limit.
+    few = zlib.compressobj(9, zlib.DEFLATED, -15)
+    small = few.compress(bytes(4 << 20)) + few.flush(zlib.Z_SYNC_FLUSH)[:-4]
+    with WsxServer(srv.proc.args[0], "--max-message-size", "64KiB") as tight:
+        c = DeflateConn(tight.port, offer_header())
+        c.send(frame(0x1, small, rsv=4))
+        got = c.read_message()[0]
+        R.check(f"{len(small)} bytes inflating to 4 MiB hit a 64 KiB limit with 1009", got == "close:1009", got)
+        c.close()
+        tight.stop()
+    R.check("server answers after the bombs", echo_works(port))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--wsx", required=True)
@@ -176,6 +220,7 @@ def main():
         never_reads(srv, srv.port)
         vanishing(srv.port)
         many_idle(srv, srv.port)
+        decompression_bomb(srv, srv.port)
         R.check("server still up after everything", srv.alive())
         R.check("server exits 0 on SIGTERM", srv.stop() == 0)
         warns = sum(1 for line in srv.log if " warn " in line)

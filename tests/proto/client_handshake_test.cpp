@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "wsx/proto/deflate_codec.hpp"
 #include "wsx/proto/endpoint.hpp"
 #include "wsx/proto/errc.hpp"
 #include "wsx/proto/http_exchange.hpp"
@@ -39,7 +40,9 @@ TEST(ClientHandshake, RequestHasEveryRequiredField) {
               "GET /chat?x=1 HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
               "Sec-WebSocket-Version: 13\r\nOrigin: http://example.com\r\n"
-              "Sec-WebSocket-Protocol: chat, superchat\r\nAuthorization: Bearer t\r\n\r\n");
+              "Sec-WebSocket-Protocol: chat, superchat\r\n"
+              "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+              "Authorization: Bearer t\r\n\r\n");
     // ...and a server core accepts it as a valid upgrade.
     HttpExchange server({}, 0);
     EXPECT_EQ(test::feed_split(server, r), (V{"upgrade:/chat"}));
@@ -100,8 +103,10 @@ TEST(ClientHandshake, ResponseChecksInTheRfcsOrder) {
             {response("Sec-WebSocket-Protocol: mqtt\r\n"), Errc::unoffered_subprotocol},
             {response("Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: chat\r\n"),
              Errc::unoffered_subprotocol},
-            {response("Sec-WebSocket-Extensions: permessage-deflate\r\n"),
+            {response("Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n"),
              Errc::unoffered_extension},
+            {response("Sec-WebSocket-Extensions: permessage-deflate; x=1\r\n"),
+             Errc::bad_deflate_response},
     };
     for (const auto& [bytes, errc] : cases) {
         auto r = check(bytes);
@@ -181,6 +186,63 @@ TEST(ClientHandshake, TalksToAServerEndpointInMemory) {
     ASSERT_FALSE(client.send(MessageType::text, "masked by the client"));
     EXPECT_EQ(test::feed_split(server, test::drain_output(client)),
               (V{"text:masked by the client"}));
+}
+
+// RFC 7692 end to end in memory: the client's default offer, the server's policy, compressed
+// messages both ways (RSV1 on the wire), every parameter combination a server policy can make.
+TEST(ClientHandshake, NegotiatesPermessageDeflateWithAServerEndpointInMemory) {
+    for (const bool shared : {false, true}) {
+        for (const bool client_takeover : {false, true}) {
+            for (const int bits : {9, 12, 15}) {
+                ZlibMemory memory;
+                SharedDeflater shared_deflater(8, -1, &memory);
+                const DeflatePolicy policy{.window_bits = bits,
+                                           .client_context_takeover = client_takeover,
+                                           .client_window_bits = bits,
+                                           .compressor = shared ? CompressorMode::shared
+                                                                : CompressorMode::dedicated};
+                Endpoint client({}, {.host = "h"}, 0);
+                HttpExchange exchange({}, 0);
+                ASSERT_EQ(test::feed_split(exchange, test::drain_output(client)), (V{"upgrade:/"}));
+                auto agreed = negotiate_deflate(exchange.upgrade_request()->extensions, policy);
+                ASSERT_TRUE(agreed);
+                auto upgraded = exchange.accept(
+                        {.deflate = DeflateSetup{.agreement = *agreed,
+                                                 .memory = &memory,
+                                                 .shared = shared ? &shared_deflater : nullptr}},
+                        0);
+                ASSERT_TRUE(upgraded);
+                Endpoint& server = upgraded->endpoint;
+                const std::string json = R"({"id": 1, "name": "wsx", "tags": ["a", "b"]})";
+                for (int i = 0; i < 3; ++i) {
+                    ASSERT_FALSE(server.send(MessageType::text, json));
+                }
+                const std::string wire = test::drain_output(server);
+                EXPECT_NE(wire.find("Sec-WebSocket-Extensions: permessage-deflate"),
+                          std::string::npos);
+                EXPECT_EQ(test::feed_split(client, wire),
+                          (V{"open:", "text:" + json, "text:" + json, "text:" + json}));
+                EXPECT_EQ(client.extensions(), server.extensions());
+                ASSERT_FALSE(client.send(MessageType::binary, std::string(70000, 'b')));
+                ASSERT_FALSE(client.send(MessageType::text, json));
+                const std::string from_client = test::drain_output(client);
+                EXPECT_LT(from_client.size(), 2000U);  // compressed
+                EXPECT_EQ(test::feed_split(server, from_client, 7),
+                          (V{"binary:70000", "text:" + json}));
+                // No client context: the server's inflater holds nothing between messages.
+                EXPECT_EQ(server.holds_inflate_state(), client_takeover);
+            }
+        }
+    }
+}
+
+TEST(ClientHandshake, ADisabledOfferSendsNoExtensionsField) {
+    ClientHandshake hs = sample();
+    hs.deflate.enabled = false;
+    EXPECT_EQ(build_client_request(hs).find("Sec-WebSocket-Extensions"), std::string::npos);
+    auto r = check(response("Sec-WebSocket-Extensions: permessage-deflate\r\n"), hs);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), make_error_code(Errc::unoffered_extension));
 }
 
 }  // namespace

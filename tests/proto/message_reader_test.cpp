@@ -163,5 +163,71 @@ TEST(MessageReader, BinaryIsNotValidated) {
     EXPECT_EQ(read_all(binary("\xFF\xFE")), (V{"binary:\xFF\xFE"}));
 }
 
+// RFC 7692 permessage-deflate: RSV1 marks a compressed message; a reader with an inflater
+// inflates it (in the client role here: the RFC's vectors are a server's unmasked frames).
+std::string hex(std::initializer_list<unsigned> list) {
+    std::string out;
+    for (unsigned b : list) {
+        out.push_back(static_cast<char>(b));
+    }
+    return out;
+}
+
+V read_deflated(std::string bytes, std::size_t chunk = 0, std::size_t limit = 1 << 20,
+                bool release = false) {
+    MessageInflater inflater(15, release, nullptr);
+    MessageReader r(Role::client, limit);
+    r.use_inflater(&inflater);
+    return read_all(r, bytes, chunk);
+}
+
+// §7.2.3.1: "A message compressed ... 0xc1 0x07 0xf2 0x48 0xcd 0xc9 0xc9 0x07 0x00" and its
+// fragmented form "0x41 0x03 0xf2 0x48 0xcd" "0x80 0x04 0xc9 0xc9 0x07 0x00"; §7.2.3.2: the same
+// message again with the window shared; §7.2.3.3-5: stored, BFINAL and two-block messages.
+TEST(MessageReader, InflatesTheRfc7692Vectors) {
+    const std::string bytes =
+            hex({0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00})
+            + hex({0x41, 0x03, 0xf2, 0x48, 0xcd}) + hex({0x89, 0x00})  // a ping in between
+            + hex({0x80, 0x04, 0xc9, 0xc9, 0x07, 0x00}) + hex({0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00})
+            + hex({0xc1, 0x0b, 0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00})
+            + hex({0xc1, 0x08, 0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00})
+            + hex({0xc1, 0x0d, 0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9,
+                   0x07, 0x00})
+            + hex({0xc1, 0x01, 0x00}) + hex({0x81, 0x02, 0x68, 0x69});  // empty, then plain "hi"
+    const V expected{"text:Hello", "ping:",       "text:Hello", "text:Hello", "text:Hello",
+                     "text:Hello", "text:Hello", "text:",      "text:hi"};
+    EXPECT_EQ(read_deflated(bytes), expected);
+    // Split invariance: every chunk size gives the same events.
+    for (std::size_t chunk = 1; chunk <= 16; ++chunk) {
+        EXPECT_EQ(read_deflated(bytes, chunk), expected) << chunk;
+    }
+}
+
+// §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and non-first
+// fragments of a data message." Without the extension RSV1 is RFC 6455's reserved bit.
+TEST(MessageReader, Rsv1OnlyOnTheFirstFrameOfADataMessage) {
+    EXPECT_EQ(read_deflated(hex({0x41, 0x03, 0xf2, 0x48, 0xcd, 0xc0, 0x04, 0xc9, 0xc9, 0x07, 0x00})),
+              (V{"error:1002"}));
+    EXPECT_EQ(read_deflated(hex({0xc9, 0x00})), (V{"error:1002"}));  // a ping with RSV1
+    EXPECT_EQ(read_deflated(hex({0x01, 0x01, 0x61, 0xc0, 0x00})), (V{"error:1002"}));
+    MessageReader plain(Role::client, 1 << 20);
+    std::string rsv1 = hex({0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00});
+    EXPECT_EQ(read_all(plain, rsv1), (V{"error:1002"}));
+}
+
+TEST(MessageReader, CompressedMessagesFollowTheUtf8AndSizeRules) {
+    MessageDeflater deflater({}, nullptr);
+    std::string z;
+    ASSERT_FALSE(deflater.compress("\xff\xfe", z, true));
+    EXPECT_EQ(read_deflated(test::frame(Opcode::text, z, true, false, true)), (V{"error:1007"}));
+    EXPECT_EQ(read_deflated(test::frame(Opcode::binary, z, true, false, true)),
+              (V{"binary:\xff\xfe"}));
+    ASSERT_FALSE(deflater.compress(std::string(1000, 'a'), z, true));
+    const std::string frame = test::frame(Opcode::text, z, true, false, true);
+    EXPECT_EQ(read_deflated(frame, 0, 999), (V{"error:1009"}));
+    EXPECT_EQ(read_deflated(frame, 0, 1000), (V{"text:" + std::string(1000, 'a')}));
+    EXPECT_EQ(read_deflated(hex({0xc1, 0x03, 0xff, 0xff, 0xff})), (V{"error:1007"}));
+}
+
 }  // namespace
 }  // namespace wsx::proto

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "wsx/proto/deflate.hpp"
 #include "wsx/proto/handshake.hpp"
 #include "wsx/proto/http_head.hpp"
 #include "wsx/result.hpp"
@@ -22,12 +23,14 @@ struct ClientHandshake {
     std::optional<std::string> origin;   // Origin, if any (browsers always send one)
     HeaderList headers;                  // extra fields (Authorization, Cookie, ...)
     std::string key;                     // Sec-WebSocket-Key; empty: a fresh random one
+    DeflateOffer deflate;                // permessage-deflate, offered unless disabled
 };
 
 /// What the server agreed to.
 struct HandshakeAccepted {
     std::string subprotocol;  // empty: none
-    std::string extensions;   // empty: none
+    std::string extensions;   // empty: none; else the response's Sec-WebSocket-Extensions
+    std::optional<DeflateAgreement> deflate;  // permessage-deflate, when the server accepted it
 };
 
 /// Checks a `protocols` list the way the browser's constructor does: each a token, no two alike.
@@ -46,7 +49,7 @@ struct HandshakeAccepted {
 /// status is in `response`; 3xx redirects carry Location), response_not_http11 (a 101 in
 /// another HTTP version), response_not_upgrade,
 /// response_connection_not_upgrade, bad_accept_key, unoffered_subprotocol,
-/// unoffered_extension.
+/// unoffered_extension, bad_extension_header, bad_deflate_response.
 [[nodiscard]] Result<HandshakeAccepted> validate_upgrade_response(const HttpResponseHead& response,
                                                                   const ClientHandshake& hs);
 

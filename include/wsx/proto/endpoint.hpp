@@ -31,6 +31,7 @@
 
 #include "wsx/proto/client_handshake.hpp"
 #include "wsx/proto/close.hpp"
+#include "wsx/proto/deflate_codec.hpp"
 #include "wsx/proto/events.hpp"
 #include "wsx/proto/frame_writer.hpp"
 #include "wsx/proto/limits.hpp"
@@ -136,6 +137,20 @@ public:
 
     [[nodiscard]] const std::string& subprotocol() const noexcept { return subprotocol_; }
 
+    /// The negotiated Sec-WebSocket-Extensions value (the browser's `extensions`); empty: none.
+    [[nodiscard]] const std::string& extensions() const noexcept { return extensions_; }
+
+    /// permessage-deflate's agreement, when it is in use.
+    [[nodiscard]] const DeflateAgreement* deflate() const noexcept {
+        return deflate_ ? &deflate_->agreement() : nullptr;
+    }
+
+    /// True while zlib holds an inflate stream for this connection (a message in progress, or the
+    /// peer keeps its context): what an idle connection costs.
+    [[nodiscard]] bool holds_inflate_state() const noexcept {
+        return deflate_ && deflate_->inflater().allocated();
+    }
+
     /// Client role: the server's response head, once read (also when it failed the checks),
     /// until the first next_event() after Opened, when the handshake's state is freed.
     [[nodiscard]] const HttpResponseHead* handshake_response() const noexcept {
@@ -168,6 +183,10 @@ private:
         bool opened = false;
     };
 
+    /// Runs permessage-deflate from now on (before any frame): RSV1 messages are inflated, sent
+    /// ones compressed. `extensions` is the negotiated header value.
+    void enable_deflate(const DeflateSetup& setup, std::string extensions);
+
     std::optional<Event> next_client_handshake_event();
     std::optional<Event> next_frame_event();
     Event fail(std::error_code ec);
@@ -186,6 +205,8 @@ private:
     std::string early_input_;  // server: what followed the upgrade request; freed once read
     bool early_input_waiting_ = false;
     std::string subprotocol_;
+    std::string extensions_;
+    std::unique_ptr<PerMessageDeflate> deflate_;  // its address is stable: the reader points in
     std::unique_ptr<ClientOpening> client_;  // a handshaking client's state
     CloseInfo close_info_;
     bool close_sent_ = false;

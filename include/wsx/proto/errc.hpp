@@ -46,6 +46,7 @@ enum class Errc {
     bad_accept_key,
     unoffered_subprotocol,
     unoffered_extension,
+    bad_deflate_response,
     proxy_refused,
     // Frames and messages (answered with a close code).
     reserved_opcode,
@@ -63,6 +64,9 @@ enum class Errc {
     bad_close_payload,
     bad_close_code,
     invalid_close_reason,
+    rsv1_on_continuation,
+    bad_compressed_data,
+    deflate_memory_exhausted,
     // Misuse of the API by the application.
     not_open,
     invalid_close_code_to_send,

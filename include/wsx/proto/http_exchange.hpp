@@ -43,6 +43,7 @@
 #include <system_error>
 #include <variant>
 
+#include "wsx/proto/deflate_codec.hpp"
 #include "wsx/proto/endpoint.hpp"
 #include "wsx/proto/events.hpp"
 #include "wsx/proto/handshake.hpp"
@@ -73,6 +74,9 @@ using HttpEvent = std::variant<UpgradeRequested, HttpRequestReceived, Failed>;
 struct AcceptOptions {
     std::string subprotocol;  // empty: none; else one of the offered ones
     HeaderList headers;       // extra response header fields
+    /// permessage-deflate, agreed with negotiate_deflate() on the request's offers: named in the
+    /// 101 and run by the endpoint. Its resources must outlive the endpoint.
+    std::optional<DeflateSetup> deflate;
 };
 
 /// What accept() hands over: the open WebSocket endpoint, and the request, kept by the caller.

@@ -3,7 +3,9 @@
 // within one buffer is handed out as a view of that buffer (unmasked in place): no copy, no
 // allocation. Otherwise its fragments are appended to one growing buffer, after checking the
 // announced length against the limit, so fragments cost no memory beyond their payload. Text is
-// validated as it arrives and fails at the first bad byte.
+// validated as it arrives and fails at the first bad byte. With permessage-deflate (RFC 7692), a
+// message whose first frame has RSV1 is inflated fragment by fragment into that buffer, the size
+// limit applying to the inflated bytes as they come.
 #pragma once
 
 #include <array>
@@ -13,6 +15,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "wsx/proto/deflate_codec.hpp"
 #include "wsx/proto/frame_parser.hpp"
 #include "wsx/proto/utf8.hpp"
 
@@ -35,10 +38,14 @@ struct ReadItem {
 class MessageReader {
 public:
     MessageReader(Role role, std::size_t max_message_size, FrameRules rules = {}) noexcept
-        : parser_(role, rules), max_message_size_(max_message_size) {}
+        : parser_(role, rules), parser_role_(role), max_message_size_(max_message_size) {}
 
     /// Consumes bytes from the front of `input` until one item is complete or `input` is used.
     [[nodiscard]] ReadItem next(std::span<char>& input);
+
+    /// Accepts RSV1 on a message's first frame and inflates such messages with `inflater`, which
+    /// must outlive the reader (it lives in the endpoint's deflate state). Call before any frame.
+    void use_inflater(MessageInflater* inflater) noexcept;
 
     /// Bytes held for a message in progress (the buffered part of a fragmented message).
     [[nodiscard]] std::size_t buffered() const noexcept { return message_.size(); }
@@ -46,13 +53,17 @@ public:
 private:
     [[nodiscard]] std::error_code start_frame(const FrameHeader& h);
     [[nodiscard]] ReadItem on_data_chunk(const FrameHeader& h, const FrameChunk& c);
+    [[nodiscard]] ReadItem on_compressed_chunk(const FrameHeader& h, const FrameChunk& c);
     [[nodiscard]] ReadItem on_control_chunk(const FrameHeader& h, const FrameChunk& c);
     [[nodiscard]] ReadItem fail(std::error_code ec);
 
     FrameParser parser_;
+    Role parser_role_;
     std::size_t max_message_size_;
     bool in_message_ = false;  // a data message has started and not finished
     bool buffering_ = false;   // its bytes are going to message_
+    bool compressed_ = false;  // its first frame had RSV1: it is inflated into message_
+    MessageInflater* inflater_ = nullptr;
     MessageType type_ = MessageType::text;
     std::uint64_t announced_ = 0;  // sum of the announced lengths of its frames
     std::string message_;

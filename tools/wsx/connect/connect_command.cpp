@@ -112,6 +112,7 @@ private:
             options.reconnect = {.enabled = true, .max_attempts = o_.reconnect};
         }
         options.use_environment_proxy = !o_.no_env_proxy;
+        options.deflate.enabled = !o_.no_deflate;
         if (!o_.origin.empty()) {
             options.origin = o_.origin;
         }
@@ -132,6 +133,7 @@ private:
         saw_open_ = true;
         std::cerr << "connected to " << ws_->url()
                   << (ws_->protocol().empty() ? "" : " (subprotocol " + ws_->protocol() + ")")
+                  << (ws_->extensions().empty() ? "" : " (extensions " + ws_->extensions() + ")")
                   << "\n";
         if (o_.ping_interval_s > 0) {
             schedule_ping();
@@ -383,6 +385,7 @@ CLI::App* add_connect_command(CLI::App& app, ConnectOptions& o) {
                   "HTTP proxy to tunnel through with CONNECT (http://user:pass@host:port); "
                   "default: http_proxy / https_proxy, minus no_proxy, never for loopback");
     c->add_flag("--no-env-proxy", o.no_env_proxy, "Ignore http_proxy / https_proxy");
+    c->add_flag("--no-deflate", o.no_deflate, "Do not offer permessage-deflate (RFC 7692)");
     c->footer(
             "Exit status: 0 closed cleanly (or every reply received), 2 usage, 3 no connection, "
             "4 handshake refused, 5 closed abnormally, 6 replies timed out (-x).");

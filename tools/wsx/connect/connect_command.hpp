@@ -31,6 +31,7 @@ struct ConnectOptions {
     int reconnect = 0;  // reconnections in a row after an end we did not ask for
     std::string proxy;  // empty: http_proxy / https_proxy / no_proxy from the environment
     bool no_env_proxy = false;
+    bool no_deflate = false;  // do not offer permessage-deflate
 };
 
 /// Exit statuses, distinct per outcome.

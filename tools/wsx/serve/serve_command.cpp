@@ -228,6 +228,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
             ->check(CLI::PositiveNumber)
             ->capture_default_str();
     add_security_options(serve, o);
+    add_deflate_options(serve, o.server, o.deflate);
     serve->add_option("--log-level", o.log_level, "debug, info, warn, error or off")
             ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "critical", "off"}))
             ->capture_default_str();
@@ -238,6 +239,9 @@ std::string finalize_serve_options(ServeOptions& o) {
     o.server.limits.handshake_timeout_ms = to_ms(o.handshake_timeout_s);
     o.server.limits.idle_timeout_ms = to_ms(o.idle_timeout_s);
     o.server.limits.closing_timeout_ms = to_ms(o.closing_timeout_s);
+    if (auto error = finalize_deflate_options(o.server, o.deflate); !error.empty()) {
+        return error;
+    }
     if (o.tls) {
         return "--tls and the other TLS options are accepted but TLS is not available yet: serve "
                "ws:// without them, or put a TLS terminator in front";

@@ -11,6 +11,8 @@
 
 #include "wsx/server.hpp"
 
+#include "serve/deflate_options.hpp"
+
 namespace wsx::tools {
 
 struct ServeOptions {
@@ -42,6 +44,7 @@ struct ServeOptions {
     std::string tls_client_ca;
     bool basic_auth = false;
     std::string basic_auth_credential = "test:test";  // pywebsocket's default
+    DeflateFlags deflate;
 };
 
 /// Adds the `serve` subcommand with its options bound to `options`; returns it.
