@@ -33,6 +33,7 @@ void add_common(CLI::App* mode, BenchOptions& o) {
     mode->add_option("--threads", o.threads, "event loop threads (0: one per core)");
     mode->add_option("--connect-timeout", o.connect_timeout_s, "seconds for TCP and the handshake")
             ->check(CLI::PositiveNumber);
+    mode->add_flag("--deflate", o.deflate, "offer permessage-deflate (default: none)");
     mode->add_flag("--json", o.json, "print one JSON object instead of the summary");
 }
 

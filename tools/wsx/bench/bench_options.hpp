@@ -29,6 +29,7 @@ struct BenchOptions {
     int server_pid = 0;                // idle: report this process's RSS per connection
     unsigned threads = 0;              // 0: one per core
     double connect_timeout_s = 10;
+    bool deflate = false;  // offer permessage-deflate (off: the server's framing is measured)
     bool json = false;
 };
 

@@ -104,6 +104,7 @@ WebSocketOptions BenchWorker::connection_options(std::size_t index) const {
     o.limits.max_message_size = std::max<std::size_t>(options_.size, o.limits.max_message_size);
     o.limits.idle_timeout_ms = 0;  // no keepalive pings: an idle connection stays idle
     o.use_environment_proxy = false;
+    o.deflate.enabled = options_.deflate;
     if (options_.source_addresses > 1) {
         o.local_address = loopback_source(index % options_.source_addresses);
     }
