@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "wsx/net/loop.hpp"
+#include "wsx/net/tls.hpp"
 #include "wsx/net/transport.hpp"
 #include "wsx/proto/endpoint.hpp"
 #include "wsx/result.hpp"
@@ -102,8 +103,13 @@ struct WebSocketOptions {
     ReconnectOptions reconnect;
     /// send() refuses data past this much queued and unsent (std::errc::no_buffer_space).
     std::size_t max_buffered = 64 * 1024 * 1024;
-    /// Makes the connection's transport over the connected socket; empty: plain TCP.
+    /// Makes the connection's transport over the connected socket; empty: plain TCP for ws://,
+    /// TLS (`tls`) for wss://.
     net::TransportFactory transport;
+    /// TLS for wss:// URLs (through a proxy too, after its CONNECT tunnel). Empty: made from
+    /// `tls_config`, whose default verifies the server against the system's CA store.
+    std::shared_ptr<net::TlsClient> tls;
+    net::TlsClientConfig tls_config;
 };
 
 class WebSocket {
