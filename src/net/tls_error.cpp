@@ -52,6 +52,9 @@ std::error_code take_tls_error() noexcept {
     if (first == 0) {
         return {-1, tls_category()};
     }
+    if (ERR_SYSTEM_ERROR(first)) {  // a system call failed (fopen of a missing file): its errno
+        return {static_cast<int>(first & ERR_SYSTEM_MASK), std::system_category()};
+    }
     return {static_cast<int>(first & 0x7fffffffUL), tls_category()};
 }
 

@@ -11,7 +11,8 @@ namespace wsx::net {
 
 [[nodiscard]] const std::error_category& tls_verify_category() noexcept;
 
-/// The oldest error in this thread's OpenSSL queue (the first cause), which is cleared; a
+/// The oldest error in this thread's OpenSSL queue (the first cause), which is cleared: a
+/// system error (std::system_category, such as a file that does not open) or a "wsx.tls" one; a
 /// generic TLS error if the queue is empty.
 [[nodiscard]] std::error_code take_tls_error() noexcept;
 
