@@ -54,7 +54,7 @@ struct WebSocket::Impl final : detail::SessionOwner, std::enable_shared_from_thi
     net::Connector connector;  // RFC 8305 staggered connects to the resolved addresses
     net::TransportFactory plain_transports = net::tcp_transports();  // unless options.transport
     net::TlsTransport* tls_in_clear = nullptr;  // wss:// through a proxy: TLS once tunnelled
-    std::unique_ptr<detail::Session> session;  // the connected socket, through the engine
+    std::unique_ptr<detail::Session> session;   // the connected socket, through the engine
     std::optional<proto::Endpoint> endpoint;
     net::TimerId connect_timer = 0;
     std::size_t discarded = 0;  // bytes of sends refused once CLOSING or CLOSED

@@ -27,14 +27,14 @@ namespace fs = std::filesystem;
 class Tls : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        dir_ = fs::temp_directory_path() / ("wsx-tls-test-" + std::to_string(::getpid()));
-        const std::string cmd = std::string("sh ") + MAKE_TEST_CERTS + " " + dir_.string();
+        cert_dir() = fs::temp_directory_path() / ("wsx-tls-test-" + std::to_string(::getpid()));
+        const std::string cmd = std::string("sh ") + MAKE_TEST_CERTS + " " + cert_dir().string();
         ASSERT_EQ(std::system(cmd.c_str()), 0);
     }
 
-    static void TearDownTestSuite() { fs::remove_all(dir_); }
+    static void TearDownTestSuite() { fs::remove_all(cert_dir()); }
 
-    static std::string path(const std::string& name) { return (dir_ / name).string(); }
+    static std::string path(const std::string& name) { return (cert_dir() / name).string(); }
 
     static TlsServerConfig config(const std::string& leaf = "server") {
         TlsServerConfig c;
@@ -113,10 +113,11 @@ protected:
         return got;
     }
 
-    static fs::path dir_;
+    static fs::path& cert_dir() {
+        static fs::path dir;
+        return dir;
+    }
 };
-
-fs::path Tls::dir_;
 
 TEST_F(Tls, HandshakeCompletesAndCarriesBytesBothWays) {
     auto s = server(config());

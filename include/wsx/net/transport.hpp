@@ -38,10 +38,10 @@ struct IoResult {
 
 /// What a TLS transport tells of its connection (for CGI's HTTPS and mod_ssl's SSL_* variables).
 struct SecurityInfo {
-    std::string protocol;     // "TLSv1.3"
-    std::string cipher;       // "TLS_AES_256_GCM_SHA384"
-    std::string server_name;  // the SNI name the client sent; empty if none
-    std::string alpn;         // the protocol agreed by ALPN; empty if none
+    std::string protocol;           // "TLSv1.3"
+    std::string cipher;             // "TLS_AES_256_GCM_SHA384"
+    std::string server_name;        // the SNI name the client sent; empty if none
+    std::string alpn;               // the protocol agreed by ALPN; empty if none
     bool peer_certificate = false;  // the peer presented a certificate
     bool peer_verified = false;     // ... and it verified
     std::string peer_subject;       // its subject and issuer, RFC 2253 ("CN=alice,O=Test")

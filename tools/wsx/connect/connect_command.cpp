@@ -13,8 +13,8 @@
 
 #include "wsx/net/errc.hpp"
 #include "wsx/net/log.hpp"
-#include "wsx/net/tls_error.hpp"
 #include "wsx/net/loop.hpp"
+#include "wsx/net/tls_error.hpp"
 #include "wsx/proto/errc.hpp"
 #include "wsx/websocket.hpp"
 

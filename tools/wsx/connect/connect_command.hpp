@@ -31,11 +31,11 @@ struct ConnectOptions {
     int reconnect = 0;  // reconnections in a row after an end we did not ask for
     std::string proxy;  // empty: http_proxy / https_proxy / no_proxy from the environment
     bool no_env_proxy = false;
-    std::string ca_file;      // --cacert: trust these CAs instead of the system's (wss://)
-    std::string ca_dir;       // --capath
-    std::string cert_file;    // --cert: a client certificate
-    std::string key_file;     // --key: its key (default: in the --cert file)
-    bool insecure = false;    // --insecure: no certificate check, for tests only
+    std::string ca_file;    // --cacert: trust these CAs instead of the system's (wss://)
+    std::string ca_dir;     // --capath
+    std::string cert_file;  // --cert: a client certificate
+    std::string key_file;   // --key: its key (default: in the --cert file)
+    bool insecure = false;  // --insecure: no certificate check, for tests only
 };
 
 /// Exit statuses, distinct per outcome.

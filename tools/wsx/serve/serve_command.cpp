@@ -356,7 +356,8 @@ bool serve_documents(ServeOptions& options) {
 
 // SIGHUP reloads the TLS certificates and rescans the handler directory (open connections keep the
 // certificate and the handler they were opened with); SIGINT and SIGTERM close every connection
-// with 1001, then stop the loop; a second one stops it at once. `server` and `options` must outlive the loop's run.
+// with 1001, then stop the loop; a second one stops it at once. `server` and `options` must
+// outlive the loop's run.
 std::error_code handle_signals(net::Loop& l, Server& server, const ServeOptions& options,
                                std::shared_ptr<net::TlsServer> tls) {
     auto on_signal = [&l, &server, &options, tls = std::move(tls),
