@@ -144,7 +144,7 @@ def tls_on_plain_port(p, port):
 
 def mutual(p, wsx, root):
     base = ["-t", "-k", p("server.key"), "-c", p("server.pem"), "-d", root, "-x", "/cgi-bin",
-            "--tls-client-auth", "--tls-client-ca", p("ca.pem")]
+            "-w", os.path.join(root, "handlers"), "--tls-client-auth", "--tls-client-ca", p("ca.pem")]
     with WsxServer(wsx, *base) as srv:
         url = f"wss://localhost:{srv.port}/echo"
         R.check("mutual TLS: a client certificate from the CA is let in",
@@ -155,6 +155,9 @@ def mutual(p, wsx, root):
                 asyncio.run(echo(url, client_context(p, "rogue"))) is not True)
         env = urllib.request.urlopen(f"https://localhost:{srv.port}/cgi-bin/env.sh", timeout=10,
                                      context=client_context(p, "client")).read().decode()
+        lines = asyncio.run(handler_lines(f"wss://localhost:{srv.port}/tls", client_context(p, "client")))
+        R.check("an executable handler sees HTTPS=on and the client certificate's subject",
+                lines == ["HTTPS=on", f"SSL_CLIENT_S_DN={rfc2253(p, 'subject')}"], lines)
         R.check("CGI sees the client certificate's subject and issuer (SSL_CLIENT_S_DN, RFC 2253)",
                 f"SSL_CLIENT_S_DN={rfc2253(p, 'subject')}\n" in env
                 and "SSL_CLIENT_VERIFY=SUCCESS" in env
@@ -169,6 +172,17 @@ def mutual(p, wsx, root):
         R.check("optional client certificates: a bad one is refused",
                 asyncio.run(echo(url, client_context(p, "rogue"))) is not True)
         srv.stop()
+
+
+async def handler_lines(url, ctx):
+    """The messages an executable handler sends before it exits (and the WebSocket closes)."""
+    async with websockets.connect(url, ssl=ctx, open_timeout=10) as ws:
+        out = []
+        try:
+            while True:
+                out.append(await asyncio.wait_for(ws.recv(), 10))
+        except websockets.exceptions.ConnectionClosed:
+            return out
 
 
 def rfc2253(p, which):
@@ -235,6 +249,11 @@ def document_root():
     with open(script, "w") as f:
         f.write("#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\nenv | grep -E '^(HTTPS|SSL_|REQUEST_SCHEME)' | sort\n")
     os.chmod(script, 0o755)
+    os.makedirs(os.path.join(root, "handlers"), exist_ok=True)
+    handler = os.path.join(root, "handlers", "tls_wsh.sh")
+    with open(handler, "w") as f:
+        f.write('#!/bin/sh\necho "HTTPS=$HTTPS"\necho "SSL_CLIENT_S_DN=$SSL_CLIENT_S_DN"\n')
+    os.chmod(handler, 0o755)
     return root
 
 
