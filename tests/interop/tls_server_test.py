@@ -95,6 +95,12 @@ def basics(p, wsx, root):
         R.check("CGI over TLS sees HTTPS=on and no client certificate",
                 "HTTPS=on" in env and "SSL_CLIENT_VERIFY=NONE" in env and "SSL_TLS_SNI=localhost" in env, env)
         plain_http_on_tls_port(port)
+        for _ in range(50):  # the log is read by a thread: bounded wait for the line
+            if any("TLS: plain HTTP request on a TLS port" in line for line in srv.log):
+                break
+            time.sleep(0.1)
+        R.check("... with a warn line naming it",
+                any(" warn " in line and "plain HTTP request on a TLS port" in line for line in srv.log))
         R.check("server still serves after all that",
                 asyncio.run(echo(f"wss://localhost:{port}/echo", client_context(p))) is True)
         R.check("server exits 0 on SIGTERM", srv.stop() == 0)
