@@ -21,6 +21,7 @@
 
 #include "wsx/http_response.hpp"
 #include "wsx/net/address.hpp"
+#include "wsx/net/transport.hpp"
 #include "wsx/proto/http_head.hpp"
 #include "wsx/proto/message_reader.hpp"
 
@@ -110,6 +111,10 @@ public:
     [[nodiscard]] bool is_open() const noexcept;
 
     [[nodiscard]] const net::SocketAddress& remote_address() const noexcept;
+
+    /// The TLS parameters (protocol, cipher, SNI name, the client certificate's subject);
+    /// empty for a connection over plain TCP.
+    [[nodiscard]] std::optional<net::SecurityInfo> security() const;
 
     [[nodiscard]] std::string_view path() const noexcept;
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "wsx/net/loop.hpp"
+#include "wsx/net/tls.hpp"
 #include "wsx/net/transport.hpp"
 #include "wsx/proto/endpoint.hpp"
 #include "wsx/result.hpp"
@@ -105,8 +106,13 @@ struct WebSocketOptions {
     /// permessage-deflate (RFC 7692), offered as browsers offer it
     /// (`permessage-deflate; client_max_window_bits`); `deflate.enabled = false` offers nothing.
     proto::DeflateOffer deflate;
-    /// Makes the connection's transport over the connected socket; empty: plain TCP.
+    /// Makes the connection's transport over the connected socket; empty: plain TCP for ws://,
+    /// TLS (`tls`) for wss://.
     net::TransportFactory transport;
+    /// TLS for wss:// URLs (through a proxy too, after its CONNECT tunnel). Empty: made from
+    /// `tls_config`, whose default verifies the server against the system's CA store.
+    std::shared_ptr<net::TlsClient> tls;
+    net::TlsClientConfig tls_config;
     /// The local IP address (a literal, "127.0.0.2") to connect from; empty: the system's
     /// choice. A load generator spreads its connections over 127.0.0.0/8 this way to pass the
     /// ephemeral port range of one source address.

@@ -192,8 +192,12 @@ Result<std::unique_ptr<WebSocket>> WebSocket::create(net::Loop& loop, std::strin
     if (auto ec = proto::check_protocol_list(protocols)) {
         return ec;
     }
-    if (parsed->secure) {
-        return std::make_error_code(std::errc::protocol_not_supported);  // until TLS lands
+    if (parsed->secure && !options.transport && !options.tls) {
+        auto tls = net::TlsClient::create(options.tls_config);
+        if (!tls) {
+            return tls.error();
+        }
+        options.tls = std::move(*tls);
     }
     auto impl = std::make_shared<Impl>(loop, std::move(*parsed), std::move(protocols),
                                        std::move(options));

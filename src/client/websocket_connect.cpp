@@ -99,9 +99,32 @@ void WebSocket::Impl::on_resolved(Result<std::vector<net::SocketAddress>> r) {
     });
 }
 
+// The transport over a connected socket: the application's, TLS for wss:// (in the clear until
+// a proxy's tunnel is open), or plain TCP.
+Result<std::unique_ptr<net::Transport>> WebSocket::Impl::make_transport(net::UniqueFd fd) {
+    tls_in_clear = nullptr;
+    if (options.transport || !url.secure) {
+        return (options.transport ? options.transport : plain_transports)(std::move(fd));
+    }
+    if (!options.tls) {  // a redirect from ws:// to wss://
+        auto made = net::TlsClient::create(options.tls_config);
+        if (!made) {
+            return made.error();
+        }
+        options.tls = std::move(*made);
+    }
+    auto tls = options.tls->connect(std::move(fd), url.host, !proxy);
+    if (!tls) {
+        return tls.error();
+    }
+    if (proxy) {
+        tls_in_clear = tls->get();
+    }
+    return std::unique_ptr<net::Transport>(std::move(*tls));
+}
+
 void WebSocket::Impl::on_connected(net::UniqueFd fd) {
-    const net::TransportFactory& make = options.transport ? options.transport : plain_transports;
-    auto transport = make(std::move(fd));
+    auto transport = make_transport(std::move(fd));
     if (!transport) {
         fail({.error = transport.error()});
         return;
@@ -131,6 +154,10 @@ void WebSocket::Impl::on_tunnel_status(proto::ProxyTunnel::Status status) {
         return;
     }
     tunnel.reset();
+    if (tls_in_clear != nullptr) {
+        tls_in_clear->start_tls();  // the TLS handshake goes first, through the tunnel
+        tls_in_clear = nullptr;
+    }
     loop.cancel_timer(connect_timer);
     connect_timer = 0;
     start_handshake();  // written by the engine after this batch of input

@@ -53,7 +53,8 @@ struct WebSocket::Impl final : detail::SessionOwner, std::enable_shared_from_thi
     std::shared_ptr<net::ResolveHandle> resolving;
     net::Connector connector;  // RFC 8305 staggered connects to the resolved addresses
     net::TransportFactory plain_transports = net::tcp_transports();  // unless options.transport
-    std::unique_ptr<detail::Session> session;  // the connected socket, through the engine
+    net::TlsTransport* tls_in_clear = nullptr;  // wss:// through a proxy: TLS once tunnelled
+    std::unique_ptr<detail::Session> session;   // the connected socket, through the engine
     std::optional<proto::Endpoint> endpoint;
     net::TimerId connect_timer = 0;
     std::size_t discarded = 0;  // bytes of sends refused once CLOSING or CLOSED
@@ -74,6 +75,8 @@ struct WebSocket::Impl final : detail::SessionOwner, std::enable_shared_from_thi
     void on_resolved(Result<std::vector<net::SocketAddress>> r);
 
     void on_connected(net::UniqueFd fd);
+
+    [[nodiscard]] Result<std::unique_ptr<net::Transport>> make_transport(net::UniqueFd fd);
 
     void on_tunnel_status(proto::ProxyTunnel::Status status);
 

@@ -74,6 +74,9 @@ void Session::on_io(bool readable, bool writable) {
             read_with_reading_off();
         }
     }
+    // A read that only moved a cipher's handshake along produced no input (and so no flush):
+    // what the transport waits for may have changed all the same (TLS, see transport.hpp).
+    update_interest();
 }
 
 void Session::read_input() {

@@ -184,6 +184,11 @@ public:
 
     [[nodiscard]] int fd() const noexcept;
 
+    /// The transport's TLS parameters (Transport::security()); empty for plain TCP.
+    [[nodiscard]] std::optional<net::SecurityInfo> security() const {
+        return transport_ ? transport_->security() : std::nullopt;
+    }
+
 private:
     struct FileBody;
 

@@ -23,6 +23,10 @@ public:
                 return "name resolution failed";
             case Errc::connect_timeout:
                 return "connect timed out";
+            case Errc::tls_config:
+                return "TLS settings incomplete (a certificate and key, a client CA file)";
+            case Errc::tls_plain_http:
+                return "plain HTTP request on a TLS port";
         }
         return "unknown wsx.net error";
     }

@@ -132,6 +132,7 @@ std::vector<std::string> environment(const proto::HttpRequest& r, Connection& c,
         env.push_back(std::string("PATH=") + path);
     }
     add_header_variables(r, env);
+    add_tls_variables(c, env);
     return env;
 }
 

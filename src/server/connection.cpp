@@ -86,6 +86,10 @@ const net::SocketAddress& Connection::remote_address() const noexcept {
     return impl(*this).remote();
 }
 
+std::optional<net::SecurityInfo> Connection::security() const {
+    return impl(*this).security_info();
+}
+
 std::string_view Connection::path() const noexcept {
     return impl(*this).route_path();
 }

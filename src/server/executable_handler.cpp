@@ -48,6 +48,7 @@ std::vector<std::string> environment(Connection& c, const std::string& script) {
         env.push_back("QUERY_STRING=" + std::string(r->query()));
         add_header_variables(*r, env);
     }
+    add_tls_variables(c, env);
     return env;
 }
 

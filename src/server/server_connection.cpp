@@ -4,7 +4,9 @@
 
 #include <variant>
 
+#include "wsx/net/errc.hpp"
 #include "wsx/net/log.hpp"
+#include "wsx/net/tls_error.hpp"
 #include "wsx/proto/errc.hpp"
 
 #include "server/http_side.hpp"
@@ -286,7 +288,12 @@ void ServerConnection::log_session(std::string_view why) const {
                   info.was_clean ? " clean" : " unclean", " (", why, ")");
 }
 
-void ServerConnection::on_finished(std::string_view why, std::error_code /*error*/) {
+void ServerConnection::on_finished(std::string_view why, std::error_code error) {
+    if (error.category() == net::tls_category() || error.category() == net::tls_verify_category()
+        || error == net::Errc::tls_plain_http) {
+        // A failed TLS handshake (or plain HTTP on the TLS port) never reaches the HTTP side.
+        net::log_warn(remote_.to_string(), ": TLS: ", error.message());
+    }
     if (http_) {
         http_->on_finished(why);
     } else {

@@ -78,6 +78,10 @@ public:
 
     [[nodiscard]] Session& session() noexcept { return session_; }
 
+    [[nodiscard]] std::optional<net::SecurityInfo> security_info() const {
+        return session_.security();
+    }
+
     [[nodiscard]] HttpSide* http() noexcept { return http_.get(); }
 
     /// Dispatches events already fed: requests pipelined behind a response, and the upgrade.

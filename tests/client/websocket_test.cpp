@@ -4,6 +4,7 @@
 #include "wsx/websocket.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@
 #include "wsx/net/address.hpp"
 #include "wsx/net/errc.hpp"
 #include "wsx/net/tcp.hpp"
+#include "wsx/net/tls_error.hpp"
 #include "wsx/proto/errc.hpp"
 
 #include "support/peer_process.hpp"
@@ -719,6 +721,87 @@ TEST_F(WebSocketClient, RefusedConnectsBackOffAndCloseStopsReconnecting) {
     }
     EXPECT_EQ(delays, (std::vector<net::TimeMs>{10, 20, 40, 40}));  // capped at max_delay
     EXPECT_EQ(ws->ready_state(), ReadyState::closed);
+}
+
+// --- wss:// against wsx serve -t, with certificates made for this test process ---
+
+class SecureWebSocket : public WebSocketClient {
+protected:
+    static void SetUpTestSuite() {
+        cert_dir() = "/tmp/wsx-client-tls-" + std::to_string(::getpid());
+        const std::string cmd = std::string("sh ") + MAKE_TEST_CERTS + " " + cert_dir();
+        ASSERT_EQ(std::system(cmd.c_str()), 0);
+    }
+
+    static void TearDownTestSuite() {
+        const std::string cmd = "rm -rf " + cert_dir();
+        (void)std::system(cmd.c_str());
+    }
+
+    static std::string& cert_dir() {
+        static std::string dir;
+        return dir;
+    }
+
+    static std::string path(const std::string& name) { return cert_dir() + "/" + name; }
+
+    std::unique_ptr<test::PeerProcess> tls_server(const std::string& leaf = "server") {
+        return std::make_unique<test::PeerProcess>(
+                std::vector<std::string>{WSX_BIN, "serve", "-p", "0", "-H", "127.0.0.1", "-t", "-k",
+                                         path(leaf + ".key"), "-c", path(leaf + ".pem")},
+                true);
+    }
+
+    std::unique_ptr<WebSocket> connect_wss(const std::string& url, WebSocketOptions options) {
+        auto ws = WebSocket::create(*loop_, url, {}, std::move(options));
+        EXPECT_TRUE(ws) << (ws ? "" : ws.error().message());
+        if (!ws) {
+            return nullptr;
+        }
+        rec_.attach(**ws);
+        return std::move(*ws);
+    }
+};
+
+TEST_F(SecureWebSocket, WssEchoesWhenTheServerVerifies) {
+    auto peer = tls_server();
+    ASSERT_NE(peer->port(), 0);
+    WebSocketOptions options;
+    options.tls_config.ca_file = path("ca.pem");
+    auto ws = connect_wss("wss://localhost:" + std::to_string(peer->port()) + "/echo", options);
+    ws->on_open = [&] {
+        rec_.events.push_back("open:");
+        EXPECT_FALSE(ws->send("over TLS"));
+        EXPECT_FALSE(ws->send_binary(std::string(100'000, 'b')));
+    };
+    run_until_events(3);
+    EXPECT_FALSE(ws->close(1000));
+    run_until_closed();
+    EXPECT_EQ(rec_.events, (V{"open:", "text:over TLS", "binary:100000", "close:1000::clean"}));
+}
+
+TEST_F(SecureWebSocket, VerificationFailuresAreErrorEventsNamingTheReason) {
+    auto peer = tls_server("wrong");
+    ASSERT_NE(peer->port(), 0);
+    WebSocketOptions options;
+    options.tls_config.ca_file = path("ca.pem");
+    std::error_code error;
+    auto ws = connect_wss("wss://localhost:" + std::to_string(peer->port()) + "/echo", options);
+    ws->on_error = [&](const ErrorEvent& e) {
+        error = e.error;
+    };
+    run_until_closed();
+    EXPECT_EQ(error.category(), net::tls_verify_category()) << error.message();
+    EXPECT_NE(error.message().find("mismatch"), std::string::npos) << error.message();
+    EXPECT_EQ(rec_.events.back(), "close:1006::unclean");
+}
+
+TEST_F(SecureWebSocket, AnUnreadableCaFileIsAnErrorFromCreate) {
+    WebSocketOptions options;
+    options.tls_config.ca_file = path("missing.pem");
+    auto ws = WebSocket::create(*loop_, "wss://localhost:1/echo", {}, std::move(options));
+    ASSERT_FALSE(ws);
+    EXPECT_EQ(ws.error(), std::errc::no_such_file_or_directory) << ws.error().message();
 }
 
 }  // namespace

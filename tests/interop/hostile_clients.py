@@ -5,6 +5,8 @@ responsive and bounded in memory. Every wait is bounded by socket timeouts."""
 
 import argparse
 import resource
+import shutil
+import ssl
 import socket
 import struct
 import sys
@@ -13,6 +15,7 @@ import time
 import zlib
 
 from conformance_deflate import DeflateConn, offer_header
+from tls_certs import make_certs
 from wire import Conn, binary, frame, text
 from wsx_process import Results, WsxServer
 
@@ -205,6 +208,76 @@ def decompression_bomb(srv, port):
         c.close()
         tight.stop()
     R.check("server answers after the bombs", echo_works(port))
+def client_hello():
+    """The bytes of a real TLS ClientHello (Python's ssl through memory buffers)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def https_works(p, port):
+    ctx = ssl.create_default_context(cafile=p("ca.pem"))
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                return s.recv(100).startswith(b"HTTP/1.1 200")
+    except (OSError, ssl.SSLError):
+        return False
+
+
+def dropped_within(socks, bound):
+    """How many of `socks` the server closed (EOF or reset) within `bound` seconds of now."""
+    start = time.monotonic()
+    dropped = 0
+    for s in socks:
+        s.settimeout(max(0.1, bound - (time.monotonic() - start)))
+        try:
+            while s.recv(4096):
+                pass
+            dropped += 1
+        except ConnectionResetError:
+            dropped += 1
+        except socket.timeout:
+            pass
+        s.close()
+    return dropped
+
+
+def slow_tls_handshakes(wsx):
+    # The handshake timeout (1 s) bounds the TLS handshake too: a client that opens TCP and sends
+    # nothing, one that stops half-way through its ClientHello, and plain HTTP on the TLS port
+    # (answered with 400) must all be gone within it, while others are served.
+    d, p = make_certs()
+    try:
+        with WsxServer(wsx, "-t", "-k", p("server.key"), "-c", p("server.pem"),
+                       "--handshake-timeout", "1") as srv:
+            port = srv.port
+            hello = client_hello()
+            silent = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(10)]
+            partial = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(10)]
+            for s in partial:
+                s.sendall(hello[:len(hello) // 2])
+            R.check("TLS: others are served while 20 handshakes stall", https_works(p, port))
+            R.check("TLS: clients that send nothing are dropped within the handshake timeout",
+                    dropped_within(silent, 4.0) == 10)
+            R.check("TLS: clients stalled mid-ClientHello are dropped within the handshake timeout",
+                    dropped_within(partial, 4.0) == 10)
+            start = time.monotonic()
+            out, closed = raw(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=4)
+            R.check("TLS: plain HTTP on the TLS port gets 400 (not the timeout's drop) and a close",
+                    out.startswith(b"HTTP/1.1 400") and closed, out[:40])
+            R.check("TLS: the server still serves after them", https_works(p, port))
+            R.check("TLS: server exits 0 on SIGTERM", srv.stop() == 0)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def main():
@@ -225,6 +298,7 @@ def main():
         R.check("server exits 0 on SIGTERM", srv.stop() == 0)
         warns = sum(1 for line in srv.log if " warn " in line)
         R.check("bad input was logged with warn lines", warns > 0, str(warns))
+    slow_tls_handshakes(args.wsx)
     return R.finish()
 
 

@@ -32,16 +32,21 @@ def main():
                 "--closing-timeout", "--max-connections", "--subprotocol", "--document-root", "--websock-handlers",
                 "--websock-handlers-map-file", "--scan-dir", "--allow-handlers-outside-root-dir", "--log-file",
                 "--log-max", "--log-count", "--queue", "--tls", "--private-key", "--certificate", "--tls-client-auth",
-                "--tls-client-cert-optional", "--tls-client-ca", "--basic-auth", "--basic-auth-credential", "--config",
+                "--tls-client-cert-optional", "--tls-client-ca", "--tls-sni", "--tls-no-ktls", "--basic-auth", "--basic-auth-credential", "--config",
                 "--origin", "--max-handler-processes", "--handler-binary", "--log-level", "pywebsocket's default is 80"):
         R.check(f"--help documents {opt}", opt in out)
     for bad in (["--bogus"], ["-p", "notaport"], ["-p", "70000"], ["--idle-timeout", "-1"],
                 ["--log-level", "loud"], ["--max-message-size", "12parsecs"]):
         code, out = run(args.wsx, *bad)
         R.check(f"{' '.join(bad)} exits 2 with a message", code == 2 and out.strip() != "", f"{code} {out[:80]}")
-    code, out = run(args.wsx, "--tls", "-k", "key.pem", "-c", "cert.pem")
-    R.check("TLS options are accepted, then refused with exit 2 and a reason",
-            code == 2 and "TLS is not available yet" in out, out[:120])
+    code, out = run(args.wsx, "-p", "0", "--tls", "-k", "missing-key.pem", "-c", "missing-cert.pem")
+    R.check("TLS with certificate files that do not exist: exit 1 naming the problem and the files",
+            code == 1 and "No such file" in out and "missing-cert.pem" in out, out[-200:])
+    for bad, says in ((["-t"], "needs a certificate"),
+                      (["-t", "-k", "k", "-c", "c", "--tls-client-auth"], "needs --tls-client-ca"),
+                      (["-t", "-k", "k", "-c", "c", "--tls-sni", "nocolon"], "CERTFILE:KEYFILE")):
+        code, out = run(args.wsx, *bad)
+        R.check(f"{' '.join(bad)}: exits 2 saying what is missing", code == 2 and says in out, out)
     for bad in (["-k", "key.pem"], ["--tls-client-auth"], ["-t", "--tls-client-cert-optional"]):
         code, out = run(args.wsx, *bad)
         R.check(f"{' '.join(bad)}: a TLS option without what it needs exits 2", code == 2 and "requires" in out, out)

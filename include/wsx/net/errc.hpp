@@ -12,6 +12,8 @@ enum class Errc {
     name_not_found,   // the resolver knows no such name (EAI_NONAME)
     resolver_failed,  // the resolver failed (no DNS server reached, ...)
     connect_timeout,  // no address answered within the connect timeout
+    tls_config,       // TLS settings that cannot work (no certificate, client auth without CA)
+    tls_plain_http,   // a plain HTTP request arrived on a TLS port (answered, then closed)
 };
 
 [[nodiscard]] const std::error_category& net_category() noexcept;

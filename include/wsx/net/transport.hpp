@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -32,6 +34,18 @@ struct IoResult {
     std::error_code error;  // for Status::error, naming the failed system call in logs
 
     [[nodiscard]] bool ok() const noexcept { return status == Status::ok; }
+};
+
+/// What a TLS transport tells of its connection (for CGI's HTTPS and mod_ssl's SSL_* variables).
+struct SecurityInfo {
+    std::string protocol;           // "TLSv1.3"
+    std::string cipher;             // "TLS_AES_256_GCM_SHA384"
+    std::string server_name;        // the SNI name the client sent; empty if none
+    std::string alpn;               // the protocol agreed by ALPN; empty if none
+    bool peer_certificate = false;  // the peer presented a certificate
+    bool peer_verified = false;     // ... and it verified
+    std::string peer_subject;       // its subject and issuer, RFC 2253 ("CN=alice,O=Test")
+    std::string peer_issuer;
 };
 
 class Transport {
@@ -71,6 +85,9 @@ public:
 
     /// Sends FIN after everything written so far (the reading side stays open).
     virtual void shutdown_write() noexcept = 0;
+
+    /// The connection's TLS parameters; empty for plain TCP (or a handshake not yet done).
+    [[nodiscard]] virtual std::optional<SecurityInfo> security() const { return std::nullopt; }
 };
 
 /// Makes the transport for a connection's new socket (accepted or connected): plain TCP, or a

@@ -14,6 +14,7 @@
 #include "wsx/net/errc.hpp"
 #include "wsx/net/log.hpp"
 #include "wsx/net/loop.hpp"
+#include "wsx/net/tls_error.hpp"
 #include "wsx/proto/errc.hpp"
 #include "wsx/websocket.hpp"
 
@@ -113,6 +114,11 @@ private:
         }
         options.use_environment_proxy = !o_.no_env_proxy;
         options.deflate.enabled = !o_.no_deflate;
+        options.tls_config = {.verify = !o_.insecure,
+                              .ca_file = o_.ca_file,
+                              .ca_dir = o_.ca_dir,
+                              .certificate_file = o_.cert_file,
+                              .key_file = o_.key_file};
         if (!o_.origin.empty()) {
             options.origin = o_.origin;
         }
@@ -223,7 +229,9 @@ private:
         if (!saw_open_) {
             const bool refused = e.error.category() == std::system_category()
                                  || e.error.category() == net::net_category();
-            exit_ = refused ? kExitRefused : kExitHandshake;
+            const bool tls = e.error.category() == net::tls_category()
+                             || e.error.category() == net::tls_verify_category();
+            exit_ = refused ? kExitRefused : tls ? kExitTls : kExitHandshake;
         } else {
             exit_ = kExitAbnormal;
         }
@@ -340,7 +348,7 @@ private:
 CLI::App* add_connect_command(CLI::App& app, ConnectOptions& o) {
     CLI::App* c =
             app.add_subcommand("connect", "Connect to a WebSocket server (interactive client)");
-    c->add_option("url", o.url, "ws:// URL (http:// is taken as ws://)")->required();
+    c->add_option("url", o.url, "ws:// or wss:// URL (http:// is taken as ws://)")->required();
     c->add_option("-s,--subprotocol", o.subprotocols, "Subprotocol to offer (repeatable)");
     c->add_option("-H,--header", o.headers, "Extra request header 'Name: value' (repeatable)");
     c->add_option("--origin", o.origin, "Origin header to send");
@@ -386,9 +394,16 @@ CLI::App* add_connect_command(CLI::App& app, ConnectOptions& o) {
                   "default: http_proxy / https_proxy, minus no_proxy, never for loopback");
     c->add_flag("--no-env-proxy", o.no_env_proxy, "Ignore http_proxy / https_proxy");
     c->add_flag("--no-deflate", o.no_deflate, "Do not offer permessage-deflate (RFC 7692)");
+    c->add_option("--cacert", o.ca_file,
+                  "wss://: PEM file of the CAs to trust instead of the system's store");
+    c->add_option("--capath", o.ca_dir, "wss://: hashed folder of CAs to trust (c_rehash)");
+    c->add_option("--cert", o.cert_file, "wss://: client certificate (PEM, chain)");
+    c->add_option("--key", o.key_file, "wss://: the client certificate's key (default: --cert)");
+    c->add_flag("--insecure", o.insecure,
+                "wss://: accept any server certificate (for tests only: no protection)");
     c->footer(
             "Exit status: 0 closed cleanly (or every reply received), 2 usage, 3 no connection, "
-            "4 handshake refused, 5 closed abnormally, 6 replies timed out (-x).");
+            "4 handshake refused, 5 closed abnormally, 6 replies timed out (-x), 7 TLS failed.");
     return c;
 }
 

@@ -15,6 +15,7 @@
 
 #include "serve/echo_route.hpp"
 #include "serve/handler_directory.hpp"
+#include "serve/serve_tls.hpp"
 
 namespace wsx::tools {
 namespace {
@@ -188,10 +189,9 @@ void add_log_file_options(CLI::App* serve, ServeOptions& o) {
             ->capture_default_str();
 }
 
-// TLS (refused for now) and HTTP Basic authentication.
+// TLS and HTTP Basic authentication.
 void add_security_options(CLI::App* serve, ServeOptions& o) {
-    CLI::Option* tls =
-            serve->add_flag("-t,--tls", o.tls, "TLS (wss://): not available yet, refused");
+    CLI::Option* tls = serve->add_flag("-t,--tls", o.tls, "TLS (https:// and wss://)");
     serve->add_option("-k,--private-key", o.private_key, "TLS private key file (with --tls)")
             ->needs(tls);
     serve->add_option("-c,--certificate", o.certificate, "TLS certificate file (with --tls)")
@@ -205,6 +205,13 @@ void add_security_options(CLI::App* serve, ServeOptions& o) {
     serve->add_option("--tls-client-ca", o.tls_client_ca,
                       "CA file for client certificates (with --tls-client-auth)")
             ->needs(client_auth);
+    serve->add_option("--tls-sni", o.tls_sni,
+                      "CERTFILE:KEYFILE of another certificate, presented when the client's SNI "
+                      "name matches it (repeatable, with --tls)")
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+            ->needs(tls);
+    serve->add_flag("--tls-no-ktls", o.tls_no_ktls, "Do not ask for kernel TLS (with --tls)")
+            ->needs(tls);
     serve->add_flag(
             "--basic-auth", o.basic_auth,
             "Require HTTP Basic authentication (401 otherwise) for pages and WebSocket resources");
@@ -242,11 +249,7 @@ std::string finalize_serve_options(ServeOptions& o) {
     if (auto error = finalize_deflate_options(o.server, o.deflate); !error.empty()) {
         return error;
     }
-    if (o.tls) {
-        return "--tls and the other TLS options are accepted but TLS is not available yet: serve "
-               "ws:// without them, or put a TLS terminator in front";
-    }
-    return {};
+    return check_tls_options(o);
 }
 
 bool config_file_arguments(const std::string& path, std::vector<std::string>& args,
@@ -355,12 +358,18 @@ bool serve_documents(ServeOptions& options) {
     return true;
 }
 
-// SIGHUP rescans the handler directory (open connections keep the handler they were opened
-// with); SIGINT and SIGTERM close every connection with 1001, then stop the loop; a second one
-// stops it at once. `server` and `options` must outlive the loop's run.
-std::error_code handle_signals(net::Loop& l, Server& server, const ServeOptions& options) {
-    auto on_signal = [&l, &server, &options, stopping = false](int signo) mutable {
+// SIGHUP reloads the TLS certificates and rescans the handler directory (open connections keep the
+// certificate and the handler they were opened with); SIGINT and SIGTERM close every connection
+// with 1001, then stop the loop; a second one stops it at once. `server` and `options` must
+// outlive the loop's run.
+std::error_code handle_signals(net::Loop& l, Server& server, const ServeOptions& options,
+                               std::shared_ptr<net::TlsServer> tls) {
+    auto on_signal = [&l, &server, &options, tls = std::move(tls),
+                      stopping = false](int signo) mutable {
         if (signo == SIGHUP) {
+            if (tls) {
+                reload_tls(*tls);  // connections keep the certificate they were opened with
+            }
             server.set_routes(load_routes(options));
             net::log_info("SIGHUP: handler directory rescanned; ", server.connection_count(),
                           " connections kept");
@@ -400,6 +409,11 @@ int run_serve(ServeOptions options) {
     if (!serve_documents(options)) {
         return 1;
     }
+    bool tls_failed = false;
+    auto tls = configure_tls(options, tls_failed);
+    if (tls_failed) {
+        return 1;
+    }
     auto server = Server::create(l, options.server, load_routes(options));
     // The server has its own copy; this one (with the CGI scripts' state) would outlive the loop.
     options.server.on_http = nullptr;
@@ -411,7 +425,7 @@ int run_serve(ServeOptions options) {
     for (const auto& addr : (*server)->listening_addresses()) {
         net::log_info("listening on ", addr);
     }
-    if (auto ec = handle_signals(l, **server, options)) {
+    if (auto ec = handle_signals(l, **server, options, std::move(tls))) {
         net::log_error("signalfd: ", ec.message());
         return 1;
     }

@@ -36,12 +36,14 @@ struct ServeOptions {
     std::string log_file;
     std::uint64_t log_max = 256 * 1024;  // pywebsocket's defaults
     unsigned log_count = 5;
-    bool tls = false;  // the TLS options are parsed, and refused until TLS lands
+    bool tls = false;
     std::string private_key;
     std::string certificate;
     bool tls_client_auth = false;
     bool tls_client_cert_optional = false;
     std::string tls_client_ca;
+    std::vector<std::string> tls_sni;  // more certificates, CERTFILE:KEYFILE, chosen by SNI
+    bool tls_no_ktls = false;
     bool basic_auth = false;
     std::string basic_auth_credential = "test:test";  // pywebsocket's default
     DeflateFlags deflate;
@@ -51,7 +53,7 @@ struct ServeOptions {
 CLI::App* add_serve_command(CLI::App& app, ServeOptions& options);
 
 /// Copies the options given in seconds into the server's limits, in milliseconds. Returns an
-/// error message for options that are accepted but cannot work yet (TLS), empty if none.
+/// error message for options that cannot work together (TLS without a key), empty if none.
 [[nodiscard]] std::string finalize_serve_options(ServeOptions& options);
 
 /// pywebsocket's --config FILE: the [pywebsocket] section of an INI file, long option names as
