@@ -11,13 +11,16 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "interop"))
 from wsx_process import Results, WsxServer  # noqa: E402
 
 R = Results("wsx bench")
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 async def scripted(ws, path):
@@ -131,6 +134,27 @@ def against_scripted(args):
             and any("1011" in k for k in r3.get("errors_by_cause", {})), (code3, r3, err3))
 
 
+def over_tls(args):
+    certs = tempfile.mkdtemp(prefix="wsx-bench-certs-")
+    try:
+        subprocess.run([os.path.join(HERE, "..", "support", "make_test_certs.sh"), certs], check=True,
+                       capture_output=True, timeout=60)
+        with WsxServer(args.wsx, "-t", "-k", f"{certs}/server.key", "-c", f"{certs}/server.pem") as server:
+            url = f"wss://localhost:{server.port}/echo"
+            code, r, err = bench(args, "echo", url, "--cacert", f"{certs}/ca.pem", "-c", "4", "-d", "2",
+                                 "-t", "0.5", "--warmup", "0.1")
+            R.check("echo over wss with the test CA: verified echoes, exit 0", code == 0
+                    and r.get("received", 0) > 0 and r["mismatches"] == 0, (code, r, err))
+            code, r, err = bench(args, "connect", url, "-c", "3")
+            R.check("wss without the CA: every connection fails verification, exit 1", code == 1
+                    and r.get("errors") == 3 and r.get("opened") == 0, (code, r, err))
+            code, r, err = bench(args, "connect", url, "--insecure", "--deflate", "-c", "20")
+            R.check("--insecure and --deflate: handshakes counted", code == 0 and r.get("opened") == 20,
+                    (code, r, err))
+    finally:
+        shutil.rmtree(certs, ignore_errors=True)
+
+
 def usage(args):
     p = subprocess.run([args.wsx, "bench", "echo", "ftp://x/", "--json"], capture_output=True,
                        text=True, timeout=30)
@@ -149,6 +173,7 @@ def main():
     usage(args)
     against_wsx(args)
     against_scripted(args)
+    over_tls(args)
     return R.finish()
 
 

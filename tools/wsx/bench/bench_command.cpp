@@ -34,6 +34,8 @@ void add_common(CLI::App* mode, BenchOptions& o) {
     mode->add_option("--connect-timeout", o.connect_timeout_s, "seconds for TCP and the handshake")
             ->check(CLI::PositiveNumber);
     mode->add_flag("--deflate", o.deflate, "offer permessage-deflate (default: none)");
+    mode->add_option("--cacert", o.ca_file, "wss://: PEM file of the CAs to trust");
+    mode->add_flag("--insecure", o.insecure, "wss://: accept any certificate (tests only)");
     mode->add_flag("--json", o.json, "print one JSON object instead of the summary");
 }
 
@@ -78,7 +80,8 @@ std::int64_t rss_of(int pid) {
 // The workers and their threads.
 class Run {
 public:
-    Run(const BenchOptions& o, unsigned threads, BenchWindow window) {
+    Run(const BenchOptions& o, unsigned threads, BenchWindow window,
+        const std::shared_ptr<net::TlsClient>& tls) {
         const std::size_t n = o.connections;
         std::size_t first = 0;
         for (unsigned t = 0; t < threads; ++t) {
@@ -89,7 +92,7 @@ public:
                 return;
             }
             workers_.push_back(
-                    std::make_unique<BenchWorker>(o, std::move(*loop), first, count, window));
+                    std::make_unique<BenchWorker>(o, std::move(*loop), first, count, window, tls));
             first += count;
         }
         for (auto& w : workers_) {
@@ -248,7 +251,16 @@ int run_bench(BenchOptions o) {
     if (o.mode == BenchMode::idle && o.server_pid != 0) {
         result.rss_before = rss_of(o.server_pid);
     }
-    Run run(o, threads, timed ? window : BenchWindow{0, INT64_MAX});
+    std::shared_ptr<net::TlsClient> tls;
+    if (o.url.rfind("wss:", 0) == 0 || o.url.rfind("https:", 0) == 0) {
+        auto made = net::TlsClient::create({.verify = !o.insecure, .ca_file = o.ca_file});
+        if (!made) {
+            std::cerr << "wsx bench: TLS: " << made.error().message() << "\n";
+            return 2;
+        }
+        tls = std::move(*made);
+    }
+    Run run(o, threads, timed ? window : BenchWindow{0, INT64_MAX}, tls);
     if (!run.error().empty()) {
         std::cerr << "wsx bench: " << run.error() << "\n";
         return 2;

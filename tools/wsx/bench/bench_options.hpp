@@ -29,7 +29,9 @@ struct BenchOptions {
     int server_pid = 0;                // idle: report this process's RSS per connection
     unsigned threads = 0;              // 0: one per core
     double connect_timeout_s = 10;
-    bool deflate = false;  // offer permessage-deflate (off: the server's framing is measured)
+    bool deflate = false;   // offer permessage-deflate (off: the server's framing is measured)
+    std::string ca_file;    // wss://: trust these CAs instead of the system's store
+    bool insecure = false;  // wss://: accept any certificate (tests only)
     bool json = false;
 };
 

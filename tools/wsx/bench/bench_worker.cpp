@@ -88,12 +88,14 @@ private:
 };
 
 BenchWorker::BenchWorker(const BenchOptions& options, std::unique_ptr<net::Loop> loop,
-                         std::size_t first_index, std::size_t count, BenchWindow window)
+                         std::size_t first_index, std::size_t count, BenchWindow window,
+                         std::shared_ptr<net::TlsClient> tls)
     : options_(options),
       loop_(std::move(loop)),
       first_index_(first_index),
       count_(count),
       window_(window),
+      tls_(std::move(tls)),
       payload_(options.size, options.text) {}
 
 BenchWorker::~BenchWorker() = default;
@@ -105,6 +107,7 @@ WebSocketOptions BenchWorker::connection_options(std::size_t index) const {
     o.limits.idle_timeout_ms = 0;  // no keepalive pings: an idle connection stays idle
     o.use_environment_proxy = false;
     o.deflate.enabled = options_.deflate;
+    o.tls = tls_;
     if (options_.source_addresses > 1) {
         o.local_address = loopback_source(index % options_.source_addresses);
     }

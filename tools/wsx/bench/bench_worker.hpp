@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "wsx/net/loop.hpp"
+#include "wsx/net/tls.hpp"
 #include "wsx/websocket.hpp"
 
 #include "bench/bench_options.hpp"
@@ -34,7 +35,8 @@ public:
     /// Connections first_index .. first_index + count - 1 of the run (their index picks the
     /// source address).
     BenchWorker(const BenchOptions& options, std::unique_ptr<net::Loop> loop,
-                std::size_t first_index, std::size_t count, BenchWindow window);
+                std::size_t first_index, std::size_t count, BenchWindow window,
+                std::shared_ptr<net::TlsClient> tls);
     ~BenchWorker();
 
     BenchWorker(const BenchWorker&) = delete;
@@ -87,6 +89,7 @@ private:
     std::size_t first_index_;
     std::size_t count_;
     BenchWindow window_;
+    std::shared_ptr<net::TlsClient> tls_;  // wss://: one context for every thread
     Payload payload_;
     std::vector<std::unique_ptr<Conn>> conns_;
     std::unique_ptr<Ticker> ticker_;
