@@ -2,6 +2,7 @@
 #include "serve/handler_directory.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,7 @@
 
 #include "wsx/executable_handler.hpp"
 #include "wsx/native_handler.hpp"
+#include "wsx/python_handler.hpp"
 
 namespace wsx::tools {
 
@@ -29,6 +31,12 @@ std::string resource_for(const std::string& relative_path) {
 }
 
 namespace {
+
+// The Python host and its pywebsocket package: $WSX_PYTHON_DIR, else the source tree's python/.
+std::string python_host_script() {
+    const char* dir = std::getenv("WSX_PYTHON_DIR");
+    return std::string(dir != nullptr && *dir != '\0' ? dir : WSX_PYTHON_DIR) + "/wsx_pyhost.py";
+}
 
 bool is_under(const std::filesystem::path& path, const std::filesystem::path& root) {
     const auto rel = path.lexically_relative(root);
@@ -75,6 +83,14 @@ HandlerScan scan_handler_directory(const HandlerScanOptions& options) {
             continue;
         }
         const std::string resource = resource_for(file.lexically_relative(root).generic_string());
+        if (is_pywebsocket_module(file.string())) {
+            // Executable or not: a module of pywebsocket functions, run by the Python host.
+            out.routes.push_back(Route{
+                    .path = resource,
+                    .handlers = make_python_handlers({.path = fs::absolute(file).string(),
+                                                      .host_script = python_host_script()})});
+            continue;
+        }
         if (file.extension() != ".so") {
             if (::access(file.c_str(), X_OK) != 0) {
                 continue;  // only executable *_wsh* files are handlers (notes_wsh.txt is not)
