@@ -182,7 +182,9 @@ void PyState::on_frame(const HostFrame& f) {
         case 'E':
             conns_.erase(it);  // the handler's thread ended; nothing more comes for this id
             if (c->is_open()) {
-                (void)c->close(1000);  // it returned without closing (the peer had left)
+                // Ended without a close: ConnectionTerminatedException, which pywebsocket ends
+                // by closing the TCP connection, silently.
+                c->drop("handler ended without closing");
             }
             break;
         default:

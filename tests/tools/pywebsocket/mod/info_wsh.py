@@ -20,7 +20,7 @@ def web_socket_transfer_data(request):
         'origin': request.ws_origin,
         'version': request.ws_version,
         'x_test': request.headers_in.get('X-TEST'),
-        'x_test_lower': request.headers_in['x-test'],
+        'x_test_lower': request.headers_in['x-test'] if 'x-test' in request.headers_in else None,
         'protocols': request.ws_requested_protocols,
         'protocol': request.ws_protocol,
         'extensions': [e.name() for e in exts] if exts else None,
