@@ -230,17 +230,17 @@ class Host(object):
             if hook is not None:
                 hook(request)
         except handshake.AbortedByUserException as e:
-            log(self.path + ': handshake aborted by the handler: ' + str(e))
+            log('handshake aborted by the handler: ' + str(e))
             emit(b'D', conn_id)
             return False
         except Exception as e:
             status = getattr(e, 'status', None) or common.HTTP_STATUS_FORBIDDEN
-            log(self.path + ': web_socket_do_extra_handshake refused the handshake: %r' % e)
+            log('web_socket_do_extra_handshake refused the handshake: %r' % e)
             emit(b'R', conn_id, ('%d\0%s' % (status, e)).encode('utf-8', 'replace'))
             return False
         protocol = request.ws_protocol
         if protocol is not None and protocol not in (request.ws_requested_protocols or []):
-            log(self.path + ': ws_protocol %r was not offered by the client' % protocol)
+            log('ws_protocol %r was not offered by the client' % protocol)
             emit(b'R', conn_id, b'400\0subprotocol not offered')
             return False
         fields = [protocol or '']
@@ -271,10 +271,10 @@ class Host(object):
             for cls, code in CLOSE_CODES:
                 if isinstance(e, cls):
                     if code is not None:
-                        log(self.path + ': %s: %s (close %d)' % (cls.__name__, e, code))
+                        log('%s: %s (close %d)' % (cls.__name__, e, code))
                         self.close_quietly(request, code)
                     return
-            log(self.path + ': web_socket_transfer_data raised for %s:\n%s' %
+            log('web_socket_transfer_data raised for %s:\n%s' %
                 (request.ws_resource, traceback.format_exc().rstrip()))
             self.close_quietly(request, common.STATUS_INTERNAL_ENDPOINT_ERROR)
 
@@ -310,7 +310,7 @@ class Host(object):
             emit(b'D', conn_id)
             return
         except Exception:  # noqa: B902
-            log(self.path + ': web_socket_passive_closing_handshake raised:\n' +
+            log('web_socket_passive_closing_handshake raised:\n' +
                 traceback.format_exc().rstrip())
             code, reason = common.STATUS_INTERNAL_ENDPOINT_ERROR, ''
         request.server_terminated = True

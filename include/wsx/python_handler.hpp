@@ -21,10 +21,10 @@
 namespace wsx {
 
 struct PythonHandlerOptions {
-    std::string path;                    // the *_wsh.py file
-    std::string host_script;             // python/wsx_pyhost.py
+    std::string path;         // the *_wsh.py file
+    std::string host_script;  // python/wsx_pyhost.py
     std::string python = "/usr/bin/python3";
-    std::size_t input_window = 256 * 1024;  // bytes handed to the handler and not yet received
+    std::size_t input_window = 256 * 1024;     // bytes handed to the handler and not yet received
     std::size_t max_frame = 64 * 1024 * 1024;  // a larger frame from the host ends the host
     net::TimeMs kill_grace_ms = 2000;
 };

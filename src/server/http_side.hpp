@@ -98,7 +98,7 @@ private:
     proto::HttpExchange exchange_;
     const proto::UpgradeRequest* in_hook_ = nullptr;  // the request whose hook is running
     std::optional<AcceptedUpgrade> upgrade_;
-    std::unique_ptr<HttpResponder> responder_;  // a deferred response in progress
+    std::unique_ptr<HttpResponder> responder_;     // a deferred response in progress
     std::shared_ptr<const Route> deferred_route_;  // an upgrade whose hook answers later
 
     // The request being answered, for the response and the access log.

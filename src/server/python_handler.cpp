@@ -43,6 +43,7 @@ private:
     void on_close_frame(Connection& c, const HostFrame& f);
     void on_host_exit();
     void credit(Connection& c, PyConn& pc, std::size_t n);
+
     void send(char kind, std::uint64_t id, std::string_view payload = {}) {
         if (host_) {
             host_->send(kind, id, payload);
@@ -216,8 +217,8 @@ void PyState::on_close_frame(Connection& c, const HostFrame& f) {
         }
         return;
     }
-    const auto code = static_cast<std::uint16_t>(
-            (static_cast<unsigned char>(f.payload[0]) << 8) | static_cast<unsigned char>(f.payload[1]));
+    const auto code = static_cast<std::uint16_t>((static_cast<unsigned char>(f.payload[0]) << 8)
+                                                 | static_cast<unsigned char>(f.payload[1]));
     if (auto ec = c.close(code, f.payload.substr(2))) {
         net::log_warn(options_.path, ": close(", code, "): ", ec.message());
         c.release_close_reply();
@@ -252,14 +253,18 @@ void PyState::on_host_exit() {
 Handlers make_python_handlers(PythonHandlerOptions options) {
     auto state = std::make_shared<PyState>(std::move(options));
     Handlers h;
-    h.on_upgrade = [state](const UpgradeContext& ctx) { return state->on_upgrade(ctx); };
+    h.on_upgrade = [state](const UpgradeContext& ctx) {
+        return state->on_upgrade(ctx);
+    };
     h.on_message = [state](Connection& c, std::string_view data, MessageType type) {
         state->on_message(c, data, type);
     };
     h.on_peer_close = [state](Connection& c, std::uint16_t code, std::string_view reason) {
         state->on_peer_close(c, code, reason);
     };
-    h.on_drain = [state](Connection& c) { state->on_drain(c); };
+    h.on_drain = [state](Connection& c) {
+        state->on_drain(c);
+    };
     h.on_close = [state](Connection& c, std::uint16_t, std::string_view, bool) {
         state->on_close(c);
     };

@@ -81,8 +81,8 @@ std::string close_body(std::uint16_t code, std::string_view reason) {
 }
 
 Result<std::unique_ptr<PythonHost>> PythonHost::start(net::Loop& loop,
-                                                       const PythonHandlerOptions& options,
-                                                       OnFrame on_frame, OnExit on_exit) {
+                                                      const PythonHandlerOptions& options,
+                                                      OnFrame on_frame, OnExit on_exit) {
     auto child = net::spawn_process({.path = options.python,
                                      .argv = {options.python, options.host_script, options.path},
                                      .env = host_environment()});

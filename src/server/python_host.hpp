@@ -31,8 +31,7 @@ public:
 
     /// Starts the host for `options.path`. Errors: the spawn's.
     [[nodiscard]] static Result<std::unique_ptr<PythonHost>> start(
-            net::Loop& loop, const PythonHandlerOptions& options, OnFrame on_frame,
-            OnExit on_exit);
+            net::Loop& loop, const PythonHandlerOptions& options, OnFrame on_frame, OnExit on_exit);
 
     PythonHost(net::Loop& loop, net::ChildProcess child, const PythonHandlerOptions& options,
                OnFrame on_frame, OnExit on_exit);

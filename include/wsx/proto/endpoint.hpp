@@ -194,7 +194,7 @@ private:
     std::unique_ptr<ClientOpening> client_;  // a handshaking client's state
     CloseInfo close_info_;
     bool close_sent_ = false;
-    bool fragmenting_ = false;  // send_fragment() began a message it has not ended
+    bool fragmenting_ = false;          // send_fragment() began a message it has not ended
     bool close_reply_pending_ = false;  // the peer's close arrived; our reply is not queued yet
     TimeMs last_received_;
     TimeMs closing_deadline_ = 0;
