@@ -19,7 +19,7 @@ using V = std::vector<std::string>;
 constexpr net::TimeMs kLater = 50;
 
 // A route whose upgrade hook defers, then answers with `decision` kLater ms afterwards.
-Route deferred_route(UpgradeDecision decision) {
+Route deferred_route(const UpgradeDecision& decision) {
     Handlers h;
     h.on_upgrade = [decision](const UpgradeContext& ctx) {
         Server& server = ctx.connection.server();
