@@ -12,7 +12,7 @@ Frames both ways: kind (1 byte), connection id (8 bytes, big-endian), length (4)
                   D drop, T/B message, F fragment (flags byte: 1 binary, 2 fin; data), C close
                   (code, reason), Q the reply to the peer's close (empty: echo), I ping,
                   K credit (bytes of input the handler has taken), E the handler returned.
-Rule: no handler code runs on the reader thread except web_socket_passive_closing_handshake."""
+Rule: no handler code runs on the reader thread."""
 
 import importlib.util
 import os
@@ -30,6 +30,7 @@ from pywebsocket3._stream_exceptions import (  # noqa: E402
 
 HEADER = struct.Struct('!cQI')
 OUTPUT_WINDOW = 1024 * 1024  # bytes sent and not yet queued by the server, per connection
+MAX_MESSAGE = 64 * 1024 * 1024  # the server's largest frame from the host (and output queue)
 threading.stack_size(256 * 1024)
 
 _out = sys.stdout.buffer
@@ -156,6 +157,8 @@ class Channel(object):
             self.cond.notify_all()
 
     def send_data(self, payload, binary, end, fragmented):
+        if len(payload) > MAX_MESSAGE:
+            raise BadOperationException('message over %d bytes' % MAX_MESSAGE)
         with self.cond:
             while self.unacked > OUTPUT_WINDOW and not self.gone:
                 self.cond.wait()
@@ -351,7 +354,8 @@ def main():
         if kind == b'H':
             host.handshake(conn_id, payload)
         elif kind == b'P':
-            host.peer_closed(conn_id, payload)
+            # Its own thread: a slow web_socket_passive_closing_handshake stalls no one else.
+            threading.Thread(target=host.peer_closed, args=(conn_id, payload), daemon=True).start()
         else:
             channel = host.channel(conn_id)
             if channel is None:

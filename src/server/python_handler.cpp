@@ -107,6 +107,13 @@ void PyState::on_peer_close(Connection& c, std::uint16_t code, std::string_view 
     }
     c.defer_close_reply();  // web_socket_passive_closing_handshake chooses it (Q)
     send('P', c.id(), code == 1005 ? std::string() : detail::close_body(code, reason));
+    // A handler that never answers: the peer's code is echoed after the closing timeout.
+    Server& server = c.server();
+    server.loop().add_timer(server.options().limits.closing_timeout_ms, [&server, id = c.id()] {
+        if (Connection* held = server.find_connection(id)) {
+            held->release_close_reply();
+        }
+    });
 }
 
 void PyState::on_drain(Connection& c) {
