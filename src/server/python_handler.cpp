@@ -4,6 +4,7 @@
 // is gone is answered with G (gone), so the handler's thread ends.
 #include "wsx/python_handler.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 
 #include "wsx/connection.hpp"
 #include "wsx/net/log.hpp"
+#include "wsx/proto/extension_header.hpp"
 #include "wsx/server.hpp"
 
 #include "python_host.hpp"
@@ -130,6 +132,28 @@ void PyState::on_close(Connection& c) {
     }
 }
 
+// The host's A: the handler's ws_protocol (else, as for every wsx resource whose handler chooses
+// none, the first offered one of --subprotocol), and its extra_headers.
+UpgradeDecision accept_decision(Connection& c, std::string_view payload) {
+    const auto fields = detail::split_fields(payload);
+    std::string protocol(fields[0]);
+    const proto::HttpRequest* request = c.request();
+    if (protocol.empty() && request != nullptr) {
+        const std::string header = request->joined_header("Sec-WebSocket-Protocol");
+        const auto offered =
+                proto::parse_token_list(header).value_or(std::vector<std::string_view>{});
+        const auto& supported = c.server().options().subprotocols;
+        const auto it = std::find_first_of(offered.begin(), offered.end(), supported.begin(),
+                                           supported.end());
+        protocol = it != offered.end() ? std::string(*it) : std::string();
+    }
+    UpgradeDecision d = UpgradeDecision::accept(protocol);
+    for (std::size_t i = 1; i + 1 < fields.size(); i += 2) {
+        d.headers.emplace_back(std::string(fields[i]), std::string(fields[i + 1]));
+    }
+    return d;
+}
+
 void PyState::credit(Connection& c, PyConn& pc, std::size_t n) {
     // The handler's sends are released only while its peer keeps up (below the high watermark).
     if (c.buffered_amount() <= c.server().options().buffer.high_watermark) {
@@ -151,15 +175,9 @@ void PyState::on_frame(const HostFrame& f) {
         return;
     }
     switch (f.kind) {
-        case 'A': {
-            const auto fields = detail::split_fields(f.payload);
-            UpgradeDecision d = UpgradeDecision::accept(std::string(fields[0]));
-            for (std::size_t i = 1; i + 1 < fields.size(); i += 2) {
-                d.headers.emplace_back(std::string(fields[i]), std::string(fields[i + 1]));
-            }
-            (void)c->resolve_upgrade(std::move(d));
+        case 'A':
+            (void)c->resolve_upgrade(accept_decision(*c, f.payload));
             break;
-        }
         case 'R': {
             const auto fields = detail::split_fields(f.payload);
             const int status = std::atoi(std::string(fields[0]).c_str());
