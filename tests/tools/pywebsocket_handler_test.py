@@ -113,6 +113,13 @@ async def api_checks(base):
             await handshake_status(base + "/info", subprotocols=["unoffered"]) == 400)
     await info_checks(base)
     await exception_checks(base)
+    async with websockets.connect(base + "/threads") as ws:
+        await ws.send("hello")
+        got = [await ws.recv(), await ws.recv()]
+        R.check("msgutil.MessageReceiver / MessageSender; mod_pywebsocket is pywebsocket3",
+                got == ["got hello", "same classes: True"], str(got))
+    R.check("a HandshakeException refuses with its status",
+            await handshake_status(base + "/threads?refuse") == 400)
 
 
 async def info_checks(base):
