@@ -19,26 +19,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "interop"))
 from wire import Conn, text  # noqa: E402
-from wsx_process import WsxServer  # noqa: E402
-
-
-def rss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+from wsx_process import WsxServer, pid_rss_kib, python_host_pids  # noqa: E402
 
 
 def host_rss(srv):
-    total = 0
-    for line in "".join(srv.log).splitlines():
-        if "python host started (pid " in line:
-            total += rss_kib(int(line.rsplit("(pid ", 1)[1].rstrip(")")))
-    return total
+    return sum(max(0, pid_rss_kib(pid)) for pid in python_host_pids(srv))
 
 
 def throughput(port, conns=8, window=64, seconds=3.0, payload=b"x" * 32):

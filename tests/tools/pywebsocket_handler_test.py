@@ -24,7 +24,8 @@ import websockets
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "interop"))
 from wire import Conn, close, text  # noqa: E402
-from wsx_process import Results, WsxServer  # noqa: E402
+from wsx_process import Results, WsxServer, pid_rss_kib as rss_kib  # noqa: E402
+from wsx_process import python_host_pids as host_pids  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 R = Results("pywebsocket handlers")
@@ -38,25 +39,6 @@ def wait_for(predicate, timeout=10.0):
             return True
         time.sleep(0.05)
     return predicate()
-
-
-def rss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return -1
-
-
-def host_pids(srv):
-    pids = []
-    for line in "".join(srv.log).splitlines():
-        if "python host started (pid " in line:
-            pids.append(int(line.rsplit("(pid ", 1)[1].rstrip(")")))
-    return pids
 
 
 async def closed_code(ws):
