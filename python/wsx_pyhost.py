@@ -236,10 +236,9 @@ class Host(object):
             log('handshake aborted by the handler: ' + str(e))
             emit(b'D', conn_id)
             return False
-        except Exception as e:
-            status = getattr(e, 'status', None) or common.HTTP_STATUS_FORBIDDEN
+        except Exception as e:  # any, HandshakeException too: 403, as pywebsocket answers
             log('web_socket_do_extra_handshake refused the handshake: %r' % e)
-            emit(b'R', conn_id, ('%d\0%s' % (status, e)).encode('utf-8', 'replace'))
+            emit(b'R', conn_id, ('403\0%s' % e).encode('utf-8', 'replace'))
             return False
         protocol = request.ws_protocol
         if protocol is not None and protocol not in (request.ws_requested_protocols or []):

@@ -132,20 +132,27 @@ void PyState::on_close(Connection& c) {
     }
 }
 
-// The host's A: the handler's ws_protocol (else, as for every wsx resource whose handler chooses
-// none, the first offered one of --subprotocol), and its extra_headers.
+// The host's A: the handler's ws_protocol and extra_headers. A client that offered subprotocols
+// to a handler that chose none gets the first offered one of --subprotocol, as every wsx resource,
+// or, when there is none, pywebsocket's 400.
 UpgradeDecision accept_decision(Connection& c, std::string_view payload) {
     const auto fields = detail::split_fields(payload);
     std::string protocol(fields[0]);
     const proto::HttpRequest* request = c.request();
-    if (protocol.empty() && request != nullptr) {
-        const std::string header = request->joined_header("Sec-WebSocket-Protocol");
+    const std::string header =
+            request != nullptr ? request->joined_header("Sec-WebSocket-Protocol") : std::string();
+    if (protocol.empty() && !header.empty()) {
         const auto offered =
                 proto::parse_token_list(header).value_or(std::vector<std::string_view>{});
         const auto& supported = c.server().options().subprotocols;
         const auto it = std::find_first_of(offered.begin(), offered.end(), supported.begin(),
                                            supported.end());
-        protocol = it != offered.end() ? std::string(*it) : std::string();
+        if (it == offered.end()) {
+            net::log_info(c.remote_address().to_string(),
+                          ": subprotocols offered, none chosen by web_socket_do_extra_handshake");
+            return UpgradeDecision::reject(400, "do_extra_handshake must choose one subprotocol");
+        }
+        protocol = std::string(*it);
     }
     UpgradeDecision d = UpgradeDecision::accept(protocol);
     for (std::size_t i = 1; i + 1 < fields.size(); i += 2) {

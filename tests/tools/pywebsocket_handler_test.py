@@ -55,6 +55,8 @@ async def handshake_status(url, **kw):
             return 101
     except websockets.InvalidStatusCode as e:
         return e.status_code
+    except websockets.NegotiationError:
+        return "negotiation failed"
     except (websockets.InvalidMessage, ConnectionError, EOFError):
         return "dropped"
 
@@ -100,8 +102,10 @@ async def api_checks(base):
         got = [await ws.recv(), await ws.recv()]
         R.check("msgutil.MessageReceiver / MessageSender; mod_pywebsocket is pywebsocket3",
                 got == ["got hello", "same classes: True"], str(got))
-    R.check("a HandshakeException refuses with its status",
-            await handshake_status(base + "/threads?refuse") == 400)
+    R.check("a HandshakeException in do_extra_handshake refuses with 403, as any exception",
+            await handshake_status(base + "/threads?refuse") == 403)
+    R.check("subprotocols offered but none chosen refuses with 400",
+            await handshake_status(base + "/sub/close", subprotocols=["x"]) == 400)
 
 
 async def info_checks(base):

@@ -1,4 +1,4 @@
-# msgutil's MessageReceiver and MessageSender threads; a HandshakeException's status refuses; the
+# msgutil's MessageReceiver and MessageSender threads; a HandshakeException refuses (403); the
 # mod_pywebsocket names are pywebsocket3's very objects.
 import pywebsocket3.msgutil
 
