@@ -33,7 +33,14 @@ OUTPUT_WINDOW = 1024 * 1024  # bytes sent and not yet queued by the server, per 
 MAX_MESSAGE = 64 * 1024 * 1024  # the server's largest frame from the host (and output queue)
 threading.stack_size(256 * 1024)
 
-_out = sys.stdout.buffer
+# The frames use private copies of stdin and stdout: a handler's print() (or a C extension writing
+# to fd 1) goes to stderr, hence the log, and nothing a handler reads from stdin steals a frame.
+_in = os.fdopen(os.dup(0), 'rb')
+_out = os.fdopen(os.dup(1), 'wb')
+os.dup2(2, 1)
+_devnull = os.open(os.devnull, os.O_RDONLY)
+os.dup2(_devnull, 0)
+sys.stdout = sys.stderr
 _out_lock = threading.Lock()
 
 
@@ -341,7 +348,7 @@ def main():
         log('usage: wsx_pyhost.py HANDLER_wsh.py')
         return 2
     host = Host(sys.argv[1])
-    source = sys.stdin.buffer
+    source = _in
     while True:
         head = read_exactly(source, HEADER.size)
         if head is None:

@@ -154,6 +154,8 @@ def wire_checks(port, srv):
     R.check("an empty close is answered with an empty close (code None)",
             c.read_frame() == (8, 1, b""))
     c.close()
+    R.check("a handler's print() goes to the log",
+            wait_for(lambda: "echo handler got Message to send" in "".join(srv.log)))
     c = Conn(port, "/info?y")
     R.check("the handler's ping goes out", c.read_events(2)[1:] == ["ping:ping-body"])
     c.close()
