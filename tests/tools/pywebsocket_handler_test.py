@@ -71,6 +71,10 @@ async def api_checks(base):
         await ws.send("Goodbye")
         R.check("Goodbye is echoed", await ws.recv() == "Goodbye")
         R.check("returning from transfer_data closes 1000", await closed_code(ws) == (1000, ""))
+    async with websockets.connect(base + "/alias/echo") as ws:
+        await ws.send("through the map file")
+        R.check("-m: an alias serves the same Python handler",
+                await ws.recv() == "through the map file")
     async with websockets.connect(base + "/sub/close") as ws:
         await ws.send("4000 my reason")
         R.check("close_connection(code, reason) in a subfolder",
@@ -329,7 +333,10 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
     with tempfile.TemporaryDirectory() as tmp:
         hdir = prepare(tmp)
-        with WsxServer(args.wsx, "-w", hdir) as srv:
+        map_file = os.path.join(tmp, "handler_map.txt")
+        with open(map_file, "w") as f:
+            f.write("# alias existing\n/alias/echo /echo\n")
+        with WsxServer(args.wsx, "-w", hdir, "-m", map_file) as srv:
             base = f"ws://127.0.0.1:{srv.port}"
             asyncio.run(api_checks(base))
             wire_checks(srv.port, srv)
