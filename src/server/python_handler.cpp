@@ -207,6 +207,7 @@ void PyState::on_frame(const HostFrame& f) {
         }
         case 'C':
         case 'Q':
+            c->set_reading_paused(false);  // the peer's close must be read, whatever is unread
             on_close_frame(*c, f);
             break;
         case 'I':
@@ -214,6 +215,7 @@ void PyState::on_frame(const HostFrame& f) {
             break;
         case 'E':
             conns_.erase(it);  // the handler's thread ended; nothing more comes for this id
+            c->set_reading_paused(false);
             if (c->is_open()) {
                 // Ended without a close: ConnectionTerminatedException, which pywebsocket ends
                 // by closing the TCP connection, silently.

@@ -192,6 +192,19 @@ def streaming_without_end(port, tmp):
     c.close()
 
 
+def closing_without_reading(port, srv):
+    c = Conn(port, "/deaf?close")
+    for _ in range(16):  # 1 MiB, past the 256 KiB the handler may leave unread
+        c.send(text("z" * 65536))
+    events = c.read_events(1)
+    c.send(close(4003))
+    R.check("a handler that closes without reading gets the client's reply (a clean close)",
+            events == ["close:4003"] and wait_for(
+                lambda: "close=4003 by=server clean"
+                in "".join(srv.log)), str(events))
+    c.close()
+
+
 def never_reading_handler(port):
     c = Conn(port, "/deaf", timeout=2.0)
     sent = 0
@@ -342,6 +355,7 @@ def main():
             wire_checks(srv.port, srv)
             streaming_without_end(srv.port, tmp)
             never_reading_handler(srv.port)
+            closing_without_reading(srv.port, srv)
             asyncio.run(sleepers(base))
             asyncio.run(hostile(base, srv))
             asyncio.run(reload(base, srv, hdir))
