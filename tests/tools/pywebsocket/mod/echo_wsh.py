@@ -18,7 +18,7 @@ def web_socket_transfer_data(request):
         if line is None:
             return
         if isinstance(line, six.text_type):
-            print('echo handler got', line)  # a handler's print goes to the log, not the frames
+            print('echo handler got', line[:40])  # print() goes to the log, not the frames
             request.ws_stream.send_message(line, binary=False)
             if line == _GOODBYE_MESSAGE:
                 return
