@@ -312,6 +312,9 @@ def prepare(tmp):
             path = os.path.join(root, name)
             if path != line:
                 os.chmod(path, 0o644)  # pywebsocket modules need no executable bit
+    # ... and one that has it is still a module (it defines web_socket_transfer_data): the reload
+    # checks below would fail if it were run as a line handler.
+    os.chmod(os.path.join(hdir, "sub", "version_wsh.py"), 0o755)
     return hdir
 
 
