@@ -101,6 +101,18 @@ async def api_checks(base):
             await handshake_status(base + "/info", subprotocols=["unoffered"]) == 400)
     await info_checks(base)
     await exception_checks(base)
+    async with websockets.connect(base + "/chat") as a:
+        await a.send("a here")  # its own echo: a is a member
+        got_a = [await asyncio.wait_for(a.recv(), TIMEOUT)]
+        async with websockets.connect(base + "/chat") as b:
+            await b.send("b here")  # to b itself and to a
+            got_b = [await asyncio.wait_for(b.recv(), TIMEOUT)]
+            await a.send("hello all")
+            got_a += [await asyncio.wait_for(a.recv(), TIMEOUT) for _ in range(2)]
+            got_b += [await asyncio.wait_for(b.recv(), TIMEOUT)]
+        R.check("module state is shared: one connection's thread sends on another's stream",
+                got_a == ["a here", "b here", "hello all"] and got_b == ["b here", "hello all"],
+                f"{got_a} {got_b}")
     async with websockets.connect(base + "/threads") as ws:
         await ws.send("hello")
         got = [await ws.recv(), await ws.recv()]
