@@ -56,7 +56,8 @@ def emit(kind, conn_id, payload=b''):
 
 
 class HeadersIn(object):
-    """The request's header fields, looked up without regard to case (mod_python's headers_in)."""
+    """The request's header fields, looked up without regard to case, shaped like the
+    email.message.Message pywebsocket's standalone server gives: a missing field is None."""
 
     def __init__(self, pairs):
         self._pairs = pairs
@@ -66,10 +67,11 @@ class HeadersIn(object):
         return ', '.join(values) if values else default
 
     def __getitem__(self, name):
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
+        return self.get(name)
+
+    def get_all(self, name, failobj=None):
+        values = [v for n, v in self._pairs if n.lower() == name.lower()]
+        return values or failobj
 
     def __contains__(self, name):
         return self.get(name) is not None

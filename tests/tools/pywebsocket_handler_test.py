@@ -130,7 +130,8 @@ async def info_checks(base):
         info = json.loads(await ws.recv())
         R.check("the request as the handler sees it", info == {
             "uri": "/info?x=1", "resource": "/info?x=1", "origin": "http://o.test", "version": 13,
-            "x_test": "T", "x_test_lower": "T", "protocols": ["chat.v1", "chat.v2"],
+            "x_test": "T", "x_test_lower": "T", "missing": None, "all_x_test": ["T"],
+            "protocols": ["chat.v1", "chat.v2"],
             "protocol": "chat.v2", "extensions": ["permessage-deflate"], "remote": "127.0.0.1"},
             str(info))
         R.check("the chosen subprotocol reaches the client", ws.subprotocol == "chat.v2")
