@@ -24,6 +24,7 @@
 #include "wsx/net/transport.hpp"
 #include "wsx/proto/http_head.hpp"
 #include "wsx/proto/message_reader.hpp"
+#include "wsx/route.hpp"
 
 namespace wsx {
 
@@ -66,6 +67,10 @@ public:
 
     [[nodiscard]] SendStatus send(std::string_view data, MessageType type);
 
+    /// One frame of a fragmented message: `fin` false leaves the message open; until a frame
+    /// with `fin` ends it, nothing else but control frames may be sent.
+    [[nodiscard]] SendStatus send_fragment(std::string_view data, MessageType type, bool fin);
+
     /// Sends to every open connection of the same resource, this one included; returns how many
     /// were sent to.
     std::size_t broadcast(std::string_view data, MessageType type);
@@ -91,6 +96,20 @@ public:
     /// Application-level flow control: while paused, nothing more is read from this peer (for
     /// a handler whose own consumer is full, such as a child process's stdin).
     void set_reading_paused(bool paused);
+
+    /// Answers an upgrade its hook deferred (UpgradeDecision::defer()): accept, reject with a
+    /// status, or drop_connection(). Returns false if no deferred upgrade is waiting (the client
+    /// left, or it was answered already).
+    bool resolve_upgrade(UpgradeDecision decision);
+
+    /// In on_peer_close: the reply to the peer's close waits until close(code, reason) (which
+    /// then chooses it) or release_close_reply() (which echoes the peer's code).
+    void defer_close_reply();
+
+    void release_close_reply();
+
+    /// Ends the TCP connection now, with no close frame (pywebsocket's AbortedByUserException).
+    void drop(std::string_view why);
 
     [[nodiscard]] Server& server() noexcept;
 

@@ -45,11 +45,29 @@ struct UpgradeDecision {
     std::string subprotocol;  // for an acceptance: one the client offered, or empty
     proto::HeaderList headers;
     std::any user_data;  // attached to the connection (Connection::user_data())
+    /// The answer comes later, through Connection::resolve_upgrade(): nothing is read from the
+    /// client until then (the handshake timeout still runs).
+    bool deferred = false;
+    /// With resolve_upgrade(): end the TCP connection without any response.
+    bool drop = false;
 
     [[nodiscard]] static UpgradeDecision accept(std::string subprotocol = {}, std::any data = {}) {
         UpgradeDecision d;
         d.subprotocol = std::move(subprotocol);
         d.user_data = std::move(data);
+        return d;
+    }
+
+    [[nodiscard]] static UpgradeDecision defer() {
+        UpgradeDecision d;
+        d.deferred = true;
+        return d;
+    }
+
+    [[nodiscard]] static UpgradeDecision drop_connection() {
+        UpgradeDecision d;
+        d.accepted = false;
+        d.drop = true;
         return d;
     }
 
@@ -75,7 +93,8 @@ struct Handlers {
             on_close;
     /// The peer started the closing handshake with `code` and `reason`; calling close() here
     /// chooses the code of the reply (pywebsocket's passive closing handshake); else the peer's
-    /// code is echoed.
+    /// code is echoed. Calling Connection::defer_close_reply() here instead holds the reply (and
+    /// every later event) until close() or release_close_reply().
     std::function<void(Connection&, std::uint16_t code, std::string_view reason)> on_peer_close;
     /// buffered_amount() fell below the low watermark after being above the high one.
     std::function<void(Connection&)> on_drain;

@@ -260,6 +260,17 @@ std::error_code Endpoint::send_owned(MessageType type, std::string&& data) {
     return {};
 }
 
+std::error_code Endpoint::send_fragment(MessageType type, std::string_view data, bool fin) {
+    if (state_ != State::open) {
+        return Errc::not_open;
+    }
+    FrameSpec spec = spec_for(fragmenting_ ? Opcode::continuation : opcode_for(type));
+    spec.fin = fin;
+    write_frame(out_, spec, data);
+    fragmenting_ = !fin;
+    return {};
+}
+
 std::error_code Endpoint::ping(std::string_view payload) {
     if (state_ != State::open) {
         return Errc::not_open;

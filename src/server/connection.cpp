@@ -23,6 +23,10 @@ SendStatus Connection::send(std::string_view data, MessageType type) {
     return impl(*this).send_message(data, type);
 }
 
+SendStatus Connection::send_fragment(std::string_view data, MessageType type, bool fin) {
+    return impl(*this).send_message(data, type, fin);
+}
+
 std::size_t Connection::broadcast(std::string_view data, MessageType type) {
     const Route* route = impl(*this).route();
     return route != nullptr ? impl(*this).context().broadcast(*route, data, type) : 0;
@@ -52,6 +56,22 @@ void Connection::end_http_response(bool complete) {
 
 void Connection::set_reading_paused(bool paused) {
     impl(*this).session().set_reading_paused(paused);
+}
+
+bool Connection::resolve_upgrade(UpgradeDecision decision) {
+    return impl(*this).resolve_upgrade(std::move(decision));
+}
+
+void Connection::defer_close_reply() {
+    impl(*this).defer_close_reply();
+}
+
+void Connection::release_close_reply() {
+    impl(*this).release_close_reply();
+}
+
+void Connection::drop(std::string_view why) {
+    impl(*this).abort(why);
 }
 
 Server& Connection::server() noexcept {

@@ -31,7 +31,7 @@ void HttpSide::feed(std::span<char> bytes) {
 
 void HttpSide::dispatch_events() {
     // The exchange holds pipelined requests while a response is in progress.
-    while (!conn_.session().finished() && !upgrade_) {
+    while (!conn_.session().finished() && !upgrade_ && !deferred_route_) {
         auto event = exchange_.next_event();
         if (!event) {
             break;
@@ -83,10 +83,16 @@ void HttpSide::on_upgrade_requested(const proto::UpgradeRequest& request) {
     }
     auto decision = decide(request, route);
     if (!decision) {
-        return;  // rejected
+        return;  // rejected, or deferred
     }
-    proto::AcceptOptions accept{.subprotocol = decision->subprotocol,
-                                .headers = std::move(decision->headers),
+    accept_upgrade(request, std::move(route), *decision);
+}
+
+void HttpSide::accept_upgrade(const proto::UpgradeRequest& request,
+                              std::shared_ptr<const Route> route, UpgradeDecision& decision) {
+    ServerContext& ctx = conn_.context();
+    proto::AcceptOptions accept{.subprotocol = decision.subprotocol,
+                                .headers = std::move(decision.headers),
                                 .deflate = ctx.deflate_setup(request)};
     auto upgraded = exchange_.accept(accept, ctx.loop().now());
     if (!upgraded) {
@@ -97,7 +103,29 @@ void HttpSide::on_upgrade_requested(const proto::UpgradeRequest& request) {
     }
     upgrade_.emplace(AcceptedUpgrade{.upgraded = std::move(*upgraded),
                                      .route = std::move(route),
-                                     .user_data = std::move(decision->user_data)});
+                                     .user_data = std::move(decision.user_data)});
+}
+
+bool HttpSide::resolve_upgrade(UpgradeDecision decision) {
+    const proto::UpgradeRequest* request = exchange_.upgrade_request();
+    if (!deferred_route_ || conn_.session().finished() || request == nullptr) {
+        return false;
+    }
+    std::shared_ptr<const Route> route = std::move(deferred_route_);
+    deferred_route_.reset();
+    if (decision.drop) {
+        net::log_info(conn_.remote().to_string(), " \"GET ", request->http.target,
+                      "\" dropped by the handler, no response");
+        conn_.session().finish("dropped by the handler");
+        return true;
+    }
+    if (!decision.accepted) {
+        const bool status_ok = decision.status >= 400 && decision.status <= 599;
+        reject(*request, status_ok ? decision.status : 403, decision.body);
+        return true;
+    }
+    accept_upgrade(*request, std::move(route), decision);
+    return true;
 }
 
 std::optional<UpgradeDecision> HttpSide::decide(const proto::UpgradeRequest& request,
@@ -113,6 +141,10 @@ std::optional<UpgradeDecision> HttpSide::decide(const proto::UpgradeRequest& req
         in_hook_ = nullptr;
         if (!ran) {
             return std::nullopt;  // on_callback_threw() answered 500
+        }
+        if (decision.deferred) {
+            deferred_route_ = route;  // resolve_upgrade() answers
+            return std::nullopt;
         }
     }
     if (!decision.accepted) {
@@ -140,7 +172,7 @@ AcceptedUpgrade HttpSide::take_upgrade() {
 }
 
 bool HttpSide::wants_input() const noexcept {
-    return !responder_ && !exchange_.response_in_progress();
+    return !responder_ && !deferred_route_ && !exchange_.response_in_progress();
 }
 
 bool HttpSide::response_in_progress() const noexcept {
@@ -148,6 +180,12 @@ bool HttpSide::response_in_progress() const noexcept {
 }
 
 bool HttpSide::on_hangup() {
+    if (deferred_route_) {
+        deferred_route_.reset();
+        exchange_.feed_eof();
+        conn_.session().finish("client closed the connection before the handshake answer");
+        return true;
+    }
     if (!responder_) {
         return false;
     }

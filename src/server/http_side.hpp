@@ -48,6 +48,12 @@ public:
 
     [[nodiscard]] bool has_responder() const noexcept { return responder_ != nullptr; }
 
+    /// The route's upgrade hook deferred its answer (Connection::resolve_upgrade).
+    [[nodiscard]] bool upgrade_deferred() const noexcept { return deferred_route_ != nullptr; }
+
+    /// Applies the deferred answer; false if none is waiting. The caller dispatches after it.
+    bool resolve_upgrade(UpgradeDecision decision);
+
     [[nodiscard]] bool response_in_progress() const noexcept;
 
     /// The client left while its deferred response was being made: the producer stops.
@@ -77,6 +83,8 @@ private:
     void on_upgrade_requested(const proto::UpgradeRequest& request);
     [[nodiscard]] std::optional<UpgradeDecision> decide(const proto::UpgradeRequest& request,
                                                         const std::shared_ptr<const Route>& route);
+    void accept_upgrade(const proto::UpgradeRequest& request, std::shared_ptr<const Route> route,
+                        UpgradeDecision& decision);
     void reject(const proto::UpgradeRequest& request, int status, std::string_view body,
                 const proto::HeaderList& headers = {});
     void on_http_request(const proto::HttpRequest& request);
@@ -90,7 +98,8 @@ private:
     proto::HttpExchange exchange_;
     const proto::UpgradeRequest* in_hook_ = nullptr;  // the request whose hook is running
     std::optional<AcceptedUpgrade> upgrade_;
-    std::unique_ptr<HttpResponder> responder_;  // a deferred response in progress
+    std::unique_ptr<HttpResponder> responder_;     // a deferred response in progress
+    std::shared_ptr<const Route> deferred_route_;  // an upgrade whose hook answers later
 
     // The request being answered, for the response and the access log.
     struct Exchange {

@@ -94,7 +94,8 @@ void ServerConnection::consume_output(std::size_t n) noexcept {
 }
 
 bool ServerConnection::protocol_over() const noexcept {
-    return http_ ? http_->exchange().should_close_transport() : endpoint_->should_close_transport();
+    return http_ ? http_->exchange().should_close_transport()
+                 : endpoint_->should_close_transport() && !close_reply_held_;
 }
 
 bool ServerConnection::wants_input() const noexcept {
@@ -102,7 +103,7 @@ bool ServerConnection::wants_input() const noexcept {
 }
 
 bool ServerConnection::watches_hangup() const noexcept {
-    return http_ != nullptr && http_->has_responder();
+    return http_ != nullptr && (http_->has_responder() || http_->upgrade_deferred());
 }
 
 bool ServerConnection::on_hangup() {
@@ -178,7 +179,7 @@ void ServerConnection::open_websocket() {
 }
 
 void ServerConnection::dispatch_events() {
-    while (!session_.finished()) {
+    while (!session_.finished() && !close_reply_held_) {
         auto event = endpoint_->next_event();
         if (!event) {
             break;
@@ -226,7 +227,8 @@ void ServerConnection::on_failed(std::error_code ec) {
                   proto::close_code_for(ec), ")");
 }
 
-SendStatus ServerConnection::send_message(std::string_view data, MessageType type) {
+SendStatus ServerConnection::send_message(std::string_view data, MessageType type,
+                                          std::optional<bool> fin) {
     if (!open_now()) {
         return SendStatus::closed;
     }
@@ -241,7 +243,7 @@ SendStatus ServerConnection::send_message(std::string_view data, MessageType typ
         (void)close_websocket(1008, "output buffer overflow");
         return SendStatus::closed;
     }
-    if (endpoint_->send(type, data)) {
+    if (fin ? endpoint_->send_fragment(type, data, *fin) : endpoint_->send(type, data)) {
         return SendStatus::closed;
     }
     ++messages_out_;
@@ -255,10 +257,38 @@ std::error_code ServerConnection::close_websocket(std::uint16_t code, std::strin
         return proto::Errc::not_open;
     }
     auto ec = endpoint_->close(code, reason, ctx_.loop().now());
-    if (!ec) {
+    if (close_reply_held_) {
+        release_close_reply();  // with our code chosen, or the peer's echoed if ours was bad
+    } else if (!ec) {
         session_.output_queued();
     }
     return ec;
+}
+
+bool ServerConnection::resolve_upgrade(UpgradeDecision decision) {
+    if (!http_ || !http_->resolve_upgrade(std::move(decision))) {
+        return false;
+    }
+    if (!session_.finished()) {
+        session_.dispatch([&] { dispatch_pending(); });
+    }
+    return true;
+}
+
+void ServerConnection::defer_close_reply() noexcept {
+    close_reply_held_ = endpoint_.has_value() && !session_.finished();
+}
+
+void ServerConnection::release_close_reply() {
+    if (!close_reply_held_) {
+        return;
+    }
+    close_reply_held_ = false;
+    if (session_.in_dispatch()) {
+        session_.output_queued();  // the batch in progress dispatches on
+    } else if (!session_.finished()) {
+        session_.dispatch([&] { dispatch_events(); });
+    }
 }
 
 std::error_code ServerConnection::send_ping(std::string_view payload) {

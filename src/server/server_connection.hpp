@@ -54,7 +54,7 @@ public:
     [[nodiscard]] const Route* route() const noexcept { return route_.get(); }
 
     // The public API, for Connection's members.
-    SendStatus send_message(std::string_view data, MessageType type);
+    SendStatus send_message(std::string_view data, MessageType type, std::optional<bool> fin = {});
     std::error_code close_websocket(std::uint16_t code, std::string_view reason);
     std::error_code send_ping(std::string_view payload);
 
@@ -86,6 +86,11 @@ public:
 
     /// Dispatches events already fed: requests pipelined behind a response, and the upgrade.
     void dispatch_pending();
+
+    /// Connection::resolve_upgrade, defer_close_reply and release_close_reply.
+    bool resolve_upgrade(UpgradeDecision decision);
+    void defer_close_reply() noexcept;
+    void release_close_reply();
 
 private:
     // SessionOwner
@@ -122,6 +127,7 @@ private:
     std::optional<proto::UpgradeRequest> request_;
     std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
     std::any user_data_;
+    bool close_reply_held_ = false;  // defer_close_reply(): events wait for the reply
     net::TimeMs opened_at_ = 0;
     // For the access log line of the session.
     std::uint64_t messages_in_ = 0;

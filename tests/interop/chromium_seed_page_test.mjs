@@ -13,7 +13,9 @@ import { chromium } from 'playwright-core';
 import { Results, startServer, stopServer } from './wsx_process.mjs';
 
 const R = new Results('chromium seed page');
-const { values } = parseArgs({ options: { wsx: { type: 'string' }, screenshot: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { wsx: { type: 'string' }, screenshot: { type: 'string' }, handlers: { type: 'string' } },
+});
 
 // Waits (bounded) until the page's event log has an entry matching `re`; returns the log.
 async function waitForLog(page, re, timeout = 15000) {
@@ -26,7 +28,9 @@ async function waitForLog(page, re, timeout = 15000) {
 }
 
 async function main() {
-  const { proc, port } = await startServer(values.wsx, '--subprotocol', 'chat');
+  // --handlers DIR: the same page against a handler folder (pywebsocket's *_wsh.py handlers).
+  const extra = values.handlers ? ['-w', values.handlers] : [];
+  const { proc, port } = await startServer(values.wsx, '--subprotocol', 'chat', ...extra);
   const profile = mkdtempSync(join(tmpdir(), 'wsx-chromium-'));
   let context;
   try {

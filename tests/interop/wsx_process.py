@@ -78,6 +78,24 @@ class WsxServer:
             self.proc.wait()
 
 
+def pid_rss_kib(pid):
+    """The resident memory of process `pid` in KiB, -1 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+def python_host_pids(srv):
+    """The Python host processes a server started for pywebsocket handlers (from its log)."""
+    return [int(line.rsplit("(pid ", 1)[1].rstrip(")"))
+            for line in "".join(srv.log).splitlines() if "python host started (pid " in line]
+
+
 class Results:
     """Counts checks and prints the closing line CI reads: 'N passed, N failed'."""
 

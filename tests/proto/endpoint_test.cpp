@@ -144,5 +144,30 @@ TEST(Endpoint, ClientAndServerCoresTalkInMemory) {
     EXPECT_TRUE(client.close_info().was_clean);
 }
 
+// RFC 6455 §5.4: a fragmented message is a first frame with the opcode and fin clear, then
+// continuation frames, the last with fin set; control frames may come in between.
+TEST(Endpoint, SendFragmentSendsTheFirstFrameTypedThenContinuations) {
+    Endpoint ep = test::open_server();
+    EXPECT_FALSE(ep.send_fragment(MessageType::text, "ab", false));
+    EXPECT_FALSE(ep.ping("between"));
+    EXPECT_FALSE(ep.send_fragment(MessageType::text, "cd", false));
+    EXPECT_FALSE(ep.send_fragment(MessageType::text, "ef", true));
+    EXPECT_FALSE(ep.send_fragment(MessageType::binary, "xyz", true));  // a whole new message
+    const std::string bytes = drain_output(ep);
+    const std::string expected = test::frame(Opcode::text, "ab", false, false)
+                                 + test::frame(Opcode::ping, "between", true, false)
+                                 + test::frame(Opcode::continuation, "cd", false, false)
+                                 + test::frame(Opcode::continuation, "ef", true, false)
+                                 + test::frame(Opcode::binary, "xyz", true, false);
+    EXPECT_EQ(bytes, expected);
+    EXPECT_EQ(test::decode_server_output(bytes), (V{"ping:between", "text:abcdef", "binary:3"}));
+}
+
+TEST(Endpoint, SendFragmentIsRefusedOnceClosing) {
+    Endpoint ep = test::open_server();
+    EXPECT_FALSE(ep.close(1000, "", 0));
+    EXPECT_EQ(ep.send_fragment(MessageType::text, "late", true), make_error_code(Errc::not_open));
+}
+
 }  // namespace
 }  // namespace wsx::proto

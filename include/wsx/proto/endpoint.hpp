@@ -113,6 +113,11 @@ public:
     /// Queues a message, taking ownership of a large payload to avoid a copy.
     [[nodiscard]] std::error_code send_owned(MessageType type, std::string&& data);
 
+    /// Queues one frame of a fragmented message (§5.4): the first frame carries `type`, later
+    /// ones are continuations, `fin` ends the message. Whole messages must not be sent until it
+    /// ends. Error: not_open.
+    [[nodiscard]] std::error_code send_fragment(MessageType type, std::string_view data, bool fin);
+
     /// Queues a ping. Errors: not_open, control_payload_too_long.
     [[nodiscard]] std::error_code ping(std::string_view payload);
 
@@ -210,6 +215,7 @@ private:
     std::unique_ptr<ClientOpening> client_;  // a handshaking client's state
     CloseInfo close_info_;
     bool close_sent_ = false;
+    bool fragmenting_ = false;          // send_fragment() began a message it has not ended
     bool close_reply_pending_ = false;  // the peer's close arrived; our reply is not queued yet
     TimeMs last_received_;
     TimeMs closing_deadline_ = 0;

@@ -2,6 +2,7 @@
 #include "serve/handler_directory.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,7 @@
 
 #include "wsx/executable_handler.hpp"
 #include "wsx/native_handler.hpp"
+#include "wsx/python_handler.hpp"
 
 namespace wsx::tools {
 
@@ -30,9 +32,46 @@ std::string resource_for(const std::string& relative_path) {
 
 namespace {
 
+// The Python host and its pywebsocket package: $WSX_PYTHON_DIR, else the source tree's python/.
+std::string python_host_script() {
+    const char* dir = std::getenv("WSX_PYTHON_DIR");
+    return std::string(dir != nullptr && *dir != '\0' ? dir : WSX_PYTHON_DIR) + "/wsx_pyhost.py";
+}
+
 bool is_under(const std::filesystem::path& path, const std::filesystem::path& root) {
     const auto rel = path.lexically_relative(root);
     return !rel.empty() && *rel.begin() != "..";
+}
+
+// The route for one handler file, by kind: pywebsocket module, native, or executable.
+void add_handler(const std::filesystem::path& file, const std::string& resource,
+                 const HandlerScanOptions& options, HandlerScan& out) {
+    namespace fs = std::filesystem;
+    if (is_pywebsocket_module(file.string())) {
+        // Executable or not: a module of pywebsocket functions, run by the Python host.
+        out.routes.push_back(
+                Route{.path = resource,
+                      .handlers = make_python_handlers({.path = fs::absolute(file).string(),
+                                                        .host_script = python_host_script()})});
+        return;
+    }
+    if (file.extension() != ".so") {
+        if (::access(file.c_str(), X_OK) != 0) {
+            return;  // only executable *_wsh* files are handlers (notes_wsh.txt is not)
+        }
+        out.routes.push_back(
+                Route{.path = resource,
+                      .handlers = make_executable_handlers({.path = fs::absolute(file).string(),
+                                                            .max_processes = options.max_processes,
+                                                            .binary_mode = options.binary_mode})});
+        return;
+    }
+    NativeHandlerLoad loaded = NativeHandler::load(file.string());
+    if (!loaded.handler) {
+        out.errors.push_back(file.string() + ": " + loaded.error);
+        return;
+    }
+    out.routes.push_back(Route{.path = resource, .handlers = loaded.handler->handlers()});
 }
 
 }  // namespace
@@ -75,23 +114,7 @@ HandlerScan scan_handler_directory(const HandlerScanOptions& options) {
             continue;
         }
         const std::string resource = resource_for(file.lexically_relative(root).generic_string());
-        if (file.extension() != ".so") {
-            if (::access(file.c_str(), X_OK) != 0) {
-                continue;  // only executable *_wsh* files are handlers (notes_wsh.txt is not)
-            }
-            out.routes.push_back(Route{
-                    .path = resource,
-                    .handlers = make_executable_handlers({.path = fs::absolute(file).string(),
-                                                          .max_processes = options.max_processes,
-                                                          .binary_mode = options.binary_mode})});
-            continue;
-        }
-        NativeHandlerLoad loaded = NativeHandler::load(file.string());
-        if (!loaded.handler) {
-            out.errors.push_back(file.string() + ": " + loaded.error);
-            continue;
-        }
-        out.routes.push_back(Route{.path = resource, .handlers = loaded.handler->handlers()});
+        add_handler(file, resource, options, out);
     }
     return out;
 }

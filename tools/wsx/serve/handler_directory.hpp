@@ -1,6 +1,8 @@
 // The handler directory (`wsx serve -w DIR`), mapped as pywebsocket maps its *_wsh.py files: a
-// native handler DIR/a/b_wsh.so, or an executable file DIR/a/b_wsh (any extension: b_wsh.py,
-// b_wsh.sh) run one process per connection, serves the resource /a/b. A file that fails to load is
+// native handler DIR/a/b_wsh.so, a pywebsocket module DIR/a/b_wsh.py (one that defines
+// web_socket_transfer_data at top level, executable or not: run by a Python host process), or an
+// executable file DIR/a/b_wsh (any extension: b_wsh.py, b_wsh.sh) run one process per connection,
+// serves the resource /a/b. A file that fails to load is
 // reported by path with the reason and skipped; the others still serve.
 #pragma once
 
