@@ -207,7 +207,7 @@ private:
     std::string subprotocol_;
     std::string extensions_;
     std::unique_ptr<PerMessageDeflate> deflate_;  // its address is stable: the reader points in
-    std::unique_ptr<ClientOpening> client_;  // a handshaking client's state
+    std::unique_ptr<ClientOpening> client_;       // a handshaking client's state
     CloseInfo close_info_;
     bool close_sent_ = false;
     bool close_reply_pending_ = false;  // the peer's close arrived; our reply is not queued yet

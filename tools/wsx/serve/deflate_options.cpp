@@ -11,8 +11,7 @@ namespace wsx::tools {
 void add_deflate_options(CLI::App* serve, ServerOptions& server, DeflateFlags& flags) {
     proto::DeflatePolicy& p = server.deflate;
     const std::string group = "permessage-deflate (RFC 7692)";
-    serve->add_flag("--no-deflate", flags.off, "Do not negotiate permessage-deflate")
-            ->group(group);
+    serve->add_flag("--no-deflate", flags.off, "Do not negotiate permessage-deflate")->group(group);
     // zlib cannot compress with a window of 8 bits: 9 is the smallest (offers of 8 are declined).
     serve->add_option("--deflate-window-bits", p.window_bits,
                       "The server's compression window, 2^N bytes (server_max_window_bits)")
