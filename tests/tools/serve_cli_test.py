@@ -33,10 +33,15 @@ def main():
                 "--websock-handlers-map-file", "--scan-dir", "--allow-handlers-outside-root-dir", "--log-file",
                 "--log-max", "--log-count", "--queue", "--tls", "--private-key", "--certificate", "--tls-client-auth",
                 "--tls-client-cert-optional", "--tls-client-ca", "--basic-auth", "--basic-auth-credential", "--config",
-                "--origin", "--max-handler-processes", "--handler-binary", "--log-level", "pywebsocket's default is 80"):
+                "--origin", "--max-handler-processes", "--handler-binary", "--log-level", "pywebsocket's default is 80",
+                "--no-deflate", "--deflate-compressor", "--deflate-window-bits", "--deflate-client-window-bits",
+                "--deflate-mem-level", "--deflate-level", "--deflate-threshold", "--deflate-context-takeover",
+                "--deflate-client-context-takeover", "--max-zlib-memory"):
         R.check(f"--help documents {opt}", opt in out)
     for bad in (["--bogus"], ["-p", "notaport"], ["-p", "70000"], ["--idle-timeout", "-1"],
-                ["--log-level", "loud"], ["--max-message-size", "12parsecs"]):
+                ["--log-level", "loud"], ["--max-message-size", "12parsecs"],
+                ["--deflate-window-bits", "8"], ["--deflate-mem-level", "10"], ["--deflate-compressor", "magic"],
+                ["--deflate-context-takeover"]):  # the last needs --deflate-compressor dedicated
         code, out = run(args.wsx, *bad)
         R.check(f"{' '.join(bad)} exits 2 with a message", code == 2 and out.strip() != "", f"{code} {out[:80]}")
     code, out = run(args.wsx, "--tls", "-k", "key.pem", "-c", "cert.pem")

@@ -74,4 +74,19 @@ std::string finalize_deflate_options(ServerOptions& server, const DeflateFlags& 
     return {};
 }
 
+std::string describe_deflate(const ServerOptions& server) {
+    const proto::DeflatePolicy& p = server.deflate;
+    if (!p.enabled) {
+        return "permessage-deflate: off";
+    }
+    const bool shared = p.compressor == proto::CompressorMode::shared;
+    return "permessage-deflate: " + std::string(shared ? "shared" : "dedicated")
+           + " compressor, window " + std::to_string(p.window_bits) + " bits, memLevel "
+           + std::to_string(p.mem_level)
+           + (p.context_takeover && !shared ? ", server context kept" : ", no server context")
+           + (p.client_context_takeover ? ", client context kept" : ", no client context")
+           + ", threshold " + std::to_string(p.threshold) + " B, zlib memory cap "
+           + std::to_string(server.max_zlib_memory) + " B";
+}
+
 }  // namespace wsx::tools

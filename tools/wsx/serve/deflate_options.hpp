@@ -27,4 +27,7 @@ void add_deflate_options(CLI::App* serve, ServerOptions& server, DeflateFlags& f
 [[nodiscard]] std::string finalize_deflate_options(ServerOptions& server,
                                                    const DeflateFlags& flags);
 
+/// One log line saying what permessage-deflate the server negotiates.
+[[nodiscard]] std::string describe_deflate(const ServerOptions& server);
+
 }  // namespace wsx::tools
