@@ -75,9 +75,11 @@ def main():
             for _ in range(30):
                 Conn(srv.port).close()
             R.check("-l: log lines go to the file", os.path.getsize(log) > 0)
+            R.check("-q: the server runs with its listen queue", srv.alive())
+            # Stopped first, so no rotation is under way while the files are counted.
+            R.check("-l: the server exits 0 on SIGTERM", srv.stop() == 0)
             R.check("--log-max/--log-count: rotated, at most 2 old files",
                     os.path.exists(log + ".1") and os.path.exists(log + ".2") and not os.path.exists(log + ".3"))
-            R.check("-q: the server runs with its listen queue", srv.alive())
     with WsxServer(args.wsx, "--origin", "http://good.example", "--origin", "http://also.example") as srv:
         def origin_status(origin):
             s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
