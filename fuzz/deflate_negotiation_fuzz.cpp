@@ -29,11 +29,11 @@ void check_agreement(const DeflateAgreement& a) {
     wsx::fuzz::require(parsed.has_value(), "formatted response does not parse");
     auto accepted = accept_deflate_response(*parsed, DeflateOffer{});
     wsx::fuzz::require(accepted.has_value(), "formatted response refused by the client");
-    wsx::fuzz::require(accepted->server_no_context_takeover == a.server_no_context_takeover
-                               && accepted->client_no_context_takeover
-                                          == a.client_no_context_takeover
-                               && accepted->server_max_window_bits == a.server_max_window_bits,
-                       "response round trip changed the agreement");
+    wsx::fuzz::require(
+            accepted->server_no_context_takeover == a.server_no_context_takeover
+                    && accepted->client_no_context_takeover == a.client_no_context_takeover
+                    && accepted->server_max_window_bits == a.server_max_window_bits,
+            "response round trip changed the agreement");
 }
 
 }  // namespace
@@ -57,9 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     auto accepted = accept_deflate_response(*parsed, DeflateOffer{});
     if (!accepted) {
-        wsx::fuzz::require(accepted.error() == make_error_code(Errc::bad_deflate_response)
-                                   || accepted.error() == make_error_code(Errc::unoffered_extension),
-                           "undocumented error");
+        wsx::fuzz::require(
+                accepted.error() == make_error_code(Errc::bad_deflate_response)
+                        || accepted.error() == make_error_code(Errc::unoffered_extension),
+                "undocumented error");
     }
     return 0;
 }

@@ -68,7 +68,7 @@ struct ServerStats {
     std::uint64_t failed = 0;    // connections failed for a protocol violation or timeout
     std::uint64_t dropped_messages = 0;
     std::uint64_t http_requests = 0;
-    std::uint64_t deflate_negotiated = 0;  // connections that use permessage-deflate
+    std::uint64_t deflate_negotiated = 0;      // connections that use permessage-deflate
     std::uint64_t deflate_refused_memory = 0;  // served uncompressed: max_zlib_memory reached
     std::size_t zlib_memory = 0;               // bytes zlib holds now
     std::size_t zlib_memory_peak = 0;

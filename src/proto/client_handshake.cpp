@@ -65,8 +65,8 @@ std::string build_client_request(const ClientHandshake& hs) {
         out += "\r\n";
     }
     if (hs.deflate.enabled) {
-        out += "Sec-WebSocket-Extensions: " + format_extension_header({format_deflate_offer(hs.deflate)})
-               + "\r\n";
+        out += "Sec-WebSocket-Extensions: "
+               + format_extension_header({format_deflate_offer(hs.deflate)}) + "\r\n";
     }
     for (const auto& [name, value] : hs.headers) {
         if (!is_handshake_field(name)) {

@@ -3,11 +3,11 @@
 // allocates only through ZlibMemory.
 #include "wsx/proto/deflate_codec.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+
+#include <zlib.h>
 
 #include "wsx/proto/errc.hpp"
 
@@ -93,6 +93,7 @@ MessageDeflater::MessageDeflater(DeflaterSettings settings, ZlibMemory* memory) 
 }
 
 MessageDeflater::MessageDeflater(MessageDeflater&&) noexcept = default;
+
 MessageDeflater& MessageDeflater::operator=(MessageDeflater&& other) noexcept {
     if (this != &other) {
         end();
@@ -171,6 +172,7 @@ MessageInflater::MessageInflater(int window_bits, bool release_when_idle,
       memory_(memory) {}
 
 MessageInflater::MessageInflater(MessageInflater&&) noexcept = default;
+
 MessageInflater& MessageInflater::operator=(MessageInflater&& other) noexcept {
     if (this != &other) {
         end();
@@ -268,8 +270,9 @@ MessageDeflater& SharedDeflater::for_window(int window_bits) {
     const int bits = std::clamp(window_bits, kMinZlibWindowBits, kMaxWindowBits);
     auto& slot = by_bits_[static_cast<std::size_t>(bits - kMinZlibWindowBits)];
     if (!slot) {
-        slot.emplace(DeflaterSettings{.window_bits = bits, .mem_level = mem_level_, .level = level_},
-                     memory_);
+        slot.emplace(
+                DeflaterSettings{.window_bits = bits, .mem_level = mem_level_, .level = level_},
+                memory_);
     }
     return *slot;
 }

@@ -1,11 +1,10 @@
 // permessage-deflate negotiation (RFC 7692 §7.1); see deflate.hpp. Rule: one parameter reader
 // for offers and responses, so both sides refuse the same malformed parameters; the server
 // declines an offer it cannot honour, the client fails a response it cannot accept.
-#include "wsx/proto/deflate.hpp"
-
 #include <algorithm>
 #include <string_view>
 
+#include "wsx/proto/deflate.hpp"
 #include "wsx/proto/errc.hpp"
 
 namespace wsx::proto {

@@ -300,9 +300,9 @@ Result<Upgraded> HttpExchange::accept(const AcceptOptions& options, TimeMs /*now
         return Errc::subprotocol_not_offered;
     }
     const std::string extensions =
-            options.deflate ? format_extension_header({format_deflate_response(
-                                      options.deflate->agreement)})
-                            : std::string();
+            options.deflate
+                    ? format_extension_header({format_deflate_response(options.deflate->agreement)})
+                    : std::string();
     out_.append(
             build_accept_response(upgrade_->key, options.subprotocol, extensions, options.headers));
     state_ = HttpState::upgraded;

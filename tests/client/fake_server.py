@@ -79,7 +79,9 @@ class Handler(socketserver.BaseRequestHandler):
         elif path == "/unoffered-protocol":
             s.sendall(ok + b"Sec-WebSocket-Protocol: mqtt\r\n\r\n")
         elif path == "/unoffered-extension":
-            s.sendall(ok + b"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n")
+            s.sendall(ok + b"Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n\r\n")
+        elif path == "/bad-deflate":  # RFC 7692 §7.1.2.1: window bits are 8-15
+            s.sendall(ok + b"Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=7\r\n\r\n")
         elif path == "/status-200":
             s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
         elif path == "/garbage":

@@ -190,6 +190,33 @@ TEST_P(IndependentServers, SixteenMebibytesEachWay) {
     EXPECT_EQ(rec_.events, (V{"binary:16777216", "close:1005::clean"}));
 }
 
+// RFC 7692: the client offers permessage-deflate as browsers do; extensions() is the server's
+// answer, the browser's `extensions` (Python websockets and wsx accept it; the Node peer runs
+// with perMessageDeflate off). Compressed echoes come back intact; disabled, nothing is offered.
+TEST_P(IndependentServers, ExtensionsNameWhatTheServerAccepted) {
+    auto peer = start_peer(GetParam());
+    ASSERT_NE(peer->port(), 0);
+    for (const bool offer : {true, false}) {
+        WebSocketOptions options;
+        options.deflate.enabled = offer;
+        auto ws = connect(peer->port(), "/echo", {}, std::move(options));
+        const std::string json(3000, '{');
+        std::string extensions = "unset";
+        ws->on_open = [&] {
+            extensions = ws->extensions();
+            EXPECT_FALSE(ws->send(json));
+        };
+        run_until_events(1);
+        const bool accepted = offer && GetParam() != "node";
+        EXPECT_EQ(extensions.rfind("permessage-deflate", 0) == 0, accepted) << extensions;
+        EXPECT_EQ(extensions.empty(), !accepted) << extensions;
+        ASSERT_EQ(rec_.events, (V{"text:3000"}));
+        (void)ws->close();
+        run_until_closed();
+        rec_ = Recorder();
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Client, IndependentServers, ::testing::Values("python", "node", "wsx"));
 
 class ServerScenarios : public WebSocketClient,
@@ -305,6 +332,7 @@ TEST_F(MisbehavingServer, BadHandshakesFailWithTheirReason) {
             {"/wrong-accept", error(proto::Errc::bad_accept_key, 101)},
             {"/unoffered-protocol", error(proto::Errc::unoffered_subprotocol, 101)},
             {"/unoffered-extension", error(proto::Errc::unoffered_extension, 101)},
+            {"/bad-deflate", error(proto::Errc::bad_deflate_response, 101)},
             {"/status-200", error(proto::Errc::unexpected_status, 200)},
             {"/garbage", error(proto::Errc::bad_status_line)},
             {"/no-upgrade", error(proto::Errc::response_not_upgrade, 101)},

@@ -196,11 +196,11 @@ TEST(ClientHandshake, NegotiatesPermessageDeflateWithAServerEndpointInMemory) {
             for (const int bits : {9, 12, 15}) {
                 ZlibMemory memory;
                 SharedDeflater shared_deflater(8, -1, &memory);
-                const DeflatePolicy policy{.window_bits = bits,
-                                           .client_context_takeover = client_takeover,
-                                           .client_window_bits = bits,
-                                           .compressor = shared ? CompressorMode::shared
-                                                                : CompressorMode::dedicated};
+                const DeflatePolicy policy{
+                        .window_bits = bits,
+                        .client_context_takeover = client_takeover,
+                        .client_window_bits = bits,
+                        .compressor = shared ? CompressorMode::shared : CompressorMode::dedicated};
                 Endpoint client({}, {.host = "h"}, 0);
                 HttpExchange exchange({}, 0);
                 ASSERT_EQ(test::feed_split(exchange, test::drain_output(client)), (V{"upgrade:/"}));

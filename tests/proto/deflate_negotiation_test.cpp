@@ -1,9 +1,8 @@
 // permessage-deflate negotiation: RFC 7692 §7.1's rules for offers and responses, each case of
 // "decline" (server) and "fail" (client) as a table.
-#include "wsx/proto/deflate.hpp"
-
 #include <gtest/gtest.h>
 
+#include "wsx/proto/deflate.hpp"
 #include "wsx/proto/errc.hpp"
 
 namespace wsx::proto {
@@ -83,8 +82,9 @@ TEST(DeflateNegotiation, AnOfferOfAnEightBitServerWindowIsDeclinedForTheNext) {
                      "server_max_window_bits=9",
                      kPlain),
               "permessage-deflate; server_max_window_bits=9");
-    EXPECT_EQ(answer("x-webkit-deflate-frame, permessage-deflate; bogus, permessage-deflate", kPlain),
-              "permessage-deflate");
+    EXPECT_EQ(
+            answer("x-webkit-deflate-frame, permessage-deflate; bogus, permessage-deflate", kPlain),
+            "permessage-deflate");
     EXPECT_EQ(answer("x-webkit-deflate-frame", kPlain), "declined");
 }
 
@@ -156,11 +156,10 @@ TEST(DeflateNegotiation, ClientTakesAWellFormedResponse) {
 TEST(DeflateNegotiation, OffersFormatAsBrowsersSendThem) {
     EXPECT_EQ(format_extension_header({format_deflate_offer({})}),
               "permessage-deflate; client_max_window_bits");
-    EXPECT_EQ(format_extension_header({format_deflate_offer(
-                      {.server_no_context_takeover = true,
-                       .client_no_context_takeover = true,
-                       .server_max_window_bits = 10,
-                       .client_max_window_bits = 12})}),
+    EXPECT_EQ(format_extension_header({format_deflate_offer({.server_no_context_takeover = true,
+                                                             .client_no_context_takeover = true,
+                                                             .server_max_window_bits = 10,
+                                                             .client_max_window_bits = 12})}),
               "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
               "server_max_window_bits=10; client_max_window_bits=12");
     // What a client offers, a server with the plain policy accepts.

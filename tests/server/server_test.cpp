@@ -321,5 +321,42 @@ TEST(Server, ShutdownClosesOpenConnectionsWith1001) {
     EXPECT_EQ(done.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
 }
 
+// permessage-deflate (RFC 7692): negotiated by default and counted; past max_zlib_memory a new
+// connection is served without compression (and logged); its zlib memory is reported.
+TEST(Server, DeflateIsNegotiatedCountedAndCappedByZlibMemory) {
+    const std::string offer =
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+    ServerThread s({}, {echo_route()});
+    test::BlockingClient c(s.port());
+    const std::string head = c.handshake("/echo", offer);
+    EXPECT_NE(head.find("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; "
+                        "client_no_context_takeover\r\n"),
+              std::string::npos)
+            << head;
+    // RFC 7692 §7.2.3.1's "Hello", masked by the client, with RSV1: echoed compressed.
+    c.send_all(test::frame(proto::Opcode::text, std::string("\xf2\x48\xcd\xc9\xc9\x07\x00", 7),
+                           true, true, true));
+    std::string echo;
+    char buf[64];
+    for (ssize_t n; echo.size() < 9 && (n = ::recv(c.fd(), buf, sizeof buf, 0)) > 0;) {
+        echo.append(buf, static_cast<std::size_t>(n));
+    }
+    EXPECT_EQ(echo, std::string("\xc1\x07\xf2\x48\xcd\xc9\xc9\x07\x00", 9));  // the same bytes back
+    const auto stats = s.on_loop([](Server& srv) { return srv.stats(); });
+    EXPECT_EQ(stats.deflate_negotiated, 1U);
+    EXPECT_EQ(stats.zlib_memory_cap, ServerOptions{}.max_zlib_memory);
+    EXPECT_GT(stats.zlib_memory, 0U);  // the loop's shared compressor
+    EXPECT_GE(stats.zlib_memory_peak, stats.zlib_memory);
+
+    ServerThread capped({.max_zlib_memory = 1024}, {echo_route()});
+    test::BlockingClient d(capped.port());
+    const std::string plain = d.handshake("/echo", offer);
+    EXPECT_EQ(plain.rfind("HTTP/1.1 101", 0), 0U);
+    EXPECT_EQ(plain.find("Sec-WebSocket-Extensions"), std::string::npos) << plain;
+    d.send_all(test::text("uncompressed"));
+    EXPECT_EQ(d.read_frames(1), (V{"text:uncompressed"}));
+    EXPECT_EQ(capped.on_loop([](Server& srv) { return srv.stats().deflate_refused_memory; }), 1U);
+}
+
 }  // namespace
 }  // namespace wsx

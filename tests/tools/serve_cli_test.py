@@ -33,10 +33,15 @@ def main():
                 "--websock-handlers-map-file", "--scan-dir", "--allow-handlers-outside-root-dir", "--log-file",
                 "--log-max", "--log-count", "--queue", "--tls", "--private-key", "--certificate", "--tls-client-auth",
                 "--tls-client-cert-optional", "--tls-client-ca", "--tls-sni", "--tls-no-ktls", "--basic-auth", "--basic-auth-credential", "--config",
-                "--origin", "--max-handler-processes", "--handler-binary", "--log-level", "pywebsocket's default is 80"):
+                "--origin", "--max-handler-processes", "--handler-binary", "--log-level", "pywebsocket's default is 80",
+                "--no-deflate", "--deflate-compressor", "--deflate-window-bits", "--deflate-client-window-bits",
+                "--deflate-mem-level", "--deflate-level", "--deflate-threshold", "--deflate-context-takeover",
+                "--deflate-client-context-takeover", "--max-zlib-memory"):
         R.check(f"--help documents {opt}", opt in out)
     for bad in (["--bogus"], ["-p", "notaport"], ["-p", "70000"], ["--idle-timeout", "-1"],
-                ["--log-level", "loud"], ["--max-message-size", "12parsecs"]):
+                ["--log-level", "loud"], ["--max-message-size", "12parsecs"],
+                ["--deflate-window-bits", "8"], ["--deflate-mem-level", "10"], ["--deflate-compressor", "magic"],
+                ["--deflate-context-takeover"]):  # the last needs --deflate-compressor dedicated
         code, out = run(args.wsx, *bad)
         R.check(f"{' '.join(bad)} exits 2 with a message", code == 2 and out.strip() != "", f"{code} {out[:80]}")
     code, out = run(args.wsx, "-p", "0", "--tls", "-k", "missing-key.pem", "-c", "missing-cert.pem")
@@ -75,9 +80,11 @@ def main():
             for _ in range(30):
                 Conn(srv.port).close()
             R.check("-l: log lines go to the file", os.path.getsize(log) > 0)
+            R.check("-q: the server runs with its listen queue", srv.alive())
+            # Stopped first, so no rotation is under way while the files are counted.
+            R.check("-l: the server exits 0 on SIGTERM", srv.stop() == 0)
             R.check("--log-max/--log-count: rotated, at most 2 old files",
                     os.path.exists(log + ".1") and os.path.exists(log + ".2") and not os.path.exists(log + ".3"))
-            R.check("-q: the server runs with its listen queue", srv.alive())
     with WsxServer(args.wsx, "--origin", "http://good.example", "--origin", "http://also.example") as srv:
         def origin_status(origin):
             s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)

@@ -25,7 +25,7 @@
 #include "wsx/proto/deflate.hpp"
 #include "wsx/proto/frame.hpp"
 
-using z_stream = struct z_stream_s;
+struct z_stream_s;  // zlib's z_stream
 
 namespace wsx::proto {
 
@@ -99,7 +99,7 @@ private:
 
     DeflaterSettings settings_;
     ZlibMemory* memory_;
-    std::unique_ptr<z_stream> stream_;
+    std::unique_ptr<z_stream_s> stream_;
 };
 
 /// Inflates messages of one direction. Movable; distinct objects safe, shared objects unsafe.
@@ -138,7 +138,7 @@ private:
     bool release_when_idle_;
     bool in_message_ = false;
     ZlibMemory* memory_;
-    std::unique_ptr<z_stream> stream_;
+    std::unique_ptr<z_stream_s> stream_;
 };
 
 /// One compressor per window size (9-15) shared by every connection of one thread that agreed

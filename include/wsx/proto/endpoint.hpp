@@ -212,7 +212,7 @@ private:
     std::string subprotocol_;
     std::string extensions_;
     std::unique_ptr<PerMessageDeflate> deflate_;  // its address is stable: the reader points in
-    std::unique_ptr<ClientOpening> client_;  // a handshaking client's state
+    std::unique_ptr<ClientOpening> client_;       // a handshaking client's state
     CloseInfo close_info_;
     bool close_sent_ = false;
     bool fragmenting_ = false;          // send_fragment() began a message it has not ended

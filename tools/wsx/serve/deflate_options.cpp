@@ -11,8 +11,7 @@ namespace wsx::tools {
 void add_deflate_options(CLI::App* serve, ServerOptions& server, DeflateFlags& flags) {
     proto::DeflatePolicy& p = server.deflate;
     const std::string group = "permessage-deflate (RFC 7692)";
-    serve->add_flag("--no-deflate", flags.off, "Do not negotiate permessage-deflate")
-            ->group(group);
+    serve->add_flag("--no-deflate", flags.off, "Do not negotiate permessage-deflate")->group(group);
     // zlib cannot compress with a window of 8 bits: 9 is the smallest (offers of 8 are declined).
     serve->add_option("--deflate-window-bits", p.window_bits,
                       "The server's compression window, 2^N bytes (server_max_window_bits)")
@@ -73,6 +72,21 @@ std::string finalize_deflate_options(ServerOptions& server, const DeflateFlags& 
                "compressor starts every message afresh";
     }
     return {};
+}
+
+std::string describe_deflate(const ServerOptions& server) {
+    const proto::DeflatePolicy& p = server.deflate;
+    if (!p.enabled) {
+        return "permessage-deflate: off";
+    }
+    const bool shared = p.compressor == proto::CompressorMode::shared;
+    return "permessage-deflate: " + std::string(shared ? "shared" : "dedicated")
+           + " compressor, window " + std::to_string(p.window_bits) + " bits, memLevel "
+           + std::to_string(p.mem_level)
+           + (p.context_takeover && !shared ? ", server context kept" : ", no server context")
+           + (p.client_context_takeover ? ", client context kept" : ", no client context")
+           + ", threshold " + std::to_string(p.threshold) + " B, zlib memory cap "
+           + std::to_string(server.max_zlib_memory) + " B";
 }
 
 }  // namespace wsx::tools

@@ -24,6 +24,10 @@ void add_deflate_options(CLI::App* serve, ServerOptions& server, DeflateFlags& f
 
 /// Applies `flags` to the policy. Returns an error message for a combination that cannot work,
 /// empty if none.
-[[nodiscard]] std::string finalize_deflate_options(ServerOptions& server, const DeflateFlags& flags);
+[[nodiscard]] std::string finalize_deflate_options(ServerOptions& server,
+                                                   const DeflateFlags& flags);
+
+/// One log line saying what permessage-deflate the server negotiates.
+[[nodiscard]] std::string describe_deflate(const ServerOptions& server);
 
 }  // namespace wsx::tools

@@ -422,6 +422,7 @@ int run_serve(ServeOptions options) {
                        server.error().message());
         return 1;
     }
+    net::log_info(describe_deflate(options.server));
     for (const auto& addr : (*server)->listening_addresses()) {
         net::log_info("listening on ", addr);
     }
