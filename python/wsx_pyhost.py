@@ -8,7 +8,8 @@ Frames both ways: kind (1 byte), connection id (8 bytes, big-endian), length (4)
   server -> host: H handshake (NUL-separated: resource, remote host, remote port, then header
                   name/value pairs), T/B text/binary message, P the peer's close (code, reason),
                   G the connection is gone, K credit (bytes of our output the server has queued).
-  host -> server: A accept (protocol, then header name/value pairs), R reject (status, body),
+  host -> server: A accept (protocol, 1 or 0: permessage-deflate allowed, then header
+                  name/value pairs), R reject (status, body),
                   D drop, T/B message, F fragment (flags byte: 1 binary, 2 fin; data), C close
                   (code, reason), Q the reply to the peer's close (empty: echo), I ping,
                   K credit (bytes of input the handler has taken), E the handler returned.
@@ -98,6 +99,28 @@ class Connection(object):
                                     'wsx: use request.ws_stream.send_message')
 
 
+class DeflateProcessor(object):
+    """pywebsocket's extension processor interface for permessage-deflate, which the server
+    itself runs: only whether the handler keeps it matters."""
+
+    def __init__(self):
+        self._active = True
+
+    def name(self):
+        return common.PERMESSAGE_DEFLATE_EXTENSION
+
+    def is_active(self):
+        return self._active
+
+    def set_active(self, active):
+        self._active = bool(active)
+
+
+def keeps_deflate(request):
+    return any(isinstance(p, DeflateProcessor) and p.is_active()
+               for p in (request.ws_extension_processors or []))
+
+
 class Request(object):
     """What handlers get: pywebsocket's request attributes."""
 
@@ -114,7 +137,11 @@ class Request(object):
             [p.strip() for p in offered.split(',') if p.strip()] if offered else None)
         extensions = self.headers_in.get('Sec-WebSocket-Extensions')
         self.ws_requested_extensions = common.parse_extensions(extensions) if extensions else None
-        self.ws_extension_processors = []  # wsx negotiates no extension for Python handlers
+        # permessage-deflate, when offered: the server negotiates and runs it (handlers see whole,
+        # inflated messages); a handler that removes the processor, or deactivates it, declines it.
+        offers_deflate = any(e.name() == common.PERMESSAGE_DEFLATE_EXTENSION
+                             for e in (self.ws_requested_extensions or []))
+        self.ws_extension_processors = [DeflateProcessor()] if offers_deflate else []
         self.ws_extensions = None
         self.ws_protocol = None
         self.extra_headers = []
@@ -254,7 +281,7 @@ class Host(object):
             log('ws_protocol %r was not offered by the client' % protocol)
             emit(b'R', conn_id, b'400\0subprotocol not offered')
             return False
-        fields = [protocol or '']
+        fields = [protocol or '', '1' if keeps_deflate(request) else '0']
         for name, value in request.extra_headers:
             fields += [str(name), str(value)]
         emit(b'A', conn_id, '\0'.join(fields).encode('utf-8'))

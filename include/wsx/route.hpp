@@ -44,6 +44,9 @@ struct UpgradeDecision {
     std::string body;         // for a rejection
     std::string subprotocol;  // for an acceptance: one the client offered, or empty
     proto::HeaderList headers;
+    /// For an acceptance: negotiate the server's extensions (permessage-deflate) as its policy
+    /// says; false declines them for this connection.
+    bool extensions = true;
     std::any user_data;  // attached to the connection (Connection::user_data())
     /// The answer comes later, through Connection::resolve_upgrade(): nothing is read from the
     /// client until then (the handshake timeout still runs).

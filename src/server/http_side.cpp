@@ -91,9 +91,10 @@ void HttpSide::on_upgrade_requested(const proto::UpgradeRequest& request) {
 void HttpSide::accept_upgrade(const proto::UpgradeRequest& request,
                               std::shared_ptr<const Route> route, UpgradeDecision& decision) {
     ServerContext& ctx = conn_.context();
-    proto::AcceptOptions accept{.subprotocol = decision.subprotocol,
-                                .headers = std::move(decision.headers),
-                                .deflate = ctx.deflate_setup(request)};
+    proto::AcceptOptions accept{
+            .subprotocol = decision.subprotocol,
+            .headers = std::move(decision.headers),
+            .deflate = decision.extensions ? ctx.deflate_setup(request) : std::nullopt};
     auto upgraded = exchange_.accept(accept, ctx.loop().now());
     if (!upgraded) {
         net::log_error(conn_.remote().to_string(), " ", request.path(),

@@ -132,7 +132,8 @@ void PyState::on_close(Connection& c) {
     }
 }
 
-// The host's A: the handler's ws_protocol and extra_headers. A client that offered subprotocols
+// The host's A: the handler's ws_protocol, whether it kept ws_extension_processors'
+// permessage-deflate, and its extra_headers. A client that offered subprotocols
 // to a handler that chose none gets the first offered one of --subprotocol, as every wsx resource,
 // or, when there is none, pywebsocket's 400.
 UpgradeDecision accept_decision(Connection& c, std::string_view payload) {
@@ -155,7 +156,8 @@ UpgradeDecision accept_decision(Connection& c, std::string_view payload) {
         protocol = std::string(*it);
     }
     UpgradeDecision d = UpgradeDecision::accept(protocol);
-    for (std::size_t i = 1; i + 1 < fields.size(); i += 2) {
+    d.extensions = fields.size() < 2 || fields[1] != "0";
+    for (std::size_t i = 2; i + 1 < fields.size(); i += 2) {
         d.headers.emplace_back(std::string(fields[i]), std::string(fields[i + 1]));
     }
     return d;

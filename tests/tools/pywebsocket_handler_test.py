@@ -71,6 +71,15 @@ async def api_checks(base):
         await ws.send("Goodbye")
         R.check("Goodbye is echoed", await ws.recv() == "Goodbye")
         R.check("returning from transfer_data closes 1000", await closed_code(ws) == (1000, ""))
+    async with websockets.connect(base + "/echo") as ws:
+        R.check("permessage-deflate offered: the server runs it for a handler that keeps it",
+                (ws.response_headers.get("Sec-WebSocket-Extensions") or "").startswith("permessage-deflate"))
+        await ws.send("x" * 10000)
+        R.check("a compressed message reaches the handler whole", await ws.recv() == "x" * 10000)
+    async with websockets.connect(base + "/plain") as ws:
+        R.check("a handler that empties ws_extension_processors declines permessage-deflate",
+                ws.response_headers.get("Sec-WebSocket-Extensions") is None
+                and await ws.recv() == "processors: permessage-deflate")
     async with websockets.connect(base + "/alias/echo") as ws:
         await ws.send("through the map file")
         R.check("-m: an alias serves the same Python handler",
