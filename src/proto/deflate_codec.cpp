@@ -282,8 +282,10 @@ MessageDeflater& SharedDeflater::for_window(int window_bits) {
 PerMessageDeflate::PerMessageDeflate(Role role, const DeflateSetup& setup)
     : agreement_(setup.agreement),
       threshold_(setup.threshold),
-      send_bits_(role == Role::server ? agreement_.server_max_window_bits
-                                      : agreement_.client_max_window_bits),
+      // A window of 8 is compressed with 9, which stays within 8 bits' reach (kMinZlibWindowBits).
+      send_bits_(std::max(kMinZlibWindowBits, role == Role::server
+                                                      ? agreement_.server_max_window_bits
+                                                      : agreement_.client_max_window_bits)),
       send_reset_(role == Role::server ? agreement_.server_no_context_takeover
                                        : agreement_.client_no_context_takeover),
       shared_(send_reset_ ? setup.shared : nullptr),
@@ -292,7 +294,7 @@ PerMessageDeflate::PerMessageDeflate(Role role, const DeflateSetup& setup)
                 role == Role::server ? agreement_.client_no_context_takeover
                                      : agreement_.server_no_context_takeover,
                 setup.memory) {
-    if (shared_ == nullptr && send_bits_ >= kMinZlibWindowBits) {
+    if (shared_ == nullptr) {
         own_.emplace(DeflaterSettings{.window_bits = send_bits_,
                                       .mem_level = setup.mem_level,
                                       .level = setup.level},
@@ -301,8 +303,8 @@ PerMessageDeflate::PerMessageDeflate(Role role, const DeflateSetup& setup)
 }
 
 std::string* PerMessageDeflate::compress(std::string_view data) {
-    if (data.size() < threshold_ || send_bits_ < kMinZlibWindowBits) {
-        return nullptr;  // a window of 8 cannot be honoured by zlib: sent uncompressed
+    if (data.size() < threshold_) {
+        return nullptr;
     }
     if (shared_ != nullptr) {
         std::string& out = shared_->scratch();

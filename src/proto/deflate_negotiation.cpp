@@ -95,11 +95,8 @@ std::optional<DeflateAgreement> answer_offer(const Params& p, const DeflatePolic
     DeflateAgreement a;
     a.server_max_window_bits = clamp_bits(policy.window_bits);
     if (p.server_bits) {
-        // §7.1.2.1: the response's value is the same or smaller than the offered one; zlib
-        // cannot compress with a window of 8, so an offer of 8 is declined.
-        if (*p.server_bits < kMinZlibWindowBits) {
-            return std::nullopt;
-        }
+        // §7.1.2.1: the response's value is the same or smaller than the offered one (8 is
+        // answered 8 and compressed with 9: see kMinZlibWindowBits).
         a.server_max_window_bits = std::min(a.server_max_window_bits, *p.server_bits);
         a.server_bits_named = true;
     } else {

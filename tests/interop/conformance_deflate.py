@@ -61,7 +61,9 @@ class DeflateConn(Conn):
         self.client_bits = int(p.get("client_max_window_bits", 15))
         self.client_reset = "client_no_context_takeover" in p
         self.server_reset = "server_no_context_takeover" in p
-        self.inflater = zlib.decompressobj(wbits=-15)
+        # The window the server promised: a distance past it fails the inflate here.
+        self.server_bits = int(p.get("server_max_window_bits", 15))
+        self.inflater = zlib.decompressobj(wbits=-self.server_bits)
         self.deflater = self._new_deflater()
 
     def _new_deflater(self):
@@ -112,7 +114,7 @@ class DeflateConn(Conn):
         if rsv1:
             data = self.inflater.decompress(data + TAIL)
             if self.server_reset:
-                self.inflater = zlib.decompressobj(wbits=-15)
+                self.inflater = zlib.decompressobj(wbits=-self.server_bits)
         return ("text" if op == 1 else "binary", data, rsv1)
 
 
@@ -125,8 +127,6 @@ def json_payload(size, seed):
 def response_ok(offer, params):
     """RFC 7692 §7.1 checks of the server's answer to one offer."""
     cnct, snct, cmwb, smwb = offer
-    if smwb == 8:
-        return params is None  # zlib cannot honour an 8-bit server window: declined
     if params is None or "bad" in params:
         return False
     if snct and "server_no_context_takeover" not in params:

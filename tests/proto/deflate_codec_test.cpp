@@ -2,7 +2,11 @@
 // zlib memory counted, capped and freed, and the size limit applied while inflating.
 #include "wsx/proto/deflate_codec.hpp"
 
+#include <cstdint>
+#include <string>
+
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "wsx/proto/errc.hpp"
 
@@ -172,7 +176,27 @@ TEST(DeflateCodec, PastTheCapCompressionFailsAndInflationIsRefused) {
     EXPECT_EQ(memory.in_use(), 0U);
 }
 
-// A window of 8 bits: zlib inflates it with 9, and no compressor can be made for it.
+// What zlib itself inflates with an 8-bit window (raw inflate accepts 8; only deflate refuses it):
+// a distance past 256 bytes fails here.
+std::string inflate_with_eight_bits(const std::string& payload) {
+    z_stream z{};
+    if (inflateInit2(&z, -8) != Z_OK) {
+        return "inflateInit2 failed";
+    }
+    std::string in = payload + std::string("\x00\x00\xff\xff", 4);
+    std::string out(1 << 20, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(in.data());
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = inflate(&z, Z_SYNC_FLUSH);
+    out.resize(z.total_out);
+    inflateEnd(&z);
+    return rc == Z_OK || rc == Z_STREAM_END ? out : "inflate failed: " + std::to_string(rc);
+}
+
+// A window of 8 bits: inflated with 9, and compressed with 9, whose matches reach at most 250
+// bytes back (the window less zlib's 262 bytes of look-ahead), so an 8-bit peer decodes them.
 TEST(DeflateCodec, EightBitWindows) {
     MessageDeflater nine({.window_bits = 9}, nullptr);
     std::string out;
@@ -180,9 +204,32 @@ TEST(DeflateCodec, EightBitWindows) {
     ASSERT_FALSE(nine.compress(text, out, false));
     MessageInflater eight(8, false, nullptr);
     EXPECT_EQ(inflate_message(eight, out), text);
+    // A period of 300 bytes (noise that repeats only that far back: a 9-bit window could match
+    // it, an 8-bit one cannot), then a period of 200 (matches within reach of both).
+    std::string repeats;
+    std::uint32_t seed = 12345;
+    std::string noise;
+    for (int i = 0; i < 300; ++i) {
+        seed = seed * 1103515245U + 12345U;
+        noise += static_cast<char>(seed >> 24);
+    }
+    for (int i = 0; i < 70; ++i) {
+        repeats += noise;
+    }
+    for (int i = 0; i < 100; ++i) {
+        repeats += noise.substr(0, 200);
+    }
     PerMessageDeflate server(
             Role::server, {.agreement = {.server_max_window_bits = 8, .server_bits_named = true}});
-    EXPECT_EQ(server.compress(text), nullptr);  // sent uncompressed instead
+    const std::string* compressed = server.compress(repeats);
+    ASSERT_NE(compressed, nullptr);
+    EXPECT_LT(compressed->size(), repeats.size() / 2);
+    EXPECT_EQ(inflate_with_eight_bits(*compressed), repeats);
+    PerMessageDeflate client(
+            Role::client, {.agreement = {.client_max_window_bits = 8, .client_bits_named = true}});
+    compressed = client.compress(repeats);
+    ASSERT_NE(compressed, nullptr);
+    EXPECT_EQ(inflate_with_eight_bits(*compressed), repeats);
 }
 
 TEST(DeflateCodec, SharedCompressorResetsAfterEveryMessage) {

@@ -28,10 +28,12 @@ inline constexpr const char* kPermessageDeflate = "permessage-deflate";
 inline constexpr int kMinWindowBits = 8;
 inline constexpr int kMaxWindowBits = 15;
 
-/// zlib refuses a raw deflate window of 8 bits (deflateInit2 and inflateInit2 with -8 fail since
-/// zlib 1.2.9), so the smallest window zlib can use is 9. Inflating with 9 is always safe (a
-/// 9-bit window decodes anything an 8-bit one made); compressing for a peer that allows only 8
-/// is impossible, so such an offer is declined (server) or messages go out uncompressed (client).
+/// zlib refuses a raw deflate window of 8 bits (deflateInit2 with -8 fails since zlib 1.2.9), so a
+/// window of 8 is used as 9, both ways. Inflating with 9 is always safe: a 9-bit window decodes
+/// anything an 8-bit one made. Compressing with 9 for a peer that allows only 8 is safe too: zlib's
+/// compressor never refers further back than its window less MIN_LOOKAHEAD (262) bytes, 250 bytes
+/// with 9 bits, within the peer's 256 (tests/proto/deflate_codec_test.cpp checks it with an
+/// 8-bit inflater). So server_max_window_bits=8 is accepted, and a client told 8 compresses.
 inline constexpr int kMinZlibWindowBits = 9;
 
 /// What both sides agreed, as the server's response says it (RFC 7692 §7.1).
@@ -95,8 +97,7 @@ struct DeflatePolicy {
 
 /// The server's choice: the first permessage-deflate offer in `offers` (the client's order of
 /// preference) that is well formed and that `policy` can honour; nullopt if none (or disabled).
-/// RFC 7692 §7.1: offers with unknown, duplicated or invalid parameters are declined, as is an
-/// offer of server_max_window_bits below kMinZlibWindowBits.
+/// RFC 7692 §7.1: offers with unknown, duplicated or invalid parameters are declined.
 [[nodiscard]] std::optional<DeflateAgreement> negotiate_deflate(
         const std::vector<Extension>& offers, const DeflatePolicy& policy);
 
