@@ -32,11 +32,11 @@ struct ConnectOptions {
     std::string proxy;  // empty: http_proxy / https_proxy / no_proxy from the environment
     bool no_env_proxy = false;
     bool no_deflate = false;  // do not offer permessage-deflate
-    std::string ca_file;    // --cacert: trust these CAs instead of the system's (wss://)
-    std::string ca_dir;     // --capath
-    std::string cert_file;  // --cert: a client certificate
-    std::string key_file;   // --key: its key (default: in the --cert file)
-    bool insecure = false;  // --insecure: no certificate check, for tests only
+    std::string ca_file;      // --cacert: trust these CAs instead of the system's (wss://)
+    std::string ca_dir;       // --capath
+    std::string cert_file;    // --cert: a client certificate
+    std::string key_file;     // --key: its key (default: in the --cert file)
+    bool insecure = false;    // --insecure: no certificate check, for tests only
 };
 
 /// Exit statuses, distinct per outcome.
