@@ -5,8 +5,8 @@ thread (as pywebsocket does). Started, restarted and ended by the server (tools/
 python_host.cpp); what it writes to stderr goes to the server's log.
 
 Frames both ways: kind (1 byte), connection id (8 bytes, big-endian), length (4), payload.
-  server -> host: H handshake (NUL-separated: resource, remote host, remote port, then header
-                  name/value pairs), T/B text/binary message, P the peer's close (code, reason),
+  server -> host: H handshake (NUL-separated: resource, remote host, remote port, the count of
+                  NAME=value TLS variables and those, then header name/value pairs), T/B text/binary message, P the peer's close (code, reason),
                   G the connection is gone, K credit (bytes of our output the server has queued).
   host -> server: A accept (protocol, 1 or 0: permessage-deflate allowed, then header
                   name/value pairs), R reject (status, body),
@@ -124,7 +124,7 @@ def keeps_deflate(request):
 class Request(object):
     """What handlers get: pywebsocket's request attributes."""
 
-    def __init__(self, resource, remote, headers):
+    def __init__(self, resource, remote, headers, env=None):
         self.uri = self.unparsed_uri = self.ws_resource = resource
         self.method = 'GET'
         self.protocol = 'HTTP/1.1'
@@ -150,9 +150,12 @@ class Request(object):
         self.client_terminated = False
         self.server_terminated = False
         self.ws_stream = None
+        # mod_python's name for the CGI-style variables: over TLS, mod_ssl's (HTTPS, SSL_PROTOCOL,
+        # SSL_CLIENT_S_DN, ...), as CGI scripts and executable handlers get them.
+        self.subprocess_env = dict(env or {})
 
     def is_https(self):
-        return False
+        return self.subprocess_env.get('HTTPS') == 'on'
 
 
 class Channel(object):
@@ -250,12 +253,14 @@ class Host(object):
     def handshake(self, conn_id, payload):
         fields = payload.decode('utf-8', 'replace').split('\0')
         resource, host, port = fields[0], fields[1], int(fields[2] or 0)
-        headers = list(zip(fields[3::2], fields[4::2]))
+        n_env = int(fields[3] or 0)
+        env = dict(v.split('=', 1) for v in fields[4:4 + n_env])
+        headers = list(zip(fields[4 + n_env::2], fields[5 + n_env::2]))
         if self.module is None:
             emit(b'R', conn_id, b'404\0the handler failed to load')
             return
         channel = Channel(conn_id)
-        request = Request(resource, (host, port), headers)
+        request = Request(resource, (host, port), headers, env)
         request.ws_stream = stream.Stream(request, channel)
         with self.lock:
             self.channels[conn_id] = channel

@@ -73,6 +73,11 @@ typedef struct wsx_host {
     void (*set_user_data)(wsx_connection* c, void* data);
     /* level: 0 debug, 1 info, 2 warn, 3 error. */
     void (*log)(const wsx_connection* c, int level, const char* message);
+    /* A variable of the connection as CGI scripts get it, NULL if unset: over TLS Apache mod_ssl's
+     * HTTPS ("on"), SSL_PROTOCOL, SSL_CIPHER, SSL_TLS_SNI, SSL_CLIENT_VERIFY, SSL_CLIENT_S_DN and
+     * SSL_CLIENT_I_DN; always REMOTE_ADDR and REMOTE_PORT. Valid until the next call. (Appended to
+     * version 1: a handler built with an older header never reads it.) */
+    const char* (*variable)(const wsx_connection* c, const char* name);
 } wsx_host;
 
 /* A handler. Every hook may be NULL. */

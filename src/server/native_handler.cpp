@@ -10,6 +10,8 @@
 #include "wsx/connection.hpp"
 #include "wsx/net/log.hpp"
 
+#include "server/cgi_env.hpp"
+
 namespace wsx {
 namespace {
 
@@ -85,9 +87,29 @@ void host_log(const wsx_connection* c, int level, const char* message) {
                 message != nullptr ? message : "");
 }
 
+const char* host_variable(const wsx_connection* c, const char* name) {
+    if (c == nullptr || name == nullptr) {
+        return nullptr;
+    }
+    thread_local std::string value;  // valid until the next call, as the ABI says
+    const Connection& connection = conn(c);
+    std::vector<std::string> env = {
+            "REMOTE_ADDR=" + connection.remote_address().host(),
+            "REMOTE_PORT=" + std::to_string(connection.remote_address().port())};
+    add_tls_variables(connection, env);
+    const std::string prefix = std::string(name) + "=";
+    for (auto& v : env) {
+        if (v.rfind(prefix, 0) == 0) {
+            value = v.substr(prefix.size());
+            return value.c_str();
+        }
+    }
+    return nullptr;
+}
+
 const wsx_host kHost = {WSX_HANDLER_ABI_VERSION, host_send,   host_broadcast,   host_close,
                         host_buffered_amount,    host_header, host_subprotocol, host_user_data,
-                        host_set_user_data,      host_log};
+                        host_set_user_data,      host_log,    host_variable};
 
 }  // namespace
 

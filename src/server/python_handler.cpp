@@ -16,6 +16,7 @@
 #include "wsx/server.hpp"
 
 #include "python_host.hpp"
+#include "server/cgi_env.hpp"
 
 namespace wsx {
 namespace {
@@ -80,8 +81,12 @@ UpgradeDecision PyState::on_upgrade(const UpgradeContext& ctx) {
     if (!ensure_host(ctx.connection)) {
         return UpgradeDecision::reject(500, "the Python handler host did not start");
     }
+    std::vector<std::string> tls;  // mod_ssl's variables, for request.is_https() and subprocess_env
+    add_tls_variables(ctx.connection, tls);
     std::vector<std::string> fields = {ctx.request.target, ctx.remote.host(),
-                                       std::to_string(ctx.remote.port())};
+                                       std::to_string(ctx.remote.port()),
+                                       std::to_string(tls.size())};
+    fields.insert(fields.end(), tls.begin(), tls.end());
     for (const auto& h : ctx.request.headers) {
         fields.push_back(h.name);
         fields.push_back(h.value);

@@ -164,6 +164,12 @@ def mutual(p, wsx, root):
         lines = asyncio.run(handler_lines(f"wss://localhost:{srv.port}/tls", client_context(p, "client")))
         R.check("an executable handler sees HTTPS=on and the client certificate's subject",
                 lines == ["HTTPS=on", f"SSL_CLIENT_S_DN={rfc2253(p, 'subject')}"], lines)
+        lines = asyncio.run(handler_lines(f"wss://localhost:{srv.port}/native_tls", client_context(p, "client")))
+        R.check("a native handler sees HTTPS=on and the subject through host->variable()",
+                lines == ["HTTPS=on", f"SSL_CLIENT_S_DN={rfc2253(p, 'subject')}"], lines)
+        lines = asyncio.run(handler_lines(f"wss://localhost:{srv.port}/pytls", client_context(p, "client")))
+        R.check("a pywebsocket handler sees is_https() and subprocess_env's SSL_CLIENT_S_DN",
+                lines == ["is_https=True", f"SSL_CLIENT_S_DN={rfc2253(p, 'subject')}"], lines)
         R.check("CGI sees the client certificate's subject and issuer (SSL_CLIENT_S_DN, RFC 2253)",
                 f"SSL_CLIENT_S_DN={rfc2253(p, 'subject')}\n" in env
                 and "SSL_CLIENT_VERIFY=SUCCESS" in env
@@ -260,15 +266,23 @@ def document_root():
     with open(handler, "w") as f:
         f.write('#!/bin/sh\necho "HTTPS=$HTTPS"\necho "SSL_CLIENT_S_DN=$SSL_CLIENT_S_DN"\n')
     os.chmod(handler, 0o755)
+    with open(os.path.join(root, "handlers", "pytls_wsh.py"), "w") as f:  # pywebsocket's style
+        f.write("def web_socket_do_extra_handshake(request):\n    pass\n\n\n"
+                "def web_socket_transfer_data(request):\n"
+                "    request.ws_stream.send_message('is_https=%s' % request.is_https())\n"
+                "    request.ws_stream.send_message('SSL_CLIENT_S_DN=%s'\n"
+                "                                   % request.subprocess_env.get('SSL_CLIENT_S_DN'))\n")
     return root
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--wsx", required=True)
+    ap.add_argument("--native-handler", required=True, help="tls_info_wsh.so")
     args = ap.parse_args()
     d, p = make_certs()
     root = document_root()
+    shutil.copy(args.native_handler, os.path.join(root, "handlers", "native_tls_wsh.so"))
     try:
         basics(p, args.wsx, root)
         mutual(p, args.wsx, root)
