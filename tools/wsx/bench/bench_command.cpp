@@ -192,6 +192,44 @@ std::string check_options(BenchOptions& o) {
     return {};
 }
 
+// Waits as the mode says: the measured window (echo, rate); every handshake, then the hold
+// (idle, reading the server's RSS between); or every connection over (connect).
+void wait_for_the_run(const BenchOptions& o, const Run& run, BenchWindow window, BenchRun& result) {
+    const auto all_settled = [&] {
+        return run.sum([](const BenchWorker& w) { return w.settled(); }) >= o.connections;
+    };
+    if (o.mode == BenchMode::echo || o.mode == BenchMode::rate) {
+        wait_showing_progress(o, run, window.to_ns, [] { return false; });
+        result.measured_s = o.duration_s;
+    } else if (o.mode == BenchMode::idle) {
+        const auto bound = static_cast<std::int64_t>((o.connect_timeout_s * 2 + 60) * 1e9);
+        wait_showing_progress(o, run, bench_now_ns() + bound, all_settled);
+        if (o.server_pid != 0) {
+            result.rss_after = rss_of(o.server_pid);
+        }
+        wait_showing_progress(o, run, bench_now_ns() + static_cast<std::int64_t>(o.hold_s * 1e9),
+                              [] { return false; });
+        result.held = run.sum([](const BenchWorker& w) { return w.open_now(); });
+    } else {
+        wait_showing_progress(o, run, INT64_MAX, [&] {
+            return all_settled() && run.sum([](const BenchWorker& w) { return w.open_now(); }) == 0;
+        });
+    }
+}
+
+// One TLS context for every thread, for wss:// URLs; the error, or empty.
+std::string tls_for(const BenchOptions& o, std::shared_ptr<net::TlsClient>& tls) {
+    if (o.url.rfind("wss:", 0) != 0 && o.url.rfind("https:", 0) != 0) {
+        return {};
+    }
+    auto made = net::TlsClient::create({.verify = !o.insecure, .ca_file = o.ca_file});
+    if (!made) {
+        return "TLS: " + made.error().message();
+    }
+    tls = std::move(*made);
+    return {};
+}
+
 }  // namespace
 
 CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
@@ -252,39 +290,16 @@ int run_bench(BenchOptions o) {
         result.rss_before = rss_of(o.server_pid);
     }
     std::shared_ptr<net::TlsClient> tls;
-    if (o.url.rfind("wss:", 0) == 0 || o.url.rfind("https:", 0) == 0) {
-        auto made = net::TlsClient::create({.verify = !o.insecure, .ca_file = o.ca_file});
-        if (!made) {
-            std::cerr << "wsx bench: TLS: " << made.error().message() << "\n";
-            return 2;
-        }
-        tls = std::move(*made);
+    if (const std::string refused = tls_for(o, tls); !refused.empty()) {
+        std::cerr << "wsx bench: " << refused << "\n";
+        return 2;
     }
     Run run(o, threads, timed ? window : BenchWindow{0, INT64_MAX}, tls);
     if (!run.error().empty()) {
         std::cerr << "wsx bench: " << run.error() << "\n";
         return 2;
     }
-    const auto all_settled = [&] {
-        return run.sum([](const BenchWorker& w) { return w.settled(); }) >= o.connections;
-    };
-    if (timed) {
-        wait_showing_progress(o, run, window.to_ns, [] { return false; });
-        result.measured_s = o.duration_s;
-    } else if (o.mode == BenchMode::idle) {
-        const auto bound = static_cast<std::int64_t>((o.connect_timeout_s * 2 + 60) * 1e9);
-        wait_showing_progress(o, run, bench_now_ns() + bound, all_settled);
-        if (o.server_pid != 0) {
-            result.rss_after = rss_of(o.server_pid);
-        }
-        wait_showing_progress(o, run, bench_now_ns() + static_cast<std::int64_t>(o.hold_s * 1e9),
-                              [] { return false; });
-        result.held = run.sum([](const BenchWorker& w) { return w.open_now(); });
-    } else {
-        wait_showing_progress(o, run, INT64_MAX, [&] {
-            return all_settled() && run.sum([](const BenchWorker& w) { return w.open_now(); }) == 0;
-        });
-    }
+    wait_for_the_run(o, run, window, result);
     run.finish();
     run.join();
     const BenchCounts counts = run.merged();
