@@ -17,7 +17,8 @@ namespace {
 using namespace wsx::proto;
 
 void check_agreement(const DeflateAgreement& a) {
-    wsx::fuzz::require(a.server_max_window_bits >= kMinZlibWindowBits
+    // 8 included: such a window is compressed with 9 bits (see kMinZlibWindowBits).
+    wsx::fuzz::require(a.server_max_window_bits >= kMinWindowBits
                                && a.server_max_window_bits <= kMaxWindowBits,
                        "server window out of range");
     wsx::fuzz::require(a.client_max_window_bits >= kMinWindowBits
