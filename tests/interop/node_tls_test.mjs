@@ -27,7 +27,9 @@ function withTimeout(p, ms, what) {
 // Sends each message, collects the echoes, then Goodbye; resolves with the echoes and the close code.
 function echo(url, options, messages) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, ...options });
+    // family 4: the servers listen on 127.0.0.1, and Node 18 (Debian 12's) tries localhost's
+    // first address only, which may be ::1.
+    const ws = new WebSocket(url, { perMessageDeflate: false, family: 4, ...options });
     const got = [];
     ws.on('open', () => { for (const m of messages) ws.send(m); ws.send('Goodbye'); });
     ws.on('message', (data, isBinary) => got.push(isBinary ? Buffer.from(data) : data.toString()));
