@@ -31,7 +31,7 @@ IoResult from_errno() noexcept {
 
 }  // namespace
 
-Result<UniqueFd> listen_tcp(const SocketAddress& addr, int backlog) {
+Result<UniqueFd> listen_tcp(const SocketAddress& addr, ListenOptions options) {
     UniqueFd fd(::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd.valid()) {
         return last_system_error();
@@ -39,13 +39,17 @@ Result<UniqueFd> listen_tcp(const SocketAddress& addr, int backlog) {
     const int one = 1;
     const int zero = 0;
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (options.reuse_port
+        && setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        return last_system_error();
+    }
     if (addr.family() == AF_INET6) {
         setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     }
     if (::bind(fd.get(), addr.data(), addr.size()) != 0) {
         return last_system_error();
     }
-    if (::listen(fd.get(), backlog) != 0) {
+    if (::listen(fd.get(), options.backlog) != 0) {
         return last_system_error();
     }
     return fd;

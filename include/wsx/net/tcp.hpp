@@ -12,9 +12,22 @@
 
 namespace wsx::net {
 
+/// How a listening socket is set up beyond its address.
+struct ListenOptions {
+    int backlog = 511;
+    /// SO_REUSEPORT: several sockets (one per loop) listen on the same address and port, and the
+    /// kernel spreads new connections over them by a hash of the peer's address and port.
+    bool reuse_port = false;
+};
+
 /// A listening socket bound to `addr` with SO_REUSEADDR; an IPv6 wildcard also takes IPv4
 /// (IPV6_V6ONLY off). Errors name the failed system call in their message context (see logs).
-[[nodiscard]] Result<UniqueFd> listen_tcp(const SocketAddress& addr, int backlog);
+[[nodiscard]] Result<UniqueFd> listen_tcp(const SocketAddress& addr, ListenOptions options);
+
+/// The same with default options but `backlog`.
+[[nodiscard]] inline Result<UniqueFd> listen_tcp(const SocketAddress& addr, int backlog) {
+    return listen_tcp(addr, ListenOptions{.backlog = backlog});
+}
 
 /// The address a socket is bound to.
 [[nodiscard]] Result<SocketAddress> local_address(int fd);
