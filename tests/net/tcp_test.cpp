@@ -8,25 +8,23 @@
 namespace wsx::net {
 namespace {
 
-TEST(ListenTcp, ReusePortLetsTwoListenersShareAPort) {
+// A second listen_tcp() on the port a first one (with the same options) was given.
+Result<UniqueFd> second_listener_on_same_port(ListenOptions options) {
     auto any = resolve_listen("127.0.0.1", 0);
-    ASSERT_TRUE(any);
-    auto first = listen_tcp(any->front(), ListenOptions{.backlog = 16, .reuse_port = true});
-    ASSERT_TRUE(first);
+    EXPECT_TRUE(any);
+    auto first = listen_tcp(any->front(), options);
+    EXPECT_TRUE(first);
     auto bound = local_address(first->get());
-    ASSERT_TRUE(bound);
-    auto second = listen_tcp(*bound, ListenOptions{.backlog = 16, .reuse_port = true});
-    EXPECT_TRUE(second);
+    EXPECT_TRUE(bound);
+    return listen_tcp(*bound, options);
+}
+
+TEST(ListenTcp, ReusePortLetsTwoListenersShareAPort) {
+    EXPECT_TRUE(second_listener_on_same_port({.backlog = 16, .reuse_port = true}));
 }
 
 TEST(ListenTcp, WithoutReusePortASecondListenerIsRefused) {
-    auto any = resolve_listen("127.0.0.1", 0);
-    ASSERT_TRUE(any);
-    auto first = listen_tcp(any->front(), 16);
-    ASSERT_TRUE(first);
-    auto bound = local_address(first->get());
-    ASSERT_TRUE(bound);
-    auto second = listen_tcp(*bound, 16);
+    auto second = second_listener_on_same_port({.backlog = 16});
     ASSERT_FALSE(second);
     EXPECT_EQ(second.error().value(), EADDRINUSE);
 }
