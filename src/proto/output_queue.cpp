@@ -3,18 +3,106 @@
 
 #include <iterator>
 #include <utility>
+#include <vector>
 
 namespace wsx::proto {
+
+namespace {
+
+// Drained 16 KiB blocks, per thread, for the next queue that writes: a connection holds a block
+// only while it has output waiting, so an idle one holds none. Bounded; past it blocks are freed.
+constexpr std::size_t kPoolMaxBlocks = 64;
+
+struct BlockPool {
+    BlockPool() { blocks.reserve(kPoolMaxBlocks); }
+
+    BlockPool(const BlockPool&) = delete;
+    BlockPool& operator=(const BlockPool&) = delete;
+    ~BlockPool();
+
+    std::vector<std::string> blocks;
+};
+
+// Set once the thread's pool is destroyed (a queue outliving it, in a static, frees its blocks).
+thread_local bool pool_gone = false;
+
+BlockPool::~BlockPool() {
+    pool_gone = true;
+}
+
+std::vector<std::string>* block_pool() noexcept {
+    thread_local BlockPool pool;
+    return pool_gone ? nullptr : &pool.blocks;
+}
+
+std::string acquire_block(std::size_t at_least) {
+    auto* pool = block_pool();
+    if (at_least <= OutputQueue::kBlockSize && pool != nullptr && !pool->empty()) {
+        std::string block = std::move(pool->back());
+        pool->pop_back();
+        return block;
+    }
+    std::string block;
+    block.reserve(at_least < OutputQueue::kBlockSize ? OutputQueue::kBlockSize : at_least);
+    return block;
+}
+
+void release_block(std::string&& block) noexcept {
+    auto* pool = block_pool();
+    if (pool != nullptr && block.capacity() >= OutputQueue::kBlockSize
+        && block.capacity() <= 2 * OutputQueue::kBlockSize && pool->size() < kPoolMaxBlocks) {
+        block.clear();
+        pool->push_back(std::move(block));  // capacity reserved up front: never allocates
+    }
+    block = std::string();
+}
+
+}  // namespace
+
+std::size_t OutputQueue::pooled_blocks() noexcept {
+    const auto* pool = block_pool();
+    return pool != nullptr ? pool->size() : 0;
+}
+
+OutputQueue::~OutputQueue() {
+    release_all();
+}
+
+OutputQueue::OutputQueue(OutputQueue&& other) noexcept
+    : blocks_(std::move(other.blocks_)),
+      head_(std::exchange(other.head_, 0)),
+      head_offset_(std::exchange(other.head_offset_, 0)),
+      size_(std::exchange(other.size_, 0)) {
+    other.blocks_.clear();
+}
+
+OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
+    if (this != &other) {
+        release_all();
+        blocks_ = std::move(other.blocks_);
+        head_ = std::exchange(other.head_, 0);
+        head_offset_ = std::exchange(other.head_offset_, 0);
+        size_ = std::exchange(other.size_, 0);
+        other.blocks_.clear();
+    }
+    return *this;
+}
+
+void OutputQueue::release_all() noexcept {
+    for (std::size_t i = head_; i < blocks_.size(); ++i) {
+        release_block(std::move(blocks_[i]));
+    }
+    blocks_.clear();
+    head_ = 0;
+    head_offset_ = 0;
+    size_ = 0;
+}
 
 std::span<char> OutputQueue::append(std::string_view bytes) {
     const bool fits_tail =
             block_count() > 0 && blocks_.back().size() + bytes.size() <= blocks_.back().capacity();
     if (!fits_tail) {
-        std::string block = std::move(spare_);
-        spare_ = std::string();
-        block.clear();
-        block.reserve(bytes.size() < kBlockSize ? kBlockSize : bytes.size());
-        append_block_unchecked(std::move(block));
+        append_block_unchecked(acquire_block(bytes.size()));
     }
     std::string& tail = blocks_.back();
     const std::size_t at = tail.size();
@@ -58,12 +146,7 @@ std::size_t OutputQueue::peek(std::span<std::string_view> out) const noexcept {
 }
 
 void OutputQueue::pop_front_block() noexcept {
-    std::string& front = blocks_[head_];
-    if (front.capacity() <= 2 * kBlockSize) {
-        spare_ = std::move(front);
-    } else {
-        front = std::string();  // a large payload's block: give its memory back now
-    }
+    release_block(std::move(blocks_[head_]));  // a large payload's block is freed at once
     ++head_;
     head_offset_ = 0;
 }
@@ -77,17 +160,10 @@ void OutputQueue::consume(std::size_t n) noexcept {
             return;
         }
         n -= avail;
-        if (head_ + 1 == blocks_.size() && blocks_[head_].capacity() <= 2 * kBlockSize) {
-            // The last block, written out: kept in place for the next append.
-            blocks_[head_].clear();
-            head_offset_ = 0;
-            return;
-        }
         pop_front_block();
     }
-    if (size_ == 0 && block_count() > 0 && blocks_[head_].size() == head_offset_) {
-        head_offset_ = 0;
-        blocks_[head_].clear();
+    if (size_ == 0) {
+        release_all();  // written out: the blocks go back to the thread's pool
     }
 }
 

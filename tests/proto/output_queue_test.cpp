@@ -1,6 +1,8 @@
 #include "wsx/proto/output_queue.hpp"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -41,6 +43,49 @@ TEST(OutputQueue, PartialConsumeKeepsOrder) {
     EXPECT_TRUE(q.empty());
     (void)q.append("again");
     EXPECT_EQ(contents(q), "again");
+}
+
+TEST(OutputQueue, AWrittenOutQueueGivesItsBlockToTheThreadsPool) {
+    OutputQueue q;
+    (void)q.append(std::string(100, 'a'));
+    const std::size_t pooled = OutputQueue::pooled_blocks();
+    q.consume(60);
+    EXPECT_EQ(OutputQueue::pooled_blocks(), pooled);  // bytes still wait: the block stays
+    q.consume(40);
+    EXPECT_EQ(OutputQueue::pooled_blocks(), pooled + 1);  // idle: it holds no block
+    (void)q.append("next");
+    EXPECT_EQ(OutputQueue::pooled_blocks(), pooled);  // taken back from the pool
+    EXPECT_EQ(contents(q), "next");
+}
+
+TEST(OutputQueue, ThePoolIsBoundedAndLargeBlocksAreFreed) {
+    std::vector<OutputQueue> queues(100);
+    for (auto& q : queues) {
+        (void)q.append("x");
+    }
+    for (auto& q : queues) {
+        q.consume(1);
+    }
+    EXPECT_EQ(OutputQueue::pooled_blocks(), 64U);
+    OutputQueue big;
+    big.append_block(std::string(1 << 20, 'b'));
+    big.consume(1 << 20);
+    EXPECT_EQ(OutputQueue::pooled_blocks(), 64U);
+}
+
+TEST(OutputQueue, AMovedQueueKeepsItsBytesAndADestroyedOneReturnsItsBlocks) {
+    const std::size_t pooled = OutputQueue::pooled_blocks();
+    {
+        OutputQueue a;
+        (void)a.append("hello");
+        OutputQueue b(std::move(a));
+        EXPECT_EQ(contents(b), "hello");
+        OutputQueue c;
+        c = std::move(b);
+        EXPECT_EQ(c.size(), 5U);
+        EXPECT_EQ(contents(c), "hello");
+    }
+    EXPECT_EQ(OutputQueue::pooled_blocks(), std::min<std::size_t>(pooled + 1, 64));
 }
 
 }  // namespace
