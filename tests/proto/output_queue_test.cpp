@@ -1,7 +1,7 @@
 #include "wsx/proto/output_queue.hpp"
 
-#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -59,33 +59,44 @@ TEST(OutputQueue, AWrittenOutQueueGivesItsBlockToTheThreadsPool) {
 }
 
 TEST(OutputQueue, ThePoolIsBoundedAndLargeBlocksAreFreed) {
-    std::vector<OutputQueue> queues(100);
-    for (auto& q : queues) {
-        (void)q.append("x");
-    }
-    for (auto& q : queues) {
-        q.consume(1);
-    }
-    EXPECT_EQ(OutputQueue::pooled_blocks(), 64U);
-    OutputQueue big;
-    big.append_block(std::string(1 << 20, 'b'));
-    big.consume(1 << 20);
-    EXPECT_EQ(OutputQueue::pooled_blocks(), 64U);
+    // On a new thread: the pool is per thread and starts empty there.
+    std::size_t after_big = 99;
+    std::size_t after_many = 0;
+    std::thread([&] {
+        OutputQueue big;
+        big.append_block(std::string(1 << 20, 'b'));
+        big.consume(1 << 20);
+        after_big = OutputQueue::pooled_blocks();  // 0: a 1 MiB block is freed, not kept
+        std::vector<OutputQueue> queues(100);
+        for (auto& q : queues) {
+            (void)q.append("x");
+        }
+        for (auto& q : queues) {
+            q.consume(1);
+        }
+        after_many = OutputQueue::pooled_blocks();
+    }).join();
+    EXPECT_EQ(after_big, 0U);
+    EXPECT_EQ(after_many, 64U);
 }
 
 TEST(OutputQueue, AMovedQueueKeepsItsBytesAndADestroyedOneReturnsItsBlocks) {
-    const std::size_t pooled = OutputQueue::pooled_blocks();
-    {
-        OutputQueue a;
-        (void)a.append("hello");
-        OutputQueue b(std::move(a));
-        EXPECT_EQ(contents(b), "hello");
-        OutputQueue c;
-        c = std::move(b);
-        EXPECT_EQ(c.size(), 5U);
-        EXPECT_EQ(contents(c), "hello");
-    }
-    EXPECT_EQ(OutputQueue::pooled_blocks(), std::min<std::size_t>(pooled + 1, 64));
+    std::size_t pooled = 99;
+    std::thread([&] {  // a new thread's pool starts empty
+        {
+            OutputQueue a;
+            (void)a.append("hello");
+            OutputQueue b(std::move(a));
+            EXPECT_EQ(contents(b), "hello");
+            OutputQueue c;
+            c = std::move(b);
+            EXPECT_EQ(c.size(), 5U);
+            EXPECT_EQ(contents(c), "hello");
+        }
+        pooled = OutputQueue::pooled_blocks();
+    })
+            .join();
+    EXPECT_EQ(pooled, 1U);  // the one block, given back once
 }
 
 }  // namespace
