@@ -1,5 +1,6 @@
 // A chat room: every text message is broadcast to everyone connected to this resource, prefixed
 // with the sender's number; joins and leaves are announced.
+#include <atomic>
 #include <cstdio>
 #include <string>
 
@@ -7,7 +8,8 @@
 
 namespace {
 
-unsigned long g_next_member = 1;
+// Shared by every connection: with several loop threads, on_open may run on two at once.
+std::atomic<unsigned long> g_next_member{1};
 
 unsigned long member(const wsx_host* host, const wsx_connection* c) {
     return reinterpret_cast<unsigned long>(
@@ -16,7 +18,7 @@ unsigned long member(const wsx_host* host, const wsx_connection* c) {
 
 void on_open(const wsx_host* host, wsx_connection* c) {
     // NOLINTNEXTLINE(performance-no-int-to-ptr): user_data holds the number, not an address.
-    host->set_user_data(c, reinterpret_cast<void*>(g_next_member++));
+    host->set_user_data(c, reinterpret_cast<void*>(g_next_member.fetch_add(1)));
     const std::string line = "* member " + std::to_string(member(host, c)) + " joined";
     host->broadcast(c, line.data(), line.size(), WSX_TEXT);
 }

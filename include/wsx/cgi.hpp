@@ -40,7 +40,8 @@ namespace detail {
 struct CgiState;
 }
 
-/// Copies share their running scripts.
+/// Copies share their running scripts and their cap, and may be used on different loop threads
+/// at once (a script's session stays on the loop thread of the connection that started it).
 class CgiScripts {
 public:
     explicit CgiScripts(CgiOptions options);
@@ -53,8 +54,8 @@ public:
     [[nodiscard]] HttpResponse serve(const proto::HttpRequest& request,
                                      Connection& connection) const;
 
-    /// Scripts running now.
-    [[nodiscard]] std::size_t running() const noexcept;
+    /// Scripts running now, on every loop thread.
+    [[nodiscard]] std::size_t running() const;
 
 private:
     std::shared_ptr<detail::CgiState> state_;

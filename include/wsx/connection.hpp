@@ -125,6 +125,7 @@ public:
 
     [[nodiscard]] std::size_t buffered_amount() const noexcept;
 
+    /// Unique in the process, across every Server and loop thread; never reused.
     [[nodiscard]] std::uint64_t id() const noexcept;
 
     [[nodiscard]] bool is_open() const noexcept;

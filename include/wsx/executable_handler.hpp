@@ -19,8 +19,10 @@
 namespace wsx {
 
 struct ExecutableOptions {
-    std::string path;                       // the program
-    std::size_t max_processes = 256;        // at once, for this resource; past it: 503
+    std::string path;  // the program
+    /// At once, for this resource, over every loop thread that serves it; past it: 503 (or, if
+    /// another loop took the last slot between the upgrade and the open, a close with 1013).
+    std::size_t max_processes = 256;
     net::TimeMs kill_grace_ms = 2000;       // SIGTERM, then SIGKILL after this
     std::size_t max_line = 1024 * 1024;     // a longer stdout line or frame closes with 1009
     std::size_t stdin_limit = 1024 * 1024;  // queued for stdin before the peer is paused
@@ -29,7 +31,8 @@ struct ExecutableOptions {
     bool binary_mode = false;
 };
 
-/// Handlers that run `options.path` for each connection.
+/// Handlers that run `options.path` for each connection. They may be shared by the routes of
+/// several loop threads; each connection's process is driven by that connection's loop.
 [[nodiscard]] Handlers make_executable_handlers(ExecutableOptions options);
 
 }  // namespace wsx

@@ -5,8 +5,11 @@
  * error instead of calling into mismatched code. Handlers need only this header (no linking
  * against wsx): every call into wsx goes through the `wsx_host` table passed to each hook.
  *
- * Threading: all hooks run on the server's loop thread; they must not block. A `wsx_connection`
- * is valid for the duration of the hook that receives it.
+ * Threading: hooks run on the loop thread that owns the connection, and must not block. With
+ * several loop threads (`wsx serve --threads N`) hooks of different connections may run at the
+ * same time, so state shared between connections (globals, statics) needs atomics or a lock;
+ * the hooks of one connection never overlap. A `wsx_connection` is valid for the hook that
+ * receives it.
  *
  *     #include "wsx/handler_abi.h"
  *     static void on_message(const wsx_host* host, wsx_connection* c,

@@ -1,14 +1,18 @@
 // pywebsocket handlers (*_wsh.py modules defining web_socket_transfer_data) served unchanged. One
-// Python host process per handler file (python/wsx_pyhost.py, started at its first connection)
-// runs every connection of that file, each on its own thread, multiplexed over the process's
-// stdin/stdout with a small framed protocol (see wsx_pyhost.py). web_socket_do_extra_handshake
-// runs before the 101 (the upgrade is deferred until the host answers); the passive closing
-// handshake chooses the reply to a client's close. Backpressure both ways: a handler that has
-// not taken `input_window` bytes stops the peer being read; a handler's sends block in the host
-// while the server holds a window of its output not yet queued, and that window is only
-// returned while the connection is below its high watermark. The host dying closes its
-// connections with 1011 and the next connection starts a new one; destroying the handlers
-// (the route went away: shutdown, or a reload once no connection uses the old code) ends it.
+// Python host process per handler file and loop thread (python/wsx_pyhost.py, started at the
+// file's first connection on that loop) runs every connection of that file on that loop, each on
+// its own Python thread, multiplexed over the process's stdin/stdout with a small framed protocol
+// (see wsx_pyhost.py). With several loop threads (`wsx serve --threads N`) each runs its own host
+// per handler file, so a module's state (its globals) is shared by the connections of one loop
+// thread, not across threads. web_socket_do_extra_handshake runs before the 101 (the upgrade is
+// deferred until the host answers); the passive closing handshake chooses the reply to a
+// client's close. Backpressure both ways: a handler that has not taken `input_window` bytes stops
+// the peer being read; a handler's sends block in the host while the server holds a window of
+// its output not yet queued, and that window is only returned while the connection is below its
+// high watermark. A host dying closes its connections with 1011 and the next connection on its
+// loop starts a new one; destroying the handlers (the route went away: shutdown, or a reload once
+// no connection uses the old code) ends every host. The handlers may be shared by the routes of
+// several loops; each loop must outlive them.
 // Must not: run Python in the server's process, or block the loop on the host.
 #pragma once
 

@@ -1,6 +1,8 @@
 // CGI/1.1 scripts; see cgi.hpp. A CgiSession owns the script's process (through ChildIo) and
 // refers to its connection by id only; the connection holds a small CgiResponder whose
-// destruction tells the session that the client is gone.
+// destruction tells the session that the client is gone. CgiScripts copies on several loop
+// threads share one CgiState: its sessions table is locked, each session lives on the loop of
+// the connection that started it.
 #include "wsx/cgi.hpp"
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <cctype>
 #include <climits>
 #include <cstdlib>
-#include <unordered_map>
 #include <variant>
 
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 
 #include "cgi_env.hpp"
 #include "child_io.hpp"
+#include "session_table.hpp"
 
 namespace wsx {
 namespace detail {
@@ -31,7 +33,7 @@ class CgiSession;
 
 struct CgiState {
     CgiOptions options;
-    std::unordered_map<const CgiSession*, std::shared_ptr<CgiSession>> sessions;
+    SessionTable<const CgiSession*, CgiSession> sessions;
 };
 
 }  // namespace detail
@@ -309,7 +311,7 @@ private:
         // Freed after this iteration: its watches may still be in the current batch of events.
         loop_.defer([state = state_, key = static_cast<const CgiSession*>(this)] {
             if (auto shared = state.lock()) {
-                shared->sessions.erase(key);
+                (void)shared->sessions.take(key);  // destroyed here, the table unlocked
             }
         });
     }
@@ -361,6 +363,25 @@ std::string normalized_folder(std::string p) {
     return p;
 }
 
+// The script's session, or null (logged) if it could not be run.
+std::shared_ptr<CgiSession> start_script(const std::shared_ptr<CgiState>& state,
+                                         const proto::HttpRequest& request, Connection& connection,
+                                         const Script& script) {
+    const CgiOptions& o = state->options;
+    const std::string folder = script.file.substr(0, script.file.rfind('/'));
+    auto child =
+            net::spawn_process({.path = script.file,
+                                .argv = {script.file},
+                                .env = environment(request, connection, script, o.document_root),
+                                .cwd = folder.empty() ? "/" : folder});
+    if (!child) {
+        net::log_error(connection.remote_address().to_string(), " ", script.script_name,
+                       ": cannot run ", script.file, ": ", child.error().message());
+        return nullptr;
+    }
+    return std::make_shared<CgiSession>(state, connection, std::move(*child), script.script_name);
+}
+
 }  // namespace
 
 CgiScripts::CgiScripts(CgiOptions options) : state_(std::make_shared<CgiState>()) {
@@ -370,7 +391,7 @@ CgiScripts::CgiScripts(CgiOptions options) : state_(std::make_shared<CgiState>()
     state_->options = std::move(options);
 }
 
-std::size_t CgiScripts::running() const noexcept {
+std::size_t CgiScripts::running() const {
     return state_->sessions.size();
 }
 
@@ -412,25 +433,16 @@ HttpResponse CgiScripts::serve(const proto::HttpRequest& request, Connection& co
         return std::move(*error);
     }
     const Script& script = std::get<Script>(resolved);
-    if (state_->sessions.size() >= o.max_processes) {
+    if (!state_->sessions.reserve(o.max_processes)) {  // the slot is settled below
         HttpResponse r = HttpResponse::text(503, "too many CGI scripts running");
         r.headers.emplace_back("Retry-After", "1");
         return r;
     }
-    const std::string folder = script.file.substr(0, script.file.rfind('/'));
-    auto child =
-            net::spawn_process({.path = script.file,
-                                .argv = {script.file},
-                                .env = environment(request, connection, script, o.document_root),
-                                .cwd = folder.empty() ? "/" : folder});
-    if (!child) {
-        net::log_error(connection.remote_address().to_string(), " ", script.script_name,
-                       ": cannot run ", script.file, ": ", child.error().message());
+    auto session = start_script(state_, request, connection, script);
+    state_->sessions.settle(session.get(), session);
+    if (!session) {
         return HttpResponse::text(500, "the CGI script did not start");
     }
-    auto session =
-            std::make_shared<CgiSession>(state_, connection, std::move(*child), script.script_name);
-    state_->sessions.emplace(session.get(), session);
     session->start(request.body);
     return HttpResponse::deferred(std::make_unique<CgiResponder>(session));
 }

@@ -1,13 +1,14 @@
 // Executable handlers; see executable_handler.hpp. A Session owns the child process and watches
 // its four descriptors (stdin, stdout, stderr, pidfd) on the loop. It refers to its connection by
-// id only, so it can outlive it: a session ends when its process has been reaped.
+// id only, so it can outlive it: a session ends when its process has been reaped. The sessions
+// table is shared by every loop thread serving the route (connection ids are unique across
+// loops); each session lives on the loop of its connection.
 #include "wsx/executable_handler.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <csignal>
 #include <memory>
-#include <unordered_map>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 
 #include "cgi_env.hpp"
 #include "child_io.hpp"
+#include "session_table.hpp"
 
 namespace wsx {
 namespace {
@@ -27,7 +29,7 @@ class Session;
 
 struct SharedState {
     ExecutableOptions options;
-    std::unordered_map<std::uint64_t, std::shared_ptr<Session>> sessions;  // by connection id
+    detail::SessionTable<std::uint64_t, Session> sessions;  // by connection id
 };
 
 std::vector<std::string> environment(Connection& c, const std::string& script) {
@@ -172,7 +174,7 @@ private:
         // Freed after this iteration: its watches may still be in the current batch of events.
         loop_.defer([state = state_, id = id_] {
             if (auto shared = state.lock()) {
-                shared->sessions.erase(id);
+                (void)shared->sessions.take(id);  // destroyed here, the table unlocked
             }
         });
     }
@@ -184,6 +186,20 @@ private:
     std::string stdout_buf_;
 };
 
+// The process for `c`, or null (logged, `c` closed with 1011) if it could not be run.
+std::shared_ptr<Session> start_session(const std::shared_ptr<SharedState>& state, Connection& c) {
+    const std::string& path = state->options.path;
+    auto child = net::spawn_process(
+            {.path = path, .argv = {path}, .env = environment(c, std::string(c.path()))});
+    if (!child) {
+        net::log_error(c.remote_address().to_string(), " ", c.path(), ": cannot run ", path, ": ",
+                       child.error().message());
+        (void)c.close(1011, "handler did not start");
+        return nullptr;
+    }
+    return std::make_shared<Session>(state, c, std::move(*child));
+}
+
 }  // namespace
 
 Handlers make_executable_handlers(ExecutableOptions options) {
@@ -191,7 +207,7 @@ Handlers make_executable_handlers(ExecutableOptions options) {
     state->options = std::move(options);
     Handlers h;
     h.on_upgrade = [state](const UpgradeContext& ctx) {
-        if (state->sessions.size() >= state->options.max_processes) {
+        if (state->sessions.full(state->options.max_processes)) {
             return UpgradeDecision::reject(503, "too many handler processes");
         }
         const auto& supported = ctx.connection.server().options().subprotocols;
@@ -203,34 +219,31 @@ Handlers make_executable_handlers(ExecutableOptions options) {
         return UpgradeDecision::accept();
     };
     h.on_open = [state](Connection& c) {
-        const std::string& path = state->options.path;
-        auto child = net::spawn_process(
-                {.path = path, .argv = {path}, .env = environment(c, std::string(c.path()))});
-        if (!child) {
-            net::log_error(c.remote_address().to_string(), " ", c.path(), ": cannot run ", path,
-                           ": ", child.error().message());
-            (void)c.close(1011, "handler did not start");
+        // Checked again with the slot taken: another loop may have filled the last one since
+        // on_upgrade. 1013: try again later.
+        if (!state->sessions.reserve(state->options.max_processes)) {
+            (void)c.close(1013, "too many handler processes");
             return;
         }
-        state->sessions[c.id()] = std::make_shared<Session>(state, c, std::move(*child));
+        state->sessions.settle(c.id(), start_session(state, c));
     };
     h.on_message = [state](Connection& c, std::string_view data, MessageType type) {
         if (type == MessageType::binary && !state->options.binary_mode) {
             (void)c.close(1003, "this handler takes text lines only");
             return;
         }
-        if (auto it = state->sessions.find(c.id()); it != state->sessions.end()) {
-            it->second->to_stdin(data, type);
+        if (auto session = state->sessions.find(c.id())) {
+            session->to_stdin(data, type);
         }
     };
     h.on_drain = [state](Connection& c) {
-        if (auto it = state->sessions.find(c.id()); it != state->sessions.end()) {
-            it->second->resume_stdout();
+        if (auto session = state->sessions.find(c.id())) {
+            session->resume_stdout();
         }
     };
     h.on_close = [state](Connection& c, std::uint16_t, std::string_view, bool) {
-        if (auto it = state->sessions.find(c.id()); it != state->sessions.end()) {
-            it->second->end();
+        if (auto session = state->sessions.find(c.id())) {
+            session->end();
         }
     };
     return h;

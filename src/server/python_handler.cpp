@@ -1,12 +1,15 @@
 // pywebsocket handlers through a Python host process; see python_handler.hpp. The state shared by
-// a handler file's connections (PyState) owns the current host process and, per connection id,
-// the flow-control counts. Connections are referred to by id only: a frame for a connection that
-// is gone is answered with G (gone), so the handler's thread ends.
+// a handler file's connections on one loop thread (PyState) owns that loop's current host process
+// and, per connection id, the flow-control counts; it is used on its loop thread only. PyLoops,
+// shared by the handlers on every loop thread, finds (or makes) the PyState of a connection's
+// loop; only that lookup is locked. Connections are referred to by id only: a frame for a
+// connection that is gone is answered with G (gone), so the handler's thread ends.
 #include "wsx/python_handler.hpp"
 
 #include <algorithm>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -31,7 +34,8 @@ struct PyConn {
 
 class PyState : public std::enable_shared_from_this<PyState> {
 public:
-    explicit PyState(PythonHandlerOptions options) : options_(std::move(options)) {}
+    PyState(PythonHandlerOptions options, Server& server)
+        : options_(std::move(options)), server_(server) {}
 
     UpgradeDecision on_upgrade(const UpgradeContext& ctx);
     void on_message(Connection& c, std::string_view data, MessageType type);
@@ -40,7 +44,7 @@ public:
     void on_close(Connection& c);
 
 private:
-    bool ensure_host(Connection& c);
+    bool ensure_host();
     void on_frame(const HostFrame& f);
     void on_output(Connection& c, const HostFrame& f);
     void on_close_frame(Connection& c, const HostFrame& f);
@@ -54,18 +58,17 @@ private:
     }
 
     PythonHandlerOptions options_;
-    Server* server_ = nullptr;
+    Server& server_;  // of the loop this state belongs to
     std::unique_ptr<PythonHost> host_;
     std::unordered_map<std::uint64_t, PyConn> conns_;
 };
 
-bool PyState::ensure_host(Connection& c) {
+bool PyState::ensure_host() {
     if (host_ && !host_->exited()) {
         return true;
     }
-    server_ = &c.server();
     auto started = PythonHost::start(
-            server_->loop(), options_, [this](const HostFrame& f) { on_frame(f); },
+            server_.loop(), options_, [this](const HostFrame& f) { on_frame(f); },
             [this](int) { on_host_exit(); });
     if (!started) {
         net::log_error(options_.path, ": cannot start ", options_.python, ": ",
@@ -78,7 +81,7 @@ bool PyState::ensure_host(Connection& c) {
 }
 
 UpgradeDecision PyState::on_upgrade(const UpgradeContext& ctx) {
-    if (!ensure_host(ctx.connection)) {
+    if (!ensure_host()) {
         return UpgradeDecision::reject(500, "the Python handler host did not start");
     }
     std::vector<std::string> tls;  // mod_ssl's variables, for request.is_https() and subprocess_env
@@ -179,7 +182,7 @@ void PyState::credit(Connection& c, PyConn& pc, std::size_t n) {
 
 // A, R, D, T, B, F, C, Q, I, K, E from the host (see wsx_pyhost.py).
 void PyState::on_frame(const HostFrame& f) {
-    Connection* c = server_ != nullptr ? server_->find_connection(f.id) : nullptr;
+    Connection* c = server_.find_connection(f.id);
     auto it = conns_.find(f.id);
     if (c == nullptr || it == conns_.end()) {
         if (f.kind != 'E' && f.kind != 'K') {
@@ -276,7 +279,7 @@ void PyState::on_host_exit() {
     }
     conns_.clear();
     for (const std::uint64_t id : ids) {
-        Connection* c = server_ != nullptr ? server_->find_connection(id) : nullptr;
+        Connection* c = server_.find_connection(id);
         if (c == nullptr) {
             continue;
         }
@@ -286,28 +289,52 @@ void PyState::on_host_exit() {
         }
     }
     // Freed after this iteration: we are inside its exit callback.
-    server_->loop().defer([dead = std::shared_ptr<PythonHost>(std::move(host_))] {});
+    server_.loop().defer([dead = std::shared_ptr<PythonHost>(std::move(host_))] {});
 }
+
+// One PyState per loop thread, made at the first connection on that loop. Entries are never
+// removed, so a PyState found stays valid while the handlers live; every loop the handlers are
+// used on must outlive them.
+class PyLoops {
+public:
+    explicit PyLoops(PythonHandlerOptions options) : options_(std::move(options)) {}
+
+    /// The PyState of `c`'s loop, for use on that loop thread only.
+    PyState& of(Connection& c) {
+        Server& server = c.server();
+        const std::lock_guard lock(mutex_);
+        std::shared_ptr<PyState>& state = states_[&server.loop()];
+        if (!state) {
+            state = std::make_shared<PyState>(options_, server);
+        }
+        return *state;
+    }
+
+private:
+    const PythonHandlerOptions options_;
+    std::mutex mutex_;
+    std::unordered_map<const net::Loop*, std::shared_ptr<PyState>> states_;
+};
 
 }  // namespace
 
 Handlers make_python_handlers(PythonHandlerOptions options) {
-    auto state = std::make_shared<PyState>(std::move(options));
+    auto loops = std::make_shared<PyLoops>(std::move(options));
     Handlers h;
-    h.on_upgrade = [state](const UpgradeContext& ctx) {
-        return state->on_upgrade(ctx);
+    h.on_upgrade = [loops](const UpgradeContext& ctx) {
+        return loops->of(ctx.connection).on_upgrade(ctx);
     };
-    h.on_message = [state](Connection& c, std::string_view data, MessageType type) {
-        state->on_message(c, data, type);
+    h.on_message = [loops](Connection& c, std::string_view data, MessageType type) {
+        loops->of(c).on_message(c, data, type);
     };
-    h.on_peer_close = [state](Connection& c, std::uint16_t code, std::string_view reason) {
-        state->on_peer_close(c, code, reason);
+    h.on_peer_close = [loops](Connection& c, std::uint16_t code, std::string_view reason) {
+        loops->of(c).on_peer_close(c, code, reason);
     };
-    h.on_drain = [state](Connection& c) {
-        state->on_drain(c);
+    h.on_drain = [loops](Connection& c) {
+        loops->of(c).on_drain(c);
     };
-    h.on_close = [state](Connection& c, std::uint16_t, std::string_view, bool) {
-        state->on_close(c);
+    h.on_close = [loops](Connection& c, std::uint16_t, std::string_view, bool) {
+        loops->of(c).on_close(c);
     };
     return h;
 }

@@ -3,6 +3,7 @@
 #include "server/server_core.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 
 #include <openssl/crypto.h>
@@ -24,6 +25,13 @@ SessionConfig session_config_for(const ServerOptions& o) {
     return {.low_watermark = o.buffer.low_watermark,
             .high_watermark = o.buffer.high_watermark,
             .closing_timeout_ms = o.limits.closing_timeout_ms};
+}
+
+// Connection ids come from one counter for the process, not one per server, so they are unique
+// across the servers of several loops: handlers shared by those loops key their state by id.
+std::uint64_t next_connection_id() noexcept {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -195,7 +203,7 @@ void ServerCore::accept_one(net::Accepted accepted) {
         net::log_error(accepted.peer.to_string(), ": transport: ", transport.error().message());
         return;
     }
-    const std::uint64_t id = next_id_++;
+    const std::uint64_t id = next_connection_id();
     auto c = std::make_unique<ServerConnection>(*this, id, std::move(*transport), accepted.peer);
     if (auto ec = c->start()) {
         net::log_error("epoll_ctl: ", ec.message());

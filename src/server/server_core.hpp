@@ -90,8 +90,7 @@ private:
     std::uint16_t port_ = 0;
     std::unordered_map<std::uint64_t, std::unique_ptr<ServerConnection>> connections_;
     std::vector<std::unique_ptr<ServerConnection>> graveyard_;  // freed after the current batch
-    std::uint64_t next_id_ = 1;
-    std::size_t open_count_ = 0;          // connections past the handshake
+    std::size_t open_count_ = 0;                                // connections past the handshake
     std::string expected_authorization_;  // "Basic <base64(credential)>", empty for none
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for deferred calls
     net::TimerId accept_retry_timer_ = 0;
