@@ -39,17 +39,29 @@ int open_log(const std::string& path) {
     return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
+// Shifts PATH.1.. up by one, makes PATH.1 the full log and PATH a new empty one. PATH never goes
+// missing, not even for a moment (a reader or tail -F may open it at any time): PATH.1 is a hard
+// link made before a new file is renamed over PATH.
 void rotate(LogFile& f) {
     ::close(f.fd);
     f.fd = -1;
-    if (f.count == 0) {
-        ::unlink(f.path.c_str());
+    if (f.count > 0) {
+        for (unsigned i = f.count; i > 1; --i) {
+            const std::string from = f.path + "." + std::to_string(i - 1);
+            ::rename(from.c_str(), (f.path + "." + std::to_string(i)).c_str());
+        }
+        const std::string first = f.path + ".1";
+        ::unlink(first.c_str());
+        if (::link(f.path.c_str(), first.c_str()) != 0) {
+            ::rename(f.path.c_str(), first.c_str());  // no hard links here: a moment without PATH
+        }
     }
-    for (unsigned i = f.count; i > 0; --i) {
-        const std::string from = i == 1 ? f.path : f.path + "." + std::to_string(i - 1);
-        ::rename(from.c_str(), (f.path + "." + std::to_string(i)).c_str());
+    const std::string fresh = f.path + ".new";
+    f.fd = ::open(fresh.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (f.fd >= 0 && ::rename(fresh.c_str(), f.path.c_str()) != 0) {
+        ::close(f.fd);
+        f.fd = open_log(f.path);
     }
-    f.fd = open_log(f.path);
     f.size = 0;
 }
 

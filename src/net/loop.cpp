@@ -87,6 +87,18 @@ Result<std::unique_ptr<Loop>> Loop::create() {
 }
 
 Loop::~Loop() {
+    // Deferred calls that never ran are dropped (not run) while the loop is still whole: what they
+    // hold may deregister or disarm itself as it goes, and may defer again.
+    for (;;) {
+        std::vector<std::function<void()>> pending;
+        {
+            std::lock_guard lock(deferred_mutex_);
+            pending.swap(deferred_);
+        }
+        if (pending.empty()) {
+            break;
+        }
+    }
     timers_.clear();  // timers that outlive the loop find themselves disarmed
 }
 

@@ -86,7 +86,8 @@ public:
     /// leave at once when disarmed or cancelled, so this is bounded by the live timers.
     [[nodiscard]] std::size_t timer_count() const noexcept { return timers_.size(); }
 
-    /// Calls `fn` on the loop thread after the current batch of events. Thread-safe.
+    /// Calls `fn` on the loop thread after the current batch of events. Thread-safe. A call that
+    /// has not run when the loop is destroyed is dropped, not run.
     void defer(std::function<void()> fn);
 
     /// Routes `signals` to `fn` on the loop thread (signalfd); they are blocked for the calling
