@@ -72,7 +72,8 @@ public:
     [[nodiscard]] SendStatus send_fragment(std::string_view data, MessageType type, bool fin);
 
     /// Sends to every open connection of the same resource, this one included; returns how many
-    /// were sent to.
+    /// of this loop's connections were sent to. In a ServerGroup, the other loops' connections
+    /// are sent to as well, each on its own loop thread, just after.
     std::size_t broadcast(std::string_view data, MessageType type);
 
     /// Answers a deferred plain-HTTP request (HttpResponse::deferred) at once, whole. Returns

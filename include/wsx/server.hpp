@@ -1,6 +1,6 @@
 // wsx::Server: listens on TCP, runs the opening handshake for each connection, routes it by path,
 // and joins one protocol endpoint to one transport per connection. One server belongs to one
-// loop thread.
+// loop thread; ServerGroup (server_group.hpp) runs one per core.
 //
 //     auto loop = wsx::net::Loop::create();
 //     auto server = wsx::Server::create(**loop, {.port = 9998}, {echo_route});
@@ -77,7 +77,10 @@ struct ServerStats {
 
 namespace detail {
 class ServerCore;
-}
+struct GroupMember;
+}  // namespace detail
+
+class ServerGroup;
 
 class Server {
 public:
@@ -111,8 +114,9 @@ public:
     /// see the new ones (a handler directory rescan on SIGHUP).
     void set_routes(std::vector<Route> routes);
 
-    /// Sends to every open connection of `route`; returns how many were sent to. Messages to
-    /// connections past their buffer limit follow BufferLimits::overflow.
+    /// Sends to every open connection of `route`; returns how many were sent to (on this loop:
+    /// in a ServerGroup the other loops' connections are sent to after, on their threads).
+    /// Messages to connections past their buffer limit follow BufferLimits::overflow.
     std::size_t broadcast(const Route& route, std::string_view data, MessageType type);
 
     /// Graceful stop: stops accepting, closes every open connection with `code` (1001, going
@@ -121,7 +125,14 @@ public:
     void shutdown(std::uint16_t code, std::function<void()> done);
 
 private:
+    friend class ServerGroup;
+
     Server() = default;
+
+    /// One loop's server of a group: SO_REUSEPORT listeners, routes shared with the others.
+    [[nodiscard]] static Result<std::unique_ptr<Server>> create_member(
+            net::Loop& loop, ServerOptions options,
+            std::vector<std::shared_ptr<const Route>> routes, const detail::GroupMember& member);
 
     std::unique_ptr<detail::ServerCore> core_;
 };

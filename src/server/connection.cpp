@@ -28,8 +28,8 @@ SendStatus Connection::send_fragment(std::string_view data, MessageType type, bo
 }
 
 std::size_t Connection::broadcast(std::string_view data, MessageType type) {
-    const Route* route = impl(*this).route();
-    return route != nullptr ? impl(*this).context().broadcast(*route, data, type) : 0;
+    const auto& route = impl(*this).route_ptr();
+    return route != nullptr ? impl(*this).context().broadcast(route, data, type) : 0;
 }
 
 bool Connection::respond_http(HttpResponse response) {

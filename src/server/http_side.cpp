@@ -77,7 +77,7 @@ void HttpSide::on_upgrade_requested(const proto::UpgradeRequest& request) {
         reject(request, 404, "no WebSocket handler for this path");
         return;
     }
-    if (ctx.open_count() >= ctx.options().max_connections) {
+    if (ctx.full()) {
         reject(request, 503, "too many connections");
         return;
     }

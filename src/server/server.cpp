@@ -10,7 +10,19 @@ Result<std::unique_ptr<Server>> Server::create(net::Loop& loop, ServerOptions op
                                                std::vector<Route> routes) {
     std::unique_ptr<Server> server(new Server());
     server->core_ = std::make_unique<detail::ServerCore>(*server, loop, std::move(options),
-                                                         std::move(routes));
+                                                         detail::share_routes(std::move(routes)));
+    if (auto ec = server->core_->listen()) {
+        return ec;
+    }
+    return server;
+}
+
+Result<std::unique_ptr<Server>> Server::create_member(
+        net::Loop& loop, ServerOptions options, std::vector<std::shared_ptr<const Route>> routes,
+        const detail::GroupMember& member) {
+    std::unique_ptr<Server> server(new Server());
+    server->core_ = std::make_unique<detail::ServerCore>(*server, loop, std::move(options),
+                                                         std::move(routes), member);
     if (auto ec = server->core_->listen()) {
         return ec;
     }
@@ -48,11 +60,11 @@ const ServerStats& Server::stats() const noexcept {
 }
 
 void Server::set_routes(std::vector<Route> routes) {
-    core_->set_routes(std::move(routes));
+    core_->set_routes(detail::share_routes(std::move(routes)));
 }
 
 std::size_t Server::broadcast(const Route& route, std::string_view data, MessageType type) {
-    return core_->broadcast(route, data, type);
+    return core_->broadcast(core_->shared_route(route), data, type);
 }
 
 void Server::shutdown(std::uint16_t code, std::function<void()> done) {

@@ -168,7 +168,7 @@ void ServerConnection::open_websocket() {
     route_ = std::move(up.route);
     user_data_ = std::move(up.user_data);
     opened_at_ = ctx_.loop().now();
-    ++ctx_.open_count();
+    ctx_.count_open(1);
     ++ctx_.stats().opened;
     net::log_debug(remote_.to_string(), " ", route_path(), ": open",
                    chosen_subprotocol().empty() ? "" : " subprotocol=", chosen_subprotocol());
@@ -327,7 +327,7 @@ void ServerConnection::on_finished(std::string_view why, std::error_code error) 
     if (http_) {
         http_->on_finished(why);
     } else {
-        --ctx_.open_count();
+        ctx_.count_open(-1);
         log_session(why);
         const proto::CloseInfo& info = endpoint_->close_info();
         if (route_->handlers.on_close) {

@@ -53,6 +53,8 @@ public:
 
     [[nodiscard]] const Route* route() const noexcept { return route_.get(); }
 
+    [[nodiscard]] const std::shared_ptr<const Route>& route_ptr() const noexcept { return route_; }
+
     // The public API, for Connection's members.
     SendStatus send_message(std::string_view data, MessageType type, std::optional<bool> fin = {});
     std::error_code close_websocket(std::uint16_t code, std::string_view reason);

@@ -35,8 +35,11 @@ public:
 
     [[nodiscard]] virtual ServerStats& stats() noexcept = 0;
 
-    /// Connections past the handshake; a connection counts itself in and out.
-    [[nodiscard]] virtual std::size_t& open_count() noexcept = 0;
+    /// Connections past the handshake count themselves in (+1) and out (-1).
+    virtual void count_open(int delta) noexcept = 0;
+
+    /// Whether max_connections are open (on every loop of a group, together).
+    [[nodiscard]] virtual bool full() const noexcept = 0;
 
     [[nodiscard]] virtual std::shared_ptr<const Route> find_route(
             std::string_view path) const noexcept = 0;
@@ -44,7 +47,10 @@ public:
     /// HTTP Basic credentials, when the server asks for them.
     [[nodiscard]] virtual bool authorized(const proto::HttpRequest& request) const noexcept = 0;
 
-    virtual std::size_t broadcast(const Route& route, std::string_view data, MessageType type) = 0;
+    /// Sends to the open connections of `route` (of every loop, in a group); returns how many of
+    /// this loop's were sent to.
+    virtual std::size_t broadcast(const std::shared_ptr<const Route>& route, std::string_view data,
+                                  MessageType type) = 0;
 
     /// permessage-deflate for this request, as the options allow (none past the zlib memory
     /// cap); its resources are the server's and outlive the connection.

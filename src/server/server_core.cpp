@@ -28,7 +28,9 @@ SessionConfig session_config_for(const ServerOptions& o) {
 }
 
 // Connection ids come from one counter for the process, not one per server, so they are unique
-// across the servers of several loops: handlers shared by those loops key their state by id.
+// across the servers of several loops: handlers shared by those loops key their state by id. The
+// low kLoopIndexBits bits of an id name its loop within a ServerGroup, so work for a connection
+// is sent to its loop without a lookup.
 std::uint64_t next_connection_id() noexcept {
     static std::atomic<std::uint64_t> next{1};
     return next.fetch_add(1, std::memory_order_relaxed);
@@ -54,18 +56,19 @@ private:
 };
 
 ServerCore::ServerCore(Server& handle, net::Loop& loop, ServerOptions options,
-                       std::vector<Route> routes)
+                       std::vector<std::shared_ptr<const Route>> routes, GroupMember member)
     : handle_(handle),
       loop_(loop),
       options_(std::move(options)),
       session_config_(session_config_for(options_)),
       zlib_memory_(std::make_unique<proto::ZlibMemory>(options_.max_zlib_memory)),
       shared_deflater_(std::make_unique<proto::SharedDeflater>(
-              options_.deflate.mem_level, options_.deflate.level, zlib_memory_.get())) {
+              options_.deflate.mem_level, options_.deflate.level, zlib_memory_.get())),
+      routes_(std::move(routes)),
+      member_(member) {
     if (!options_.transport) {
         options_.transport = net::tcp_transports();
     }
-    set_routes(std::move(routes));
     if (!options_.basic_auth_credential.empty()) {
         expected_authorization_ = "Basic " + proto::base64_encode(options_.basic_auth_credential);
     }
@@ -95,7 +98,11 @@ std::error_code ServerCore::listen() {
         if (port_ != 0) {
             addr = addr.with_port(port_);  // port 0: every address on the same port
         }
-        auto fd = net::listen_tcp(addr, options_.backlog);
+        if (auto ec = check_port_free(addr)) {
+            return ec;
+        }
+        auto fd = net::listen_tcp(
+                addr, {.backlog = options_.backlog, .reuse_port = member_.group != nullptr});
         if (!fd) {
             net::log_debug("bind ", addr.to_string(), ": ", fd.error().message());
             first_error = first_error ? first_error : fd.error();
@@ -117,6 +124,16 @@ std::error_code ServerCore::listen() {
         return first_error ? first_error : make_error_code(net::Errc::no_address);
     }
     return {};
+}
+
+std::error_code ServerCore::check_port_free(const net::SocketAddress& addr) const {
+    // SO_REUSEPORT would let a group share its port with another process of the same user (a
+    // second `wsx serve` started by mistake): the group's first server binds without it first.
+    if (member_.group == nullptr || member_.index != 0 || addr.port() == 0) {
+        return {};
+    }
+    auto probe = net::listen_tcp(addr, {.backlog = 1, .reuse_port = false});
+    return probe || probe.error() != std::errc::address_in_use ? std::error_code() : probe.error();
 }
 
 std::vector<std::string> ServerCore::listening_addresses() const {
@@ -142,11 +159,22 @@ bool ServerCore::authorized(const proto::HttpRequest& request) const noexcept {
            && CRYPTO_memcmp(given->data(), expected_authorization_.data(), given->size()) == 0;
 }
 
-void ServerCore::set_routes(std::vector<Route> routes) {
-    routes_.clear();
+std::vector<std::shared_ptr<const Route>> share_routes(std::vector<Route> routes) {
+    std::vector<std::shared_ptr<const Route>> shared;
+    shared.reserve(routes.size());
     for (auto& r : routes) {
-        routes_.push_back(std::make_shared<const Route>(std::move(r)));
+        shared.push_back(std::make_shared<const Route>(std::move(r)));
     }
+    return shared;
+}
+
+std::shared_ptr<const Route> ServerCore::shared_route(const Route& route) const {
+    for (const auto& r : routes_) {
+        if (r.get() == &route) {
+            return r;
+        }
+    }
+    return {std::shared_ptr<const Route>(), &route};  // aliasing an empty owner: not owned
 }
 
 std::shared_ptr<const Route> ServerCore::find_route(std::string_view path) const noexcept {
@@ -203,7 +231,7 @@ void ServerCore::accept_one(net::Accepted accepted) {
         net::log_error(accepted.peer.to_string(), ": transport: ", transport.error().message());
         return;
     }
-    const std::uint64_t id = next_connection_id();
+    const std::uint64_t id = (next_connection_id() << kLoopIndexBits) | member_.index;
     auto c = std::make_unique<ServerConnection>(*this, id, std::move(*transport), accepted.peer);
     if (auto ec = c->start()) {
         net::log_error("epoll_ctl: ", ec.message());
@@ -239,7 +267,30 @@ std::vector<ServerConnection*> ServerCore::all_connections() const {
     return all;
 }
 
-std::size_t ServerCore::broadcast(const Route& route, std::string_view data, MessageType type) {
+void ServerCore::count_open(int delta) noexcept {
+    open_count_ += static_cast<std::size_t>(delta);  // -1 wraps back, as unsigned arithmetic does
+    if (member_.open_total != nullptr) {
+        member_.open_total->fetch_add(static_cast<std::size_t>(delta), std::memory_order_relaxed);
+    }
+}
+
+bool ServerCore::full() const noexcept {
+    const std::size_t open = member_.open_total != nullptr
+                                     ? member_.open_total->load(std::memory_order_relaxed)
+                                     : open_count_;
+    return open >= options_.max_connections;
+}
+
+std::size_t ServerCore::broadcast(const std::shared_ptr<const Route>& route, std::string_view data,
+                                  MessageType type) {
+    if (member_.group != nullptr) {
+        member_.group->broadcast_others(member_.index, route, data, type);
+    }
+    return broadcast_local(*route, data, type);
+}
+
+std::size_t ServerCore::broadcast_local(const Route& route, std::string_view data,
+                                        MessageType type) {
     std::size_t sent = 0;
     for (ServerConnection* c : all_connections()) {
         if (c->route() != &route || !c->open_now()) {
