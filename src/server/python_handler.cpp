@@ -294,10 +294,21 @@ void PyState::on_host_exit() {
 
 // One PyState per loop thread, made at the first connection on that loop. Entries are never
 // removed, so a PyState found stays valid while the handlers live; every loop the handlers are
-// used on must outlive them.
+// used on must outlive them. The last handler copy may go on any thread (routes replaced on
+// SIGHUP go with the last connection that used them): each PyState is handed to its own loop to
+// be destroyed there, or with that loop if it no longer runs.
 class PyLoops {
 public:
     explicit PyLoops(PythonHandlerOptions options) : options_(std::move(options)) {}
+
+    PyLoops(const PyLoops&) = delete;
+    PyLoops& operator=(const PyLoops&) = delete;
+
+    ~PyLoops() {
+        for (auto& [loop, state] : states_) {
+            loop->defer([dead = std::move(state)] {});
+        }
+    }
 
     /// The PyState of `c`'s loop, for use on that loop thread only.
     PyState& of(Connection& c) {
@@ -313,7 +324,7 @@ public:
 private:
     const PythonHandlerOptions options_;
     std::mutex mutex_;
-    std::unordered_map<const net::Loop*, std::shared_ptr<PyState>> states_;
+    std::unordered_map<net::Loop*, std::shared_ptr<PyState>> states_;
 };
 
 }  // namespace
