@@ -48,6 +48,15 @@ class WsxServer:
     def url(self):
         return f"ws://127.0.0.1:{self.port}"
 
+    def wait_for_log(self, needle, timeout=10.0):
+        """True once `needle` is in the server's log, False after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in "".join(self.log):
+                return True
+            time.sleep(0.02)
+        return False
+
     def alive(self):
         return self.proc.poll() is None
 

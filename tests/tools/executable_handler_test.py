@@ -41,15 +41,6 @@ read line
 }
 
 
-def wait_for_log(srv, needle, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if needle in "".join(srv.log):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def run(args, hdir):
     with WsxServer(args.wsx, "-w", hdir, "--subprotocol", "chat", "--max-handler-processes", "4") as srv:
         c = Conn(srv.port, "/echo")
@@ -65,7 +56,7 @@ def run(args, hdir):
             "text:query=x=1&y=2 uri=/env?x=1&y=2 script=/env origin= proto="), got)
         R.check("CGI environment: remote address and ports",
                 len(got) > 1 and got[1] == f"text:remote=127.0.0.1 port_set=yes server_port={srv.port}", got)
-        R.check("stderr goes to the log", wait_for_log(srv, "handler stderr: to stderr"))
+        R.check("stderr goes to the log", srv.wait_for_log("handler stderr: to stderr"))
         c.send(text("done"))
         R.check("exit status 0 closes with 1000", c.read_events(1) == ["close:1000"])
         c.close()
@@ -73,7 +64,7 @@ def run(args, hdir):
         c = Conn(srv.port, "/crash")
         c.send(text("boom"))
         R.check("a crashing handler (exit 3) closes with 1011", c.read_events(2) == ["text:got boom", "close:1011"])
-        R.check("... and its status is logged", wait_for_log(srv, "exited with status 3"))
+        R.check("... and its status is logged", srv.wait_for_log("exited with status 3"))
         c.close()
 
         c = Conn(srv.port, "/echo")
@@ -87,7 +78,7 @@ def run(args, hdir):
         R.check("closing the WebSocket does not wait for the handler", c.read_events(1) == ["close:1000"])
         c.close()
         R.check("a handler ignoring SIGTERM gets SIGKILL after the grace period",
-                wait_for_log(srv, "ignored SIGTERM; SIGKILL"))
+                srv.wait_for_log("ignored SIGTERM; SIGKILL"))
 
         before = srv.rss_kib()
         c = Conn(srv.port, "/flood", timeout=5)

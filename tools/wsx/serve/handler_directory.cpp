@@ -53,6 +53,7 @@ void add_handler(const std::filesystem::path& file, const std::string& resource,
                 Route{.path = resource,
                       .handlers = make_python_handlers({.path = fs::absolute(file).string(),
                                                         .host_script = python_host_script()})});
+        ++out.python_modules;
         return;
     }
     if (file.extension() != ".so") {

@@ -11,6 +11,7 @@
 
 #include "wsx/cgi.hpp"
 #include "wsx/net/log.hpp"
+#include "wsx/server_group.hpp"
 #include "wsx/static_files.hpp"
 
 #include "serve/echo_route.hpp"
@@ -54,7 +55,13 @@ std::string handler_directory(const ServeOptions& o) {
     return o.handler_dir;
 }
 
-std::vector<Route> load_routes(const ServeOptions& o) {
+// The routes of the handler directory, and whether any is a pywebsocket module.
+struct LoadedRoutes {
+    std::vector<Route> routes;
+    bool python = false;
+};
+
+LoadedRoutes load_routes(const ServeOptions& o) {
     const std::string dir = handler_directory(o);
     HandlerScan scan = scan_handler_directory({.dir = dir,
                                                .scan_dir = o.scan_dir,
@@ -84,7 +91,27 @@ std::vector<Route> load_routes(const ServeOptions& o) {
             net::log_info("handler ", scan.routes[i].path, " is an alias (", o.map_file, ")");
         }
     }
-    return std::move(scan.routes);
+    return {.routes = std::move(scan.routes), .python = scan.python_modules > 0};
+}
+
+// --threads, or by default one loop per core, except with pywebsocket modules: one loop, so all
+// of a module's connections share its state as in pywebsocket (a host per loop thread otherwise).
+unsigned loop_threads(const ServeOptions& o, bool python) {
+    if (o.threads) {
+        if (python && *o.threads != 1) {
+            net::log_warn("--threads ", *o.threads,
+                          ": each loop thread runs its own Python host "
+                          "per pywebsocket module, so module state is shared within a loop only");
+        }
+        return *o.threads;
+    }
+    if (python) {
+        net::log_info(
+                "pywebsocket modules: one loop thread, so every connection shares a "
+                "module's state as in pywebsocket (--threads N runs N hosts per module)");
+        return 1;
+    }
+    return 0;
 }
 
 // Port, address, and the limits every connection has.
@@ -115,9 +142,15 @@ void add_connection_options(CLI::App* serve, ServeOptions& o) {
             ->check(CLI::PositiveNumber)
             ->capture_default_str();
     serve->add_option("--max-connections", o.server.max_connections,
-                      "Connections at once; past it upgrade requests get 503")
+                      "Connections at once (every loop thread together); past it upgrade "
+                      "requests get 503")
             ->check(CLI::PositiveNumber)
             ->capture_default_str();
+    serve->add_option("--threads", o.threads,
+                      "Event loop threads, each with its own connections on the shared port "
+                      "(SO_REUSEPORT); 0: one per core. Default: one per core, or one when the "
+                      "handler directory has pywebsocket modules (their state is per loop)")
+            ->check(CLI::Range(0U, ServerGroup::kMaxThreads));
 }
 
 // Where WebSocket resources come from (the handler directory) and who may open them.
@@ -358,34 +391,45 @@ bool serve_documents(ServeOptions& options) {
     return true;
 }
 
-// SIGHUP reloads the TLS certificates and rescans the handler directory (open connections keep the
-// certificate and the handler they were opened with); SIGINT and SIGTERM close every connection
-// with 1001, then stop the loop; a second one stops it at once. `server` and `options` must
-// outlive the loop's run.
-std::error_code handle_signals(net::Loop& l, Server& server, const ServeOptions& options,
+// The control loop, on the main thread, takes the signals. SIGHUP reloads the TLS certificates and
+// rescans the handler directory for every loop (open connections keep the certificate and the
+// handler they were opened with); SIGINT and SIGTERM close every loop's connections with 1001,
+// then stop the loops and the control loop; a second one stops them at once. `group` and
+// `options` must outlive the control loop's run.
+std::error_code handle_signals(net::Loop& control, ServerGroup& group, const ServeOptions& options,
                                std::shared_ptr<net::TlsServer> tls) {
-    auto on_signal = [&l, &server, &options, tls = std::move(tls),
+    auto on_signal = [&control, &group, &options, tls = std::move(tls),
                       stopping = false](int signo) mutable {
         if (signo == SIGHUP) {
             if (tls) {
                 reload_tls(*tls);  // connections keep the certificate they were opened with
             }
-            server.set_routes(load_routes(options));
-            net::log_info("SIGHUP: handler directory rescanned; ", server.connection_count(),
+            LoadedRoutes loaded = load_routes(options);
+            if (loaded.python && group.size() > 1) {
+                net::log_warn("pywebsocket modules on ", group.size(),
+                              " loop threads: module "
+                              "state is shared within a loop only (restart to run one loop)");
+            }
+            group.set_routes(std::move(loaded.routes));
+            net::log_info("SIGHUP: handler directory rescanned; ", group.connection_count(),
                           " connections kept");
             return;
         }
+        auto stop_all = [&control, &group] {  // thread-safe, run on a loop thread
+            group.stop();
+            control.stop();
+        };
         if (stopping) {
             net::log_warn("second signal: exiting now");
-            l.stop();
+            stop_all();
             return;
         }
         stopping = true;
         net::log_info(signo == SIGINT ? "SIGINT" : "SIGTERM", ": closing ",
-                      server.connection_count(), " connections with 1001");
-        server.shutdown(1001, [&l] { l.stop(); });
+                      group.connection_count(), " connections with 1001");
+        group.shutdown(1001, stop_all);
     };
-    return l.on_signals({SIGINT, SIGTERM, SIGHUP}, on_signal);
+    return control.on_signals({SIGINT, SIGTERM, SIGHUP}, on_signal);
 }
 
 }  // namespace
@@ -400,12 +444,11 @@ int run_serve(ServeOptions options) {
     if (options.basic_auth) {
         options.server.basic_auth_credential = options.basic_auth_credential;
     }
-    auto loop = net::Loop::create();
-    if (!loop) {
-        net::log_error("cannot create the event loop: ", loop.error().message());
+    auto control = net::Loop::create();
+    if (!control) {
+        net::log_error("cannot create the event loop: ", control.error().message());
         return 1;
     }
-    net::Loop& l = **loop;
     if (!serve_documents(options)) {
         return 1;
     }
@@ -414,24 +457,33 @@ int run_serve(ServeOptions options) {
     if (tls_failed) {
         return 1;
     }
-    auto server = Server::create(l, options.server, load_routes(options));
-    // The server has its own copy; this one (with the CGI scripts' state) would outlive the loop.
+    LoadedRoutes loaded = load_routes(options);
+    const unsigned threads = loop_threads(options, loaded.python);
+    auto group = ServerGroup::create(options.server, std::move(loaded.routes), threads);
+    // The servers have their own copies; this one (with the CGI scripts' state) would outlive them.
     options.server.on_http = nullptr;
-    if (!server) {
+    if (!group) {
         net::log_error("cannot listen on port ", options.server.port, ": ",
-                       server.error().message());
+                       group.error().message());
         return 1;
     }
-    net::log_info(describe_deflate(options.server));
-    for (const auto& addr : (*server)->listening_addresses()) {
+    net::log_info(describe_deflate(options.server), "; ", (*group)->size(), " loop threads");
+    for (const auto& addr : (*group)->listening_addresses()) {
         net::log_info("listening on ", addr);
     }
-    if (auto ec = handle_signals(l, **server, options, std::move(tls))) {
+    if (auto ec = handle_signals(**control, **group, options, std::move(tls))) {
         net::log_error("signalfd: ", ec.message());
         return 1;
     }
-    l.run();
-    net::log_info("stopped");
+    (*group)->start();  // after handle_signals: the loop threads inherit the blocked signals
+    (**control).run();
+    (*group)->stop();
+    (*group)->wait();
+    std::string spread;  // how evenly SO_REUSEPORT spread the connections
+    for (const ServerStats& s : (*group)->loop_stats()) {
+        spread += (spread.empty() ? "" : ", ") + std::to_string(s.accepted);
+    }
+    net::log_info("stopped; connections accepted per loop thread: ", spread);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ namespace wsx::tools {
 
 struct ServeOptions {
     ServerOptions server;
+    std::optional<unsigned> threads;  // event loop threads (0: one per core); unset: see --help
     std::string log_level = "info";
     double handshake_timeout_s = 10;
     double idle_timeout_s = 60;
