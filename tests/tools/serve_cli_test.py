@@ -44,6 +44,17 @@ def main():
                 ["--deflate-context-takeover"]):  # the last needs --deflate-compressor dedicated
         code, out = run(args.wsx, *bad)
         R.check(f"{' '.join(bad)} exits 2 with a message", code == 2 and out.strip() != "", f"{code} {out[:80]}")
+    code, out = run(args.wsx, "-p", "99999")
+    R.check("-p 99999 says what a port may be", code == 2 and "0 to 65535" in out, out[:120])
+    R.check("the usage line names the program", "Usage: wsx serve" in run(args.wsx, "--help")[1])
+    top = [subprocess.run([args.wsx, *a], capture_output=True, text=True, timeout=30)
+           for a in (["--version"], ["help"], [])]
+    R.check("wsx --version prints the version, exits 0",
+            top[0].returncode == 0 and top[0].stdout.startswith("wsx 0."), top[0].stdout)
+    R.check("wsx help lists the subcommands on stdout, exits 0", top[1].returncode == 0 and all(
+        c in top[1].stdout for c in ("serve", "connect", "bench", "Usage: wsx")), top[1].stdout)
+    R.check("wsx alone lists them too, as a usage error (2)",
+            top[2].returncode == 2 and "serve" in top[2].stderr, top[2].stderr)
     code, out = run(args.wsx, "-p", "0", "--tls", "-k", "missing-key.pem", "-c", "missing-cert.pem")
     R.check("TLS with certificate files that do not exist: exit 1 naming the problem and the files",
             code == 1 and "No such file" in out and "missing-cert.pem" in out, out[-200:])

@@ -49,8 +49,10 @@ bool expand_config(std::vector<std::string>& args) {
 // with its message, is the wanted end.
 // NOLINTNEXTLINE(bugprone-exception-escape)
 int main(int argc, char** argv) {
-    CLI::App app{"wsx: WebSocket server, client and tools"};
-    app.require_subcommand(1);
+    CLI::App app{"wsx: WebSocket server, client and tools", "wsx"};
+    app.set_version_flag("--version", std::string("wsx ") + WSX_VERSION);
+    app.require_subcommand(0, 1);
+    CLI::App* help = app.add_subcommand("help", "Print this list of subcommands");
     wsx::tools::ServeOptions serve_options;
     CLI::App* serve = wsx::tools::add_serve_command(app, serve_options);
     serve->add_option(
@@ -86,5 +88,8 @@ int main(int argc, char** argv) {
     if (bench->parsed()) {
         return wsx::tools::run_bench(bench_options);
     }
-    return 2;
+    // `wsx help` and a bare `wsx`: the subcommands, on stdout for help, as a usage error otherwise.
+    (help->parsed() ? std::cout : std::cerr)
+            << app.get_formatter()->make_help(&app, "wsx", CLI::AppFormatMode::Normal);
+    return help->parsed() ? 0 : 2;
 }

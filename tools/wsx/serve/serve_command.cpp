@@ -116,10 +116,11 @@ unsigned loop_threads(const ServeOptions& o, bool python) {
 
 // Port, address, and the limits every connection has.
 void add_connection_options(CLI::App* serve, ServeOptions& o) {
-    serve->add_option("-p,--port", o.server.port,
-                      "TCP port to listen on (default 9998; pywebsocket's default is 80; 0 picks a "
-                      "free port)")
-            ->capture_default_str();
+    serve->add_option_function<long>(
+                 "-p,--port", [&o](long port) { o.server.port = static_cast<std::uint16_t>(port); },
+                 "TCP port to listen on (default 9998; pywebsocket's default is 80; 0 picks a "
+                 "free port)")
+            ->check(CLI::Range(0L, 65535L, "a port, 0-65535"));
     serve->add_option("-H,--server-host", o.server.host,
                       "Address to listen on (default: every address, IPv4 and IPv6)");
     serve->add_option("--max-message-size", o.server.limits.max_message_size,
