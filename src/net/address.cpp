@@ -45,6 +45,21 @@ SocketAddress SocketAddress::with_port(std::uint16_t port) const noexcept {
     return out;
 }
 
+SocketAddress SocketAddress::unmapped() const noexcept {
+    if (storage_.ss_family != AF_INET6) {
+        return *this;
+    }
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
+    if (!IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+        return *this;
+    }
+    sockaddr_in v4{};
+    v4.sin_family = AF_INET;
+    v4.sin_port = v6->sin6_port;
+    std::memcpy(&v4.sin_addr, &v6->sin6_addr.s6_addr[12], sizeof v4.sin_addr);
+    return {reinterpret_cast<const sockaddr*>(&v4), sizeof v4};
+}
+
 std::string SocketAddress::host() const {
     std::array<char, INET6_ADDRSTRLEN> buf{};
     const void* src = nullptr;

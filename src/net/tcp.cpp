@@ -112,7 +112,7 @@ Result<Accepted> accept_tcp(int listen_fd) {
         return last_system_error();
     }
     out.fd.reset(fd);
-    out.peer = SocketAddress(reinterpret_cast<const sockaddr*>(&ss), len);
+    out.peer = SocketAddress(reinterpret_cast<const sockaddr*>(&ss), len).unmapped();
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return out;

@@ -46,8 +46,17 @@ HttpResponse HttpSide::call_handler(const proto::HttpRequest& request) {
         r.headers.emplace_back("WWW-Authenticate", kAuthChallenge);
         return r;
     }
-    if (!ctx.options().on_http) {
-        HttpResponse r = HttpResponse::text(426, "this server speaks WebSocket only");
+    // A WebSocket resource asked for as a page (a browser's address bar, curl): 426, saying how.
+    const std::string_view path =
+            std::string_view(request.target)
+                    .substr(0, std::min(request.target.size(), request.target.find('?')));
+    const bool websocket_path = ctx.find_route(path) != nullptr;
+    if (!ctx.options().on_http
+        || (websocket_path && (request.method == "GET" || request.method == "HEAD"))) {
+        HttpResponse r =
+                HttpResponse::text(426, websocket_path ? "a WebSocket resource: open it with a "
+                                                         "WebSocket client (Upgrade: websocket)"
+                                                       : "this server speaks WebSocket only");
         r.headers.emplace_back("Upgrade", "websocket");
         r.headers.emplace_back("Sec-WebSocket-Version", "13");
         return r;

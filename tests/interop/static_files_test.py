@@ -135,6 +135,12 @@ def main():
             R.check("a WebSocket request for a path with no handler falls through to the root (404)",
                     s.recv(100).startswith(b"HTTP/1.1 404"))
             s.close()
+            for method in (b"GET", b"HEAD"):
+                st, h, _ = get(p, b"/echo?x=1", method=method)
+                R.check(f"a plain {method.decode()} of a WebSocket resource is 426 with Upgrade: websocket",
+                        st == 426 and h.get("upgrade") == "websocket"
+                        and h.get("sec-websocket-version") == "13", (st, h))
+            R.check("a POST to it is 405", get(p, b"/echo", method=b"POST")[0] == 405)
             R.check("server exits 0 on SIGTERM", srv.stop() == 0)
         basic_auth(args, root)
     return R.finish()

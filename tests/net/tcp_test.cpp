@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include <gtest/gtest.h>
+#include <poll.h>
 
 namespace wsx::net {
 namespace {
@@ -27,6 +28,30 @@ TEST(ListenTcp, WithoutReusePortASecondListenerIsRefused) {
     auto second = second_listener_on_same_port({.backlog = 16});
     ASSERT_FALSE(second);
     EXPECT_EQ(second.error().value(), EADDRINUSE);
+}
+
+TEST(AcceptTcp, AnIpv4PeerOfADualStackListenerIsGivenAsIpv4) {
+    auto any = resolve_listen("", 0);  // "::" first, dual-stack
+    ASSERT_TRUE(any);
+    ASSERT_EQ(any->front().family(), AF_INET6) << "no IPv6 here";
+    auto listener = listen_tcp(any->front(), {.backlog = 4});
+    ASSERT_TRUE(listener) << listener.error().message();
+    auto bound = local_address(listener->get());
+    ASSERT_TRUE(bound);
+    auto v4 = resolve_listen("127.0.0.1", bound->port());
+    ASSERT_TRUE(v4);
+    auto client = connect_tcp(v4->front());
+    ASSERT_TRUE(client) << client.error().message();
+    pollfd ready{.fd = listener->get(), .events = POLLIN, .revents = 0};
+    ASSERT_EQ(::poll(&ready, 1, 5000), 1);  // the connect is non-blocking: wait until it lands
+    auto accepted = accept_tcp(listener->get());
+    ASSERT_TRUE(accepted);
+    ASSERT_TRUE(accepted->fd.valid());
+    EXPECT_EQ(accepted->peer.family(), AF_INET);
+    EXPECT_EQ(accepted->peer.host(), "127.0.0.1");
+    auto client_local = local_address(client->get());
+    ASSERT_TRUE(client_local);
+    EXPECT_EQ(accepted->peer.port(), client_local->port());
 }
 
 }  // namespace

@@ -34,6 +34,10 @@ public:
     /// A copy with another port.
     [[nodiscard]] SocketAddress with_port(std::uint16_t port) const noexcept;
 
+    /// An IPv4-mapped IPv6 address (::ffff:a.b.c.d, how a dual-stack socket sees an IPv4 peer) as
+    /// the IPv4 address it is, with its port; any other address unchanged.
+    [[nodiscard]] SocketAddress unmapped() const noexcept;
+
     /// The numeric host: "127.0.0.1", "::1".
     [[nodiscard]] std::string host() const;
 

@@ -35,7 +35,7 @@ struct ListenOptions {
 /// One accepted connection; `fd` is invalid when none is pending (EAGAIN).
 struct Accepted {
     UniqueFd fd;
-    SocketAddress peer;
+    SocketAddress peer;  // an IPv4 peer of a dual-stack listener as IPv4 (127.0.0.1, not ::ffff:…)
 };
 
 /// Accepts one pending connection, non-blocking, with TCP_NODELAY set.
