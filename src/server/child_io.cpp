@@ -161,6 +161,7 @@ void ChildIo::terminate() {
         return;
     }
     net::signal_process(child_, SIGTERM);
+    sent_sigterm_ = true;
     kill_timer_ = loop_.add_timer(kill_grace_ms_, [this] {
         kill_timer_ = 0;
         net::log_warn(prefix_, ": process ", child_.pid, " ignored SIGTERM; SIGKILL");

@@ -37,6 +37,9 @@ public:
 
     [[nodiscard]] bool exited() const noexcept { return exited_; }
 
+    /// Whether terminate() sent SIGTERM: an exit status of 128 + SIGTERM is then our doing.
+    [[nodiscard]] bool sent_sigterm() const noexcept { return sent_sigterm_; }
+
     [[nodiscard]] bool stdout_open() const noexcept { return child_.stdout_fd.valid(); }
 
     [[nodiscard]] pid_t pid() const noexcept { return child_.pid; }
@@ -94,6 +97,7 @@ private:
     bool stdout_paused_ = false;
     bool close_stdin_after_queue_ = false;
     bool exited_ = false;
+    bool sent_sigterm_ = false;
     std::string stdin_queue_;
     std::string stderr_buf_;
     net::TimerId kill_timer_ = 0;

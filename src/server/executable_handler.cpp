@@ -168,7 +168,10 @@ private:
         if (Connection* c = connection()) {
             (void)c->close(status == 0 ? 1000 : 1011, status == 0 ? "" : "handler failed");
         }
-        if (status != 0) {
+        if (status == 128 + SIGTERM && sent_sigterm()) {
+            // Ended by our SIGTERM after its connection closed: the normal end, not a failure.
+            net::log_debug(log_prefix(), ": process ", pid(), " ended by SIGTERM");
+        } else if (status != 0) {
             net::log_warn(log_prefix(), ": process ", pid(), " exited with status ", status);
         }
         // Freed after this iteration: its watches may still be in the current batch of events.

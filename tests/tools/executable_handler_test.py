@@ -112,6 +112,9 @@ def run(args, hdir):
             k.close()
         R.check("server still up", srv.alive())
         R.check("server exits 0 on SIGTERM", srv.stop() == 0)
+        log = "".join(srv.log)
+        R.check("handlers ended by the server's SIGTERM after their close are no warning",
+                "exited with status 143" not in log and "status 3" in log, log[-300:])
 
 
 def main():

@@ -58,7 +58,11 @@ void add_handler(const std::filesystem::path& file, const std::string& resource,
     }
     if (file.extension() != ".so") {
         if (::access(file.c_str(), X_OK) != 0) {
-            return;  // only executable *_wsh* files are handlers (notes_wsh.txt is not)
+            // Neither a module nor executable: said by path, so a missing chmod +x is found.
+            out.skipped.push_back(file.string()
+                                  + ": not executable, not a pywebsocket module (no top-level "
+                                    "web_socket_transfer_data), not a .so: skipped");
+            return;
         }
         out.routes.push_back(
                 Route{.path = resource,

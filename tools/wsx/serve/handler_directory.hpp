@@ -14,9 +14,10 @@
 namespace wsx::tools {
 
 struct HandlerScan {
-    std::vector<Route> routes;        // sorted by path
-    std::vector<std::string> errors;  // "PATH: reason", one per file that did not load
-    std::size_t python_modules = 0;   // pywebsocket modules among the routes
+    std::vector<Route> routes;         // sorted by path
+    std::vector<std::string> errors;   // "PATH: reason", one per file that did not load
+    std::vector<std::string> skipped;  // "PATH: why", *_wsh* files that are no kind of handler
+    std::size_t python_modules = 0;    // pywebsocket modules among the routes
 };
 
 /// The resource a handler file serves, relative to the directory: "a/b_wsh.so" and

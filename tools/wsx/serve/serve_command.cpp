@@ -71,6 +71,9 @@ LoadedRoutes load_routes(const ServeOptions& o) {
     for (const auto& error : scan.errors) {
         net::log_error("handler ", error);
     }
+    for (const auto& skipped : scan.skipped) {
+        net::log_warn("handler directory: ", skipped);
+    }
     bool has_echo = false;
     for (const auto& route : scan.routes) {
         net::log_info("handler ", route.path, " from ", dir);
