@@ -1,7 +1,7 @@
 // Browser test: headless Chromium (Debian's) driven by playwright-core opens the page `wsx serve`
 // serves by default, clicks "Run WebSocket" as the tutorial's reader would, and checks what the
 // page's WebSocket saw: the echo, the "Goodbye", the server's clean close (1000) and the
-// readyState transitions; then the console opens a socket with subprotocol "chat" (showing
+// readyState transitions; then the console (its URL field, nothing prefilled, buttons enabled only when they can work, a favicon) opens a socket with subprotocol "chat" typed in (showing
 // ws.extensions: permessage-deflate, which Chromium always offers), echoes an ArrayBuffer and
 // closes from the page. Prints "N passed, N failed".
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -45,6 +45,15 @@ async function main() {
     R.check('the page is served (200, text/html)', response.status() === 200
       && response.headers()['content-type'] === 'text/html; charset=utf-8', response.status());
 
+    R.check('the console URL field holds the page\'s /echo',
+      (await page.inputValue('#url')) === `ws://127.0.0.1:${port}/echo`, await page.inputValue('#url'));
+    R.check('no subprotocol is prefilled', (await page.inputValue('#protocols')) === '');
+    R.check('before any socket: send and close are disabled, open is not',
+      await page.isDisabled('#send') && await page.isDisabled('#close') && !(await page.isDisabled('#open')));
+    const icon = await page.request.get(`http://127.0.0.1:${port}/favicon.ico`);
+    R.check('a favicon is served', icon.status() === 200
+      && icon.headers()['content-type'] === 'image/x-icon', icon.status());
+
     await page.click('text=Run WebSocket');
     let log = await waitForLog(page, /^ev close/);
     const find = (re) => log.findIndex((e) => re.test(e));
@@ -58,8 +67,13 @@ async function main() {
     R.check('no error event', find(/^err/) === -1);
 
     await page.evaluate(() => { window.log.length = 0; });
-    await page.click('#open');  // subprotocols field holds "chat"
+    await page.fill('#protocols', 'chat');
+    await page.click('#open');
     log = await waitForLog(page, /^ev open/);
+    await page.waitForFunction(() => !document.getElementById('send').disabled, null, { timeout: 5000 })
+      .catch(() => {});
+    R.check('while open: send enabled, open disabled',
+      !(await page.isDisabled('#send')) && await page.isDisabled('#open'));
     R.check('subprotocol "chat" chosen, visible in ws.protocol', find(/^ev open readyState 1 protocol "chat"$/) >= 0,
       JSON.stringify(log));
     R.check('the console shows the protocol', (await page.textContent('#protocol')) === '"chat"');
