@@ -52,7 +52,7 @@ def non_interactive(args, py, node, fake):
     R.check("a 16 MiB binary message: length and the first 32 bytes", code == 0
             and out.startswith("< [binary 16777216 bytes] 000102030405") and out.endswith("...\n"), (code, out[:80]))
     code, out, _ = wsx(args, py.url("/close/4001"), "-n", "1", "--show-close")
-    R.check("server close with a code: shown, exit 0", code == 0 and out == "closed 4001 bye 4001 clean\n",
+    R.check("server close with another code than 1000/1001: shown, exit 8", code == 8 and out == "closed 4001 bye 4001 clean\n",
             (code, out))
     code, out, _ = wsx(args, py.url("/protocol"), "-s", "superchat", "-s", "chat", "-n", "1")
     R.check("-s offers subprotocols; the server's choice is used",
@@ -69,19 +69,25 @@ def non_interactive(args, py, node, fake):
             (code, out))
     code, out, _ = wsx(args, py.url("/expect-echo"), "--echo", "--show-close")
     R.check("--echo sends every message back as it came (the server checks, closes 4000)",
-            code == 0 and out.endswith("closed 4000 echoed clean\n"), (code, out))
+            code == 8 and out.endswith("closed 4000 echoed clean\n"), (code, out))
 
     code, out, err = wsx(args, py.url("/close/4001"), "-x", "hi", "-n", "5", "-t", "30", "--show-close",
                          "--reconnect", "2")
     R.check("--reconnect 2: three connections, each closed by the server, then it gives up",
-            code == 0 and out == "closed 4001 bye 4001 clean\n" * 3 and err.count("reconnecting in") == 2,
+            code == 8 and out == "closed 4001 bye 4001 clean\n" * 3 and err.count("reconnecting in") == 2,
             (code, out, err))
     code, _, err = wsx(args, fake.url("/status-200"), "-x", "hi")
     R.check("handshake refused (200): exit 4, the status on stderr", code == 4 and "HTTP 200" in err, (code, err))
     code, _, err = wsx(args, fake.url("/wrong-accept"), "-x", "hi")
     R.check("wrong Sec-WebSocket-Accept: exit 4", code == 4 and "Sec-WebSocket-Accept" in err, (code, err))
-    code, _, err = wsx(args, f"ws://127.0.0.1:{free_port()}/", "-x", "hi")
-    R.check("connection refused: exit 3", code == 3 and "refused" in err.lower(), (code, err))
+    url = f"ws://127.0.0.1:{free_port()}/"
+    code, out, err = wsx(args, url, "-x", "hi", "--show-close")
+    R.check("connection refused: exit 3, naming the URL, no 'closed' line", code == 3
+            and "refused" in err.lower() and url in err and "closed" not in out, (code, out, err))
+    for close_code, want in ((1011, 8), (1003, 8), (1001, 0)):
+        code, out, _ = wsx(args, py.url(f"/close/{close_code}"), "-n", "1", "--show-close")
+        R.check(f"the server closing cleanly with {close_code}: exit {want}",
+                code == want and out.startswith(f"closed {close_code} "), (code, out))
     code, _, err = wsx(args, "ws://h/#frag", "-x", "hi")
     R.check("a URL with a fragment: exit 2 (SyntaxError)", code == 2 and "fragment" in err, (code, err))
     code, out, _ = wsx(args, py.url("/abort"), "-x", "x", "-n", "5", "--show-close")

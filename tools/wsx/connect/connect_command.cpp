@@ -220,7 +220,7 @@ private:
     }
 
     void on_error(const ErrorEvent& e) {
-        std::cerr << "wsx connect: " << e.error.message();
+        std::cerr << "wsx connect: " << (saw_open_ ? "" : o_.url + ": ") << e.error.message();
         if (e.status != 0) {
             std::cerr << " (HTTP " << e.status
                       << (e.location.empty() ? "" : ", Location: " + e.location) << ")";
@@ -238,13 +238,17 @@ private:
     }
 
     void on_close(const CloseEvent& e) {
-        if (o_.show_close) {
+        if (o_.show_close && saw_open_) {  // no "closed 1006" for a connection never made
             std::fprintf(stdout, "closed %u%s%s %s\n", e.code, e.reason.empty() ? "" : " ",
                          e.reason.c_str(), e.was_clean ? "clean" : "unclean");
             std::fflush(stdout);
         }
         if (exit_ < 0) {
-            exit_ = timed_out_ ? kExitReplyTimeout : e.was_clean ? kExitClean : kExitAbnormal;
+            const bool normal = e.code == 1000 || e.code == 1001 || e.code == 1005;
+            exit_ = timed_out_     ? kExitReplyTimeout
+                    : !e.was_clean ? kExitAbnormal
+                    : normal       ? kExitClean
+                                   : kExitCloseCode;
         }
         // A reconnection, if one is coming, is announced right after this event, in the same
         // batch: decide once that batch is over.
@@ -402,8 +406,9 @@ CLI::App* add_connect_command(CLI::App& app, ConnectOptions& o) {
     c->add_flag("--insecure", o.insecure,
                 "wss://: accept any server certificate (for tests only: no protection)");
     c->footer(
-            "Exit status: 0 closed cleanly (or every reply received), 2 usage, 3 no connection, "
-            "4 handshake refused, 5 closed abnormally, 6 replies timed out (-x), 7 TLS failed.");
+            "Exit status: 0 closed cleanly with 1000/1001 (or every reply received), 2 usage, 3 no "
+            "connection, 4 handshake refused, 5 closed abnormally, 6 replies timed out (-x), 7 TLS "
+            "failed, 8 closed cleanly with another code (1011: the server's handler failed).");
     return c;
 }
 

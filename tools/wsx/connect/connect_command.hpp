@@ -41,13 +41,14 @@ struct ConnectOptions {
 
 /// Exit statuses, distinct per outcome.
 enum ConnectExit : int {
-    kExitClean = 0,         // closed cleanly (by either side), or every reply received
+    kExitClean = 0,         // closed cleanly with 1000, 1001 or no code, or every reply received
     kExitUsage = 2,         // bad options or URL
     kExitRefused = 3,       // no connection: name not found, refused, unreachable, timeout
     kExitHandshake = 4,     // the server did not accept the opening handshake
     kExitAbnormal = 5,      // closed without a closing handshake (1006) or with a failure
     kExitReplyTimeout = 6,  // -x: fewer replies than awaited within the timeout
     kExitTls = 7,           // wss://: the TLS handshake failed (certificate not trusted, ...)
+    kExitCloseCode = 8,     // closed cleanly, but with another code (1011 from a failing handler)
 };
 
 CLI::App* add_connect_command(CLI::App& app, ConnectOptions& options);
