@@ -3,7 +3,10 @@
 # and `wsx serve -w DIR` serves it at /NAME (or /SUB/NAME from DIR/SUB/).
 #   include(path/to/wsx/cmake/WsxHandler.cmake)
 #   wsx_add_handler(hello hello_wsh.cpp)
-set(WSX_HANDLER_INCLUDE_DIR "${CMAKE_CURRENT_LIST_DIR}/../include" CACHE PATH "wsx/handler_abi.h lives here")
+# The source tree's include/, unless set already (wsxConfig.cmake sets the installed one).
+if(NOT DEFINED WSX_HANDLER_INCLUDE_DIR)
+    set(WSX_HANDLER_INCLUDE_DIR "${CMAKE_CURRENT_LIST_DIR}/../include" CACHE PATH "wsx/handler_abi.h lives here")
+endif()
 
 function(wsx_add_handler name)
     add_library(${name}_wsh MODULE ${ARGN})

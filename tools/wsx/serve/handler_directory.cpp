@@ -14,6 +14,8 @@
 #include "wsx/native_handler.hpp"
 #include "wsx/python_handler.hpp"
 
+#include "serve/bundled_paths.hpp"
+
 namespace wsx::tools {
 
 std::string resource_for(const std::string& relative_path) {
@@ -32,10 +34,11 @@ std::string resource_for(const std::string& relative_path) {
 
 namespace {
 
-// The Python host and its pywebsocket package: $WSX_PYTHON_DIR, else the source tree's python/.
+// The Python host and its pywebsocket package: $WSX_PYTHON_DIR, else the bundled python/.
 std::string python_host_script() {
     const char* dir = std::getenv("WSX_PYTHON_DIR");
-    return std::string(dir != nullptr && *dir != '\0' ? dir : WSX_PYTHON_DIR) + "/wsx_pyhost.py";
+    return (dir != nullptr && *dir != '\0' ? std::string(dir) : bundled_dir("python"))
+           + "/wsx_pyhost.py";
 }
 
 bool is_under(const std::filesystem::path& path, const std::filesystem::path& root) {
@@ -84,6 +87,12 @@ void add_handler(const std::filesystem::path& file, const std::string& resource,
 HandlerScan scan_handler_directory(const HandlerScanOptions& options) {
     namespace fs = std::filesystem;
     HandlerScan out;
+    if (options.dir.empty()) {  // no -w, and no bundled handlers next to the executable
+        out.errors.emplace_back(
+                "(bundled): no share/wsx/handlers beside or above the wsx "
+                "executable; give -w DIR");
+        return out;
+    }
     std::error_code ec;
     const fs::path root = fs::weakly_canonical(options.dir, ec);
     const fs::path scan =

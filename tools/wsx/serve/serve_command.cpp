@@ -14,6 +14,7 @@
 #include "wsx/server_group.hpp"
 #include "wsx/static_files.hpp"
 
+#include "serve/bundled_paths.hpp"
 #include "serve/echo_route.hpp"
 #include "serve/handler_directory.hpp"
 #include "serve/serve_tls.hpp"
@@ -46,7 +47,7 @@ void raise_descriptor_limit(std::size_t max_connections) {
 // pywebsocket: a relative handler directory is relative to the document root.
 std::string handler_directory(const ServeOptions& o) {
     if (o.handler_dir.empty()) {
-        return WSX_BUNDLED_HANDLERS_DIR;
+        return bundled_dir("handlers");
     }
     const std::filesystem::path dir(o.handler_dir);
     if (dir.is_relative() && !o.document_root.empty()) {
@@ -368,7 +369,13 @@ void log_cgi_paths(const std::vector<std::string>& cgi_paths, const std::string&
 // paths. False (after logging why) if the document root cannot be opened.
 bool serve_documents(ServeOptions& options) {
     const std::string root =
-            options.document_root.empty() ? WSX_BUNDLED_DOCUMENT_ROOT : options.document_root;
+            options.document_root.empty() ? bundled_dir("www") : options.document_root;
+    if (root.empty()) {
+        net::log_error(
+                "no bundled document root (share/wsx/www beside or above the wsx "
+                "executable): give -d DIR");
+        return false;
+    }
     auto files = StaticFiles::open(root);
     if (!files) {
         net::log_error("document root ", root, ": ", files.error().message());
