@@ -273,7 +273,7 @@ Result<WsUrl> parse_ws_url(std::string_view url) {
     }
     out.resource.clear();
     if (rest.empty() || rest.front() == '?') {
-        out.resource = "/";
+        out.resource.push_back('/');  // not `= "/"`: g++ 12 -O3 reports a false -Wrestrict there
     }
     append_encoded(out.resource, rest);
     return out;
