@@ -355,7 +355,7 @@ private:
 
 std::string normalized_folder(std::string p) {
     if (p.empty() || p.front() != '/') {
-        p.insert(0, "/");
+        p.insert(p.begin(), '/');  // not insert(0, "/"): g++ 12 -O3 reports a false -Wrestrict
     }
     while (p.size() > 1 && p.back() == '/') {
         p.pop_back();

@@ -5,6 +5,7 @@ checked with Python `websockets`. Bounded waits; the server is stopped."""
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -21,6 +22,15 @@ def main():
     R = Results("installed wsx")
     v = subprocess.run([wsx, "--version"], capture_output=True, text=True, timeout=10)
     R.check("wsx --version from the prefix", v.returncode == 0 and v.stdout.startswith("wsx "), v.stdout)
+    man = os.path.join(prefix, "share", "man", "man1", "wsx.1")
+    text = open(man).read() if os.path.exists(man) else ""
+    opts = set()
+    for sub in ("serve", "connect", "bench"):
+        h = subprocess.run([wsx, sub, "--help"], capture_output=True, text=True, timeout=10).stdout
+        opts |= set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]+", h))
+    missing = sorted(o for o in opts if o.replace("-", "\\-") not in text and o not in text)
+    R.check("wsx(1) is installed and has every option of wsx serve/connect/bench --help",
+            bool(text) and ".SH WSX-SERVE" in text and len(opts) > 40 and not missing, missing[:5])
     with WsxServer(wsx, "-w", handlers) as srv:
         log = "".join(srv.log)
         R.check("the page comes from PREFIX/share/wsx/www",
