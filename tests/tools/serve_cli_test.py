@@ -44,6 +44,15 @@ def main():
                 ["--deflate-context-takeover"]):  # the last needs --deflate-compressor dedicated
         code, out = run(args.wsx, *bad)
         R.check(f"{' '.join(bad)} exits 2 with a message", code == 2 and out.strip() != "", f"{code} {out[:80]}")
+    code, out = run(args.wsx, "-p", "0", "-w", "/nonexistent/handlers")
+    R.check("a missing -w folder: exit 1 naming it", code == 1 and "/nonexistent/handlers" in out
+            and "no such folder" in out, out[-200:])
+    config = os.path.join(tempfile.mkdtemp(), "bad.conf")
+    with open(config, "w") as f:
+        f.write("[pywebsocket]\nport = 0\n\nno_such_option = 1\n")
+    code, out = run(args.wsx, "--config", config)
+    R.check("an unknown config key: exit 2 naming the file, line and key",
+            code == 2 and f"{config}:4: unknown option 'no-such-option'" in out, out[-200:])
     code, out = run(args.wsx, "-p", "99999")
     R.check("-p 99999 says what a port may be", code == 2 and "0 to 65535" in out, out[:120])
     R.check("the usage line names the program", "Usage: wsx serve" in run(args.wsx, "--help")[1])

@@ -14,7 +14,7 @@ namespace {
 
 // pywebsocket's --config FILE: its [pywebsocket] settings go right after "serve", before the
 // command line's own arguments, so the command line overrides them.
-bool expand_config(std::vector<std::string>& args) {
+bool expand_config(std::vector<std::string>& args, const CLI::App& serve_app) {
     for (std::size_t i = 1; i < args.size(); ++i) {
         std::string path;
         std::size_t taken = 0;
@@ -29,7 +29,10 @@ bool expand_config(std::vector<std::string>& args) {
         }
         std::vector<std::string> from_file;
         std::string error;
-        if (!wsx::tools::config_file_arguments(path, from_file, error)) {
+        auto known = [&serve_app](const std::string& option) {
+            return option != "--config" && serve_app.get_option_no_throw(option) != nullptr;
+        };
+        if (!wsx::tools::config_file_arguments(path, from_file, error, known)) {
             std::cerr << "wsx serve: " << error << "\n";
             return false;
         }
@@ -64,7 +67,7 @@ int main(int argc, char** argv) {
     wsx::tools::BenchOptions bench_options;
     CLI::App* bench = wsx::tools::add_bench_command(app, bench_options);
     std::vector<std::string> args(argv, argv + argc);
-    if (!expand_config(args)) {
+    if (!expand_config(args, *serve)) {
         return 2;
     }
     std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);  // CLI11's order, no argv[0]

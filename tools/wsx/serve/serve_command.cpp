@@ -291,7 +291,8 @@ std::string finalize_serve_options(ServeOptions& o) {
 }
 
 bool config_file_arguments(const std::string& path, std::vector<std::string>& args,
-                           std::string& error) {
+                           std::string& error,
+                           const std::function<bool(const std::string& option)>& known) {
     std::ifstream in(path);
     if (!in) {
         error = path + ": cannot read the config file";
@@ -324,6 +325,11 @@ bool config_file_arguments(const std::string& path, std::vector<std::string>& ar
         std::string name = trim(line.substr(0, eq));
         std::replace(name.begin(), name.end(), '_', '-');
         const std::string value = trim(line.substr(eq + 1));
+        if (known && !known("--" + name)) {
+            error = path + ":" + std::to_string(number) + ": unknown option '" + name
+                    + "' (see wsx serve --help)";
+            return false;
+        }
         if (value == "true" || value == "True" || value == "yes" || value == "on") {
             args.push_back("--" + name);  // a flag
         } else if (value != "false" && value != "False" && value != "no" && value != "off") {
@@ -466,6 +472,11 @@ int run_serve(ServeOptions options) {
     bool tls_failed = false;
     auto tls = configure_tls(options, tls_failed);
     if (tls_failed) {
+        return 1;
+    }
+    if (std::error_code ec; !options.handler_dir.empty()
+                            && !std::filesystem::is_directory(handler_directory(options), ec)) {
+        net::log_error("handler directory ", handler_directory(options), ": no such folder (-w)");
         return 1;
     }
     LoadedRoutes loaded = load_routes(options);

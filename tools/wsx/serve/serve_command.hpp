@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,9 +61,11 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& options);
 
 /// pywebsocket's --config FILE: the [pywebsocket] section of an INI file, long option names as
 /// keys, turned into arguments that go before the command line's (which therefore override
-/// them). Returns false with `error` set if the file cannot be read or has a malformed line.
-[[nodiscard]] bool config_file_arguments(const std::string& path, std::vector<std::string>& args,
-                                         std::string& error);
+/// them). Returns false with `error` set if the file cannot be read, has a malformed line, or
+/// (with `known`) names an option `known` does not know ("FILE:LINE: unknown option 'name'").
+[[nodiscard]] bool config_file_arguments(
+        const std::string& path, std::vector<std::string>& args, std::string& error,
+        const std::function<bool(const std::string& option)>& known = nullptr);
 
 /// Runs the server; returns the process exit status.
 [[nodiscard]] int run_serve(ServeOptions options);
