@@ -6,6 +6,7 @@ bounded; every process started is stopped."""
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,20 @@ def non_interactive(args, py, node, fake):
     R.check("handshake refused (200): exit 4, the status on stderr", code == 4 and "HTTP 200" in err, (code, err))
     code, _, err = wsx(args, fake.url("/wrong-accept"), "-x", "hi")
     R.check("wrong Sec-WebSocket-Accept: exit 4", code == 4 and "Sec-WebSocket-Accept" in err, (code, err))
+    code, out, err = wsx(args, py.url("/echo"), "--slash", "--show-ping", "-n", "3",
+                         input="/ping hello\n/binary 00 ff 10\n//slash\nA\x01B\x1b[31m\n/bogus\n")
+    lines = out.splitlines()
+    R.check("slash commands: /ping's pong with its round-trip time, /binary, //; control bytes escaped",
+            len(lines) == 4 and re.fullmatch(r"pong hello \(\d+ ms\)", lines[0]) is not None
+            and lines[1:] == ["< [binary 3 bytes] 00ff10", "< /slash", "< A\\x01B\\e[31m"]
+            and code == 0, (code, out, err))
+    R.check("an unknown slash command is named, with the list", "unknown command /bogus" in err
+            and "/binary HEX" in err, err)
+    code, out, _ = wsx(args, py.url("/echo"), "--slash", "--show-close", input="/close 4001 bye\n")
+    R.check("/close CODE REASON: the server answers with them, exit 8", code == 8
+            and out == "closed 4001 bye clean\n", (code, out))
+    code, out, _ = wsx(args, py.url("/echo"), "-n", "1", input="/ping not a command\n")
+    R.check("without a terminal or --slash, a /line is a message", out == "< /ping not a command\n", out)
     url = f"ws://127.0.0.1:{free_port()}/"
     code, out, err = wsx(args, url, "-x", "hi", "--show-close")
     R.check("connection refused: exit 3, naming the URL, no 'closed' line", code == 3

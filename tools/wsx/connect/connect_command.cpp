@@ -18,6 +18,8 @@
 #include "wsx/proto/errc.hpp"
 #include "wsx/websocket.hpp"
 
+#include "connect/slash_commands.hpp"
+
 namespace wsx::tools {
 namespace {
 
@@ -64,25 +66,9 @@ public:
             return kExitUsage;
         }
         ws_ = std::move(*ws);
-        ws_->on_open = [this] {
-            on_open();
-        };
-        ws_->on_message = [this](const MessageEvent& e) {
-            on_message(e);
-        };
-        ws_->on_error = [this](const ErrorEvent& e) {
-            on_error(e);
-        };
-        ws_->on_close = [this](const CloseEvent& e) {
-            on_close(e);
-        };
-        ws_->on_reconnect = [this](int attempt, net::TimeMs delay) {
-            std::cerr << "reconnecting in " << static_cast<double>(delay) / 1000 << " s (attempt "
-                      << attempt << " of " << o_.reconnect << ")\n";
-            reconnecting_ = true;
-            exit_ = -1;  // the outcome is the last connection's
-        };
+        install_callbacks();
         if (o_.execute.empty() && !o_.echo) {  // interactive: stdin is read
+            slash_ = o_.slash || ::isatty(STDIN_FILENO) == 1;
             watch_stdin();
         }
         (void)loop_.on_signals({SIGINT, SIGTERM}, [this](int) {
@@ -102,6 +88,41 @@ public:
     }
 
 private:
+    void install_callbacks() {
+        ws_->on_open = [this] {
+            on_open();
+        };
+        ws_->on_message = [this](const MessageEvent& e) {
+            on_message(e);
+        };
+        ws_->on_error = [this](const ErrorEvent& e) {
+            on_error(e);
+        };
+        ws_->on_close = [this](const CloseEvent& e) {
+            on_close(e);
+        };
+        ws_->on_ping = [this](std::string_view payload) {
+            if (o_.show_ping) {
+                std::fprintf(stdout, "ping %s\n", escape_controls(payload).c_str());
+                std::fflush(stdout);
+            }
+        };
+        ws_->on_pong = [this](std::string_view payload) {
+            if (o_.show_ping) {
+                const net::TimeMs rtt = loop_.update_now() - ping_sent_at_;
+                std::fprintf(stdout, "pong %s (%lld ms)\n", escape_controls(payload).c_str(),
+                             static_cast<long long>(rtt));
+                std::fflush(stdout);
+            }
+        };
+        ws_->on_reconnect = [this](int attempt, net::TimeMs delay) {
+            std::cerr << "reconnecting in " << static_cast<double>(delay) / 1000 << " s (attempt "
+                      << attempt << " of " << o_.reconnect << ")\n";
+            reconnecting_ = true;
+            exit_ = -1;  // the outcome is the last connection's
+        };
+    }
+
     // The library's options from the command line's; nullopt (and a message) for a bad header.
     [[nodiscard]] std::optional<WebSocketOptions> websocket_options() const {
         WebSocketOptions options;
@@ -164,9 +185,10 @@ private:
                 (void)ws_->close(1000);
             });
         }
-        while (!pending_lines_.empty()) {
-            send(pending_lines_.front());
+        while (!pending_lines_.empty() && ws_->ready_state() == ReadyState::open) {
+            std::string l = std::move(pending_lines_.front());
             pending_lines_.pop_front();
+            line(std::move(l));  // slash commands too
         }
         if (stdin_done_) {
             input_ended();
@@ -200,7 +222,7 @@ private:
                 std::fputc('\n', stdout);
             }
         } else if (e.type == MessageType::text) {
-            std::fprintf(stdout, "< %.*s\n", static_cast<int>(e.data.size()), e.data.data());
+            std::fprintf(stdout, "< %s\n", escape_controls(e.data).c_str());
         } else {
             std::fprintf(stdout, "< [binary %zu bytes] %s\n", e.data.size(),
                          hex_preview(e.data).c_str());
@@ -264,6 +286,7 @@ private:
         ping_timer_ = loop_.add_timer(static_cast<net::TimeMs>(o_.ping_interval_s * 1000), [this] {
             ping_timer_ = 0;
             if (ws_->ready_state() == ReadyState::open) {
+                ping_sent_at_ = loop_.update_now();
                 (void)ws_->ping();
                 schedule_ping();
             }
@@ -320,6 +343,10 @@ private:
     }
 
     void line(std::string l) {
+        if (slash_ && !l.empty() && l.front() == '/' && ws_->ready_state() == ReadyState::open) {
+            command(parse_slash(l));
+            return;
+        }
         if (ws_->ready_state() == ReadyState::open) {
             send(l);
         } else if (ws_->ready_state() == ReadyState::connecting) {
@@ -327,8 +354,38 @@ private:
         }
     }
 
+    void command(const SlashCommand& c) {
+        std::error_code ec;
+        switch (c.kind) {
+            case SlashCommand::Kind::message:
+                send(c.payload);
+                return;
+            case SlashCommand::Kind::ping:
+                ping_sent_at_ = loop_.update_now();
+                ec = ws_->ping(c.payload);
+                break;
+            case SlashCommand::Kind::close:
+                ec = ws_->close(c.code, c.payload);
+                break;
+            case SlashCommand::Kind::binary:
+                ec = ws_->send_binary(c.payload);
+                break;
+            case SlashCommand::Kind::help:
+                std::cerr << slash_help() << "\n";
+                return;
+            case SlashCommand::Kind::error:
+                std::cerr << "wsx connect: " << c.payload << "\n";
+                return;
+        }
+        if (ec) {
+            std::cerr << "wsx connect: " << ec.message() << "\n";
+        }
+    }
+
     net::Loop& loop_;
     const ConnectOptions& o_;
+    bool slash_ = false;
+    net::TimeMs ping_sent_at_ = 0;
     std::unique_ptr<WebSocket> ws_;
     bool stdin_registered_ = false;
     bool stdin_done_ = false;
@@ -346,6 +403,20 @@ private:
     net::TimerId reply_timer_ = 0;
     net::TimerId quiet_timer_ = 0;
 };
+
+// How received messages, pings and closes are shown; --echo and slash commands.
+void add_output_flags(CLI::App* c, ConnectOptions& o) {
+    c->add_flag("--show-close", o.show_close,
+                "Print the close code, reason and whether it was clean");
+    c->add_flag("--echo", o.echo,
+                "Send every message received back as it came, until the server closes");
+    c->add_flag("--raw", o.raw, "Print received payloads only, without '< ' marks");
+    c->add_flag("--show-ping", o.show_ping,
+                "Print pings and pongs received; a pong with the round-trip time of the last ping");
+    c->add_flag("--slash", o.slash,
+                "Slash commands in typed lines even when stdin is not a terminal: /ping [TEXT], "
+                "/close [CODE [REASON]], /binary HEX, //TEXT, /help");
+}
 
 }  // namespace
 
@@ -373,11 +444,7 @@ CLI::App* add_connect_command(CLI::App& app, ConnectOptions& o) {
                   "When stdin ends (and no -n): seconds without a message before closing")
             ->check(CLI::NonNegativeNumber)
             ->capture_default_str();
-    c->add_flag("--show-close", o.show_close,
-                "Print the close code, reason and whether it was clean");
-    c->add_flag("--echo", o.echo,
-                "Send every message received back as it came, until the server closes");
-    c->add_flag("--raw", o.raw, "Print received payloads only, without '< ' marks");
+    add_output_flags(c, o);
     c->add_option("--connect-timeout", o.connect_timeout_s,
                   "Seconds for name resolution and TCP connect")
             ->check(CLI::PositiveNumber)

@@ -23,6 +23,8 @@ struct ConnectOptions {
     double timeout_s = 10;  // how long to wait for them
     double wait_s = 1;      // after stdin ends (without -n): silence to wait for before closing
     bool show_close = false;
+    bool show_ping = false;  // print pings and pongs received (pongs with the round-trip time)
+    bool slash = false;      // slash commands in typed lines (on anyway when stdin is a terminal)
     bool echo = false;
     bool raw = false;  // print received payloads only, without marks
     double connect_timeout_s = 10;
