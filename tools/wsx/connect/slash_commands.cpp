@@ -1,49 +1,36 @@
 #include "connect/slash_commands.hpp"
 
 #include <array>
+#include <cctype>
 #include <charconv>
 
 namespace wsx::tools {
 
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 SlashCommand error(std::string why) {
     return {.kind = SlashCommand::Kind::error, .payload = std::move(why)};
 }
 
 SlashCommand parse_binary(std::string_view hex) {
-    std::string bytes;
-    int high = -1;
+    std::string digits;
     for (const char c : hex) {
         if (c == ' ' || c == ':') {
             continue;
         }
-        const int v = hex_value(c);
-        if (v < 0) {
+        if (std::isxdigit(static_cast<unsigned char>(c)) == 0) {
             return error("/binary: '" + std::string(1, c) + "' is not a hex digit");
         }
-        if (high < 0) {
-            high = v;
-        } else {
-            bytes.push_back(static_cast<char>(high * 16 + v));
-            high = -1;
-        }
+        digits.push_back(c);
     }
-    if (high >= 0) {
+    if (digits.size() % 2 != 0) {
         return error("/binary: an odd number of hex digits");
+    }
+    std::string bytes;
+    for (std::size_t i = 0; i < digits.size(); i += 2) {
+        unsigned byte = 0;
+        (void)std::from_chars(digits.data() + i, digits.data() + i + 2, byte, 16);
+        bytes.push_back(static_cast<char>(byte));
     }
     return {.kind = SlashCommand::Kind::binary, .payload = std::move(bytes)};
 }
