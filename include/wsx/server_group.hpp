@@ -70,7 +70,8 @@ public:
     /// The loop index of a connection id (Connection::id()).
     [[nodiscard]] static unsigned loop_of(std::uint64_t connection_id) noexcept;
 
-    // Thread-safe, from any thread, loop threads included.
+    // Thread-safe, from any thread, loop threads included (once start() has returned, or
+    // before it from the creating thread).
 
     /// Runs `fn` on the loop thread of connection `id`, with the connection if it still exists
     /// (nothing runs otherwise). False if `id` names no loop of this group.
