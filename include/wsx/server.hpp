@@ -129,7 +129,8 @@ private:
 
     Server() = default;
 
-    /// One loop's server of a group: SO_REUSEPORT listeners, routes shared with the others.
+    /// One loop's server of a group (SO_REUSEPORT listeners, routes shared with the others), or
+    /// with an empty member a server on its own (what create() makes).
     [[nodiscard]] static Result<std::unique_ptr<Server>> create_member(
             net::Loop& loop, ServerOptions options,
             std::vector<std::shared_ptr<const Route>> routes, const detail::GroupMember& member);

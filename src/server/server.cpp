@@ -8,13 +8,7 @@ namespace wsx {
 
 Result<std::unique_ptr<Server>> Server::create(net::Loop& loop, ServerOptions options,
                                                std::vector<Route> routes) {
-    std::unique_ptr<Server> server(new Server());
-    server->core_ = std::make_unique<detail::ServerCore>(*server, loop, std::move(options),
-                                                         detail::share_routes(std::move(routes)));
-    if (auto ec = server->core_->listen()) {
-        return ec;
-    }
-    return server;
+    return create_member(loop, std::move(options), detail::share_routes(std::move(routes)), {});
 }
 
 Result<std::unique_ptr<Server>> Server::create_member(
