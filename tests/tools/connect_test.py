@@ -158,7 +158,20 @@ def interactive(args, py):
             time.sleep(0.1)
         return False
 
-    cmd = f"{args.wsx} connect {py.url('/echo')} --show-close; echo exit=$?; sleep 60"
+    def wait_until(pred, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pred(capture()):
+                return True
+            time.sleep(0.1)
+        return False
+
+    def keys(seq):
+        for k in seq:  # one send-keys each: a key name alone is a key, a word is typed
+            subprocess.run(sock + ["send-keys", "-t", session, k])
+
+    cmd = (f"{args.wsx} connect {py.url('/echo')} --show-close; echo exit=$?; "
+           "stty -a | grep -q ' icanon' && stty -a | grep -q ' echo ' && echo tty=restored; sleep 60")
     subprocess.run(sock + ["new-session", "-d", "-s", session, "-x", "120", "-y", "30", cmd], check=True)
     try:
         R.check("tmux: connected", wait_for("connected to ws://127.0.0.1"), capture())
@@ -166,6 +179,23 @@ def interactive(args, py):
         R.check("tmux: a typed line is sent and its echo shown", wait_for("< hello from tmux"), capture())
         subprocess.run(sock + ["send-keys", "-t", session, "κόσμε", "Enter"])
         R.check("tmux: UTF-8 typed and echoed", wait_for("< κόσμε"), capture())
+        keys(["abd", "Left", "c", "Enter"])
+        R.check("tmux: the line editor inserts at the cursor (abd, Left, c: abcd sent, shown as typed)",
+                wait_for("< abcd") and "> abcd" in capture().splitlines(), capture())
+        keys(["Up", "Enter"])
+        R.check("tmux: Up recalls the last line sent", wait_until(lambda s: s.count("< abcd") == 2), capture())
+        keys(["Up", "Up", "C-a", "re: ", "Enter"])
+        R.check("tmux: further up the history, edited at its start (Ctrl-A)", wait_for("< re: κόσμε"), capture())
+        keys(["C-d"])  # on an empty line: the end of input, closed after -w of silence
+        R.check("tmux: Ctrl-D on an empty line ends the input: closed cleanly, exit 0, terminal restored",
+                wait_for("closed 1000 clean") and wait_for("exit=0") and wait_for("tty=restored"), capture())
+        subprocess.run(sock + ["kill-session", "-t", session])
+        subprocess.run(sock + ["new-session", "-d", "-s", session, "-x", "120", "-y", "30",
+                               cmd.replace("--show-close", "--show-close --no-edit")], check=True)
+        R.check("tmux --no-edit: connected", wait_for("connected to ws://127.0.0.1"), capture())
+        keys(["plain", "Enter"])
+        R.check("tmux --no-edit: the terminal's own line mode (echoed by it, no prompt)",
+                wait_for("< plain") and "> plain" not in capture(), capture())
         subprocess.run(sock + ["send-keys", "-t", session, "C-c"])
         R.check("tmux: Ctrl-C closes cleanly, exit 0", wait_for("closed 1000 clean") and wait_for("exit=0"),
                 capture())

@@ -19,6 +19,7 @@
 #include "wsx/websocket.hpp"
 
 #include "connect/slash_commands.hpp"
+#include "connect/terminal.hpp"
 
 namespace wsx::tools {
 namespace {
@@ -44,6 +45,7 @@ public:
     Client(net::Loop& loop, const ConnectOptions& o) : loop_(loop), o_(o) {}
 
     ~Client() {
+        tty_.stop();
         if (stdin_registered_) {
             loop_.remove(STDIN_FILENO);
         }
@@ -69,6 +71,9 @@ public:
         install_callbacks();
         if (o_.execute.empty() && !o_.echo) {  // interactive: stdin is read
             slash_ = o_.slash || ::isatty(STDIN_FILENO) == 1;
+            if (!o_.no_edit) {
+                (void)tty_.start("> ");  // a line editor when stdin and stdout are terminals
+            }
             watch_stdin();
         }
         (void)loop_.on_signals({SIGINT, SIGTERM}, [this](int) {
@@ -103,19 +108,23 @@ private:
         };
         ws_->on_ping = [this](std::string_view payload) {
             if (o_.show_ping) {
-                std::fprintf(stdout, "ping %s\n", escape_controls(payload).c_str());
+                const auto shown = tty_.guard();
+                std::fprintf(stdout, "ping%s%s\n", payload.empty() ? "" : " ",
+                             escape_controls(payload).c_str());
                 std::fflush(stdout);
             }
         };
         ws_->on_pong = [this](std::string_view payload) {
             if (o_.show_ping) {
+                const auto shown = tty_.guard();
                 const net::TimeMs rtt = loop_.update_now() - ping_sent_at_;
-                std::fprintf(stdout, "pong %s (%lld ms)\n", escape_controls(payload).c_str(),
-                             static_cast<long long>(rtt));
+                std::fprintf(stdout, "pong%s%s (%lld ms)\n", payload.empty() ? "" : " ",
+                             escape_controls(payload).c_str(), static_cast<long long>(rtt));
                 std::fflush(stdout);
             }
         };
         ws_->on_reconnect = [this](int attempt, net::TimeMs delay) {
+            const auto shown = tty_.guard();
             std::cerr << "reconnecting in " << static_cast<double>(delay) / 1000 << " s (attempt "
                       << attempt << " of " << o_.reconnect << ")\n";
             reconnecting_ = true;
@@ -158,6 +167,7 @@ private:
 
     void on_open() {
         saw_open_ = true;
+        const auto shown = tty_.guard();
         std::cerr << "connected to " << ws_->url()
                   << (ws_->protocol().empty() ? "" : " (subprotocol " + ws_->protocol() + ")")
                   << (ws_->extensions().empty() ? "" : " (extensions " + ws_->extensions() + ")")
@@ -179,6 +189,7 @@ private:
             loop_.cancel_timer(reply_timer_);
             reply_timer_ = loop_.add_timer(static_cast<net::TimeMs>(o_.timeout_s * 1000), [this] {
                 reply_timer_ = 0;
+                const auto timeout_shown = tty_.guard();
                 std::cerr << "wsx connect: " << received_ << " of " << awaited_
                           << " replies within " << o_.timeout_s << " s\n";
                 timed_out_ = true;
@@ -211,11 +222,13 @@ private:
     void send(const std::string& text) {
         const std::error_code ec = o_.binary ? ws_->send_binary(text) : ws_->send(text);
         if (ec) {
+            const auto shown = tty_.guard();
             std::cerr << "wsx connect: not sent: " << ec.message() << "\n";
         }
     }
 
     void on_message(const MessageEvent& e) {
+        tty_.hide();
         if (o_.raw) {
             std::fwrite(e.data.data(), 1, e.data.size(), stdout);
             if (e.type == MessageType::text) {
@@ -228,6 +241,7 @@ private:
                          hex_preview(e.data).c_str());
         }
         std::fflush(stdout);
+        tty_.show();
         if (quiet_timer_ != 0) {
             input_ended();  // a message: the silence starts again
         }
@@ -242,6 +256,7 @@ private:
     }
 
     void on_error(const ErrorEvent& e) {
+        const auto shown = tty_.guard();
         std::cerr << "wsx connect: " << (saw_open_ ? "" : o_.url + ": ") << e.error.message();
         if (e.status != 0) {
             std::cerr << " (HTTP " << e.status
@@ -261,6 +276,7 @@ private:
 
     void on_close(const CloseEvent& e) {
         if (o_.show_close && saw_open_) {  // no "closed 1006" for a connection never made
+            const auto shown = tty_.guard();
             std::fprintf(stdout, "closed %u%s%s %s\n", e.code, e.reason.empty() ? "" : " ",
                          e.reason.c_str(), e.was_clean ? "clean" : "unclean");
             std::fflush(stdout);
@@ -316,7 +332,17 @@ private:
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             return;
         }
-        if (n <= 0) {
+        if (n > 0 && tty_.active()) {
+            const LineEditor::Input in = tty_.feed({buf, static_cast<std::size_t>(n)});
+            for (const std::string& l : in.lines) {
+                line(l);
+            }
+            if (!in.end) {
+                return;
+            }
+        }
+        if (n <= 0 || tty_.active()) {  // end of input (Ctrl-D on an empty line, on a terminal)
+            tty_.stop();
             stdin_done_ = true;
             if (stdin_registered_) {
                 loop_.remove(STDIN_FILENO);
@@ -355,6 +381,7 @@ private:
     }
 
     void command(const SlashCommand& c) {
+        const auto shown = tty_.guard();
         std::error_code ec;
         switch (c.kind) {
             case SlashCommand::Kind::message:
@@ -384,6 +411,7 @@ private:
 
     net::Loop& loop_;
     const ConnectOptions& o_;
+    Terminal tty_;
     bool slash_ = false;
     net::TimeMs ping_sent_at_ = 0;
     std::unique_ptr<WebSocket> ws_;
@@ -404,80 +432,7 @@ private:
     net::TimerId quiet_timer_ = 0;
 };
 
-// How received messages, pings and closes are shown; --echo and slash commands.
-void add_output_flags(CLI::App* c, ConnectOptions& o) {
-    c->add_flag("--show-close", o.show_close,
-                "Print the close code, reason and whether it was clean");
-    c->add_flag("--echo", o.echo,
-                "Send every message received back as it came, until the server closes");
-    c->add_flag("--raw", o.raw, "Print received payloads only, without '< ' marks");
-    c->add_flag("--show-ping", o.show_ping,
-                "Print pings and pongs received; a pong with the round-trip time of the last ping");
-    c->add_flag("--slash", o.slash,
-                "Slash commands in typed lines even when stdin is not a terminal: /ping [TEXT], "
-                "/close [CODE [REASON]], /binary HEX, //TEXT, /help");
-}
-
 }  // namespace
-
-CLI::App* add_connect_command(CLI::App& app, ConnectOptions& o) {
-    CLI::App* c =
-            app.add_subcommand("connect", "Connect to a WebSocket server (interactive client)");
-    c->add_option("url", o.url, "ws:// or wss:// URL (http:// is taken as ws://)")->required();
-    c->add_option("-s,--subprotocol", o.subprotocols, "Subprotocol to offer (repeatable)");
-    c->add_option("-H,--header", o.headers, "Extra request header 'Name: value' (repeatable)");
-    c->add_option("--origin", o.origin, "Origin header to send");
-    c->add_flag("--binary", o.binary, "Send typed lines as binary messages");
-    c->add_option("--ping-interval", o.ping_interval_s, "Send a ping every this many seconds")
-            ->check(CLI::NonNegativeNumber);
-    c->add_option("-x,--execute", o.execute,
-                  "Send this message once connected (repeatable), print the replies, close and "
-                  "exit; stdin is not read");
-    c->add_option("-n,--replies", o.replies,
-                  "Replies to wait for, then close (default with -x: one per message)")
-            ->check(CLI::NonNegativeNumber);
-    c->add_option("-t,--timeout", o.timeout_s,
-                  "Seconds to wait for the -n replies (then exit status 6)")
-            ->check(CLI::PositiveNumber)
-            ->capture_default_str();
-    c->add_option("-w,--wait", o.wait_s,
-                  "When stdin ends (and no -n): seconds without a message before closing")
-            ->check(CLI::NonNegativeNumber)
-            ->capture_default_str();
-    add_output_flags(c, o);
-    c->add_option("--connect-timeout", o.connect_timeout_s,
-                  "Seconds for name resolution and TCP connect")
-            ->check(CLI::PositiveNumber)
-            ->capture_default_str();
-    c->add_option("--max-message-size", o.max_message_size,
-                  "Largest message accepted (then close 1009); suffixes KiB/MiB accepted")
-            ->transform(CLI::AsSizeValue(false))
-            ->capture_default_str();
-    c->add_option("--max-redirects", o.max_redirects,
-                  "Follow this many 3xx answers to the handshake (default: report them)")
-            ->check(CLI::NonNegativeNumber);
-    c->add_option("--reconnect", o.reconnect,
-                  "Reconnect up to N times in a row (with backoff) when the connection ends "
-                  "without our close")
-            ->check(CLI::NonNegativeNumber);
-    c->add_option("--proxy", o.proxy,
-                  "HTTP proxy to tunnel through with CONNECT (http://user:pass@host:port); "
-                  "default: http_proxy / https_proxy, minus no_proxy, never for loopback");
-    c->add_flag("--no-env-proxy", o.no_env_proxy, "Ignore http_proxy / https_proxy");
-    c->add_flag("--no-deflate", o.no_deflate, "Do not offer permessage-deflate (RFC 7692)");
-    c->add_option("--cacert", o.ca_file,
-                  "wss://: PEM file of the CAs to trust instead of the system's store");
-    c->add_option("--capath", o.ca_dir, "wss://: hashed folder of CAs to trust (c_rehash)");
-    c->add_option("--cert", o.cert_file, "wss://: client certificate (PEM, chain)");
-    c->add_option("--key", o.key_file, "wss://: the client certificate's key (default: --cert)");
-    c->add_flag("--insecure", o.insecure,
-                "wss://: accept any server certificate (for tests only: no protection)");
-    c->footer(
-            "Exit status: 0 closed cleanly with 1000/1001 (or every reply received), 2 usage, 3 no "
-            "connection, 4 handshake refused, 5 closed abnormally, 6 replies timed out (-x), 7 TLS "
-            "failed, 8 closed cleanly with another code (1011: the server's handler failed).");
-    return c;
-}
 
 int run_connect(const ConnectOptions& options) {
     auto loop = net::Loop::create();

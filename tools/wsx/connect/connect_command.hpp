@@ -25,6 +25,7 @@ struct ConnectOptions {
     bool show_close = false;
     bool show_ping = false;  // print pings and pongs received (pongs with the round-trip time)
     bool slash = false;      // slash commands in typed lines (on anyway when stdin is a terminal)
+    bool no_edit = false;    // no line editor even on a terminal: stdin read as plain lines
     bool echo = false;
     bool raw = false;  // print received payloads only, without marks
     double connect_timeout_s = 10;
