@@ -1,7 +1,8 @@
 // Fuzzes the server's opening handshake: request head reader, upgrade validation, responses.
 // Documented outcomes only: an upgrade request, a plain HTTP request (answered with respond()),
 // or a failure with the HTTP error response its error maps to (and nothing sent while the head
-// is incomplete); the same events whether the bytes arrive whole or split.
+// is incomplete); the same events whether the bytes arrive whole or split. An accepted request's
+// head, kept as one string (format_request_head), parses again to the same request.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -14,6 +15,23 @@ namespace {
 
 using namespace wsx;
 
+void require_round_trip(const proto::HttpRequest& request) {
+    const std::string kept = proto::format_request_head(request);
+    const proto::Limits any_size{.max_head_size = kept.size() + 1,
+                                 .max_line_size = kept.size() + 1,
+                                 .max_header_count = kept.size()};
+    auto again = proto::parse_request_head(kept, any_size);
+    fuzz::require(again.has_value(), "a kept request head must parse again");
+    bool same = again->method == request.method && again->target == request.target
+                && again->version == request.version
+                && again->headers.size() == request.headers.size();
+    for (std::size_t i = 0; same && i < request.headers.size(); ++i) {
+        same = again->headers[i].name == request.headers[i].name
+               && again->headers[i].value == request.headers[i].value;
+    }
+    fuzz::require(same, "a kept request head must parse to the same request");
+}
+
 std::vector<std::string> run(const std::string& input, std::size_t chunk, std::string& output) {
     proto::HttpExchange ep(
             proto::Limits{.max_head_size = 4096, .max_line_size = 1024, .max_header_count = 20}, 0);
@@ -24,6 +42,9 @@ std::vector<std::string> run(const std::string& input, std::size_t chunk, std::s
                       "undocumented event");
     }
     if (!events.empty() && events.back().rfind("upgrade:", 0) == 0) {
+        const proto::UpgradeRequest* request = ep.upgrade_request();
+        fuzz::require(request != nullptr, "an upgrade event without its request");
+        require_round_trip(request->http);
         auto upgraded = ep.accept({}, 0);
         fuzz::require(upgraded.has_value(), "accept after a valid request must succeed");
         output = test::drain_output(upgraded->endpoint);

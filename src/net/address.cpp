@@ -26,30 +26,30 @@ const sockaddr* SocketAddress::data() const noexcept {
 }
 
 std::uint16_t SocketAddress::port() const noexcept {
-    if (storage_.ss_family == AF_INET) {
+    if (storage_.sin6_family == AF_INET) {
         return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
     }
-    if (storage_.ss_family == AF_INET6) {
-        return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
+    if (storage_.sin6_family == AF_INET6) {
+        return ntohs(storage_.sin6_port);
     }
     return 0;
 }
 
 SocketAddress SocketAddress::with_port(std::uint16_t port) const noexcept {
     SocketAddress out = *this;
-    if (storage_.ss_family == AF_INET) {
+    if (storage_.sin6_family == AF_INET) {
         reinterpret_cast<sockaddr_in*>(&out.storage_)->sin_port = htons(port);
-    } else if (storage_.ss_family == AF_INET6) {
-        reinterpret_cast<sockaddr_in6*>(&out.storage_)->sin6_port = htons(port);
+    } else if (storage_.sin6_family == AF_INET6) {
+        out.storage_.sin6_port = htons(port);
     }
     return out;
 }
 
 SocketAddress SocketAddress::unmapped() const noexcept {
-    if (storage_.ss_family != AF_INET6) {
+    if (storage_.sin6_family != AF_INET6) {
         return *this;
     }
-    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
+    const auto* v6 = &storage_;
     if (!IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
         return *this;
     }
@@ -63,14 +63,14 @@ SocketAddress SocketAddress::unmapped() const noexcept {
 std::string SocketAddress::host() const {
     std::array<char, INET6_ADDRSTRLEN> buf{};
     const void* src = nullptr;
-    if (storage_.ss_family == AF_INET) {
+    if (storage_.sin6_family == AF_INET) {
         src = &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr;
-    } else if (storage_.ss_family == AF_INET6) {
-        src = &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr;
+    } else if (storage_.sin6_family == AF_INET6) {
+        src = &storage_.sin6_addr;
     } else {
         return "?";
     }
-    if (inet_ntop(storage_.ss_family, src, buf.data(), buf.size()) == nullptr) {
+    if (inet_ntop(storage_.sin6_family, src, buf.data(), buf.size()) == nullptr) {
         return "?";
     }
     return buf.data();
@@ -79,7 +79,7 @@ std::string SocketAddress::host() const {
 std::string SocketAddress::to_string() const {
     const std::string h = host();
     const std::string p = std::to_string(port());
-    return storage_.ss_family == AF_INET6 ? "[" + h + "]:" + p : h + ":" + p;
+    return storage_.sin6_family == AF_INET6 ? "[" + h + "]:" + p : h + ":" + p;
 }
 
 Result<std::vector<SocketAddress>> resolve_listen(std::string_view host, std::uint16_t port) {

@@ -261,4 +261,41 @@ std::error_code HttpHeadReader::parse_field_line(std::string_view line) {
     return {};
 }
 
+std::string format_request_head(const HttpRequest& request) {
+    std::size_t size = request.method.size() + request.target.size() + request.version.size() + 6;
+    for (const HttpHeader& h : request.headers) {
+        size += h.name.size() + h.value.size() + 4;
+    }
+    std::string head;
+    head.reserve(size);  // exactly: a kept head holds no slack
+    for (std::string_view part :
+         {std::string_view(request.method), std::string_view(" "), std::string_view(request.target),
+          std::string_view(" "), std::string_view(request.version), std::string_view("\r\n")}) {
+        head += part;
+    }
+    for (const HttpHeader& h : request.headers) {
+        head += h.name;
+        head += ": ";
+        head += h.value;
+        head += "\r\n";
+    }
+    head += "\r\n";
+    return head;
+}
+
+Result<HttpRequest> parse_request_head(std::string_view head, const Limits& limits) {
+    std::string bytes(head);
+    std::span<char> input(bytes);
+    HttpHeadReader reader(limits);
+    switch (reader.feed(input)) {
+        case HttpHeadReader::Status::complete:
+            return reader.take_request();
+        case HttpHeadReader::Status::error:
+            return reader.error();
+        case HttpHeadReader::Status::need_more:
+            break;
+    }
+    return make_error_code(Errc::bad_line_ending);
+}
+
 }  // namespace wsx::proto

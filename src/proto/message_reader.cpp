@@ -127,13 +127,16 @@ ReadItem MessageReader::on_control_chunk(const FrameHeader& h, const FrameChunk&
     std::string_view payload(c.data.data(), c.data.size());
     if (!(c.first && c.last)) {
         // A control frame split across reads: gather it (at most 125 bytes).
+        if (!control_) {
+            control_ = std::make_unique<std::array<char, kMaxControlPayload>>();
+        }
         std::copy(c.data.begin(), c.data.end(),
-                  control_.begin() + static_cast<std::ptrdiff_t>(control_len_));
+                  control_->begin() + static_cast<std::ptrdiff_t>(control_len_));
         control_len_ += c.data.size();
         if (!c.last) {
             return {};
         }
-        payload = std::string_view(control_.data(), control_len_);
+        payload = std::string_view(control_->data(), control_len_);
     }
     ReadItem item;
     item.data = payload;

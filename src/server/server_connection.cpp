@@ -39,8 +39,18 @@ bool ServerConnection::open_now() const noexcept {
 }
 
 const proto::HttpRequest* ServerConnection::handshake_request() const noexcept {
+    if (!request_ && !request_head_.empty()) {
+        // It was parsed within the server's limits once; only the format is checked again.
+        const proto::Limits any_size{.max_head_size = request_head_.size() + 1,
+                                     .max_line_size = request_head_.size() + 1,
+                                     .max_header_count = request_head_.size()};
+        auto parsed = proto::parse_request_head(request_head_, any_size);
+        if (parsed) {
+            request_ = std::make_unique<proto::HttpRequest>(std::move(*parsed));
+        }
+    }
     if (request_) {
-        return &request_->http;
+        return request_.get();
     }
     const auto* pending = http_ ? http_->pending_upgrade() : nullptr;
     return pending != nullptr ? &pending->http : nullptr;
@@ -164,7 +174,7 @@ void ServerConnection::open_websocket() {
     AcceptedUpgrade up = http_->take_upgrade();
     http_.reset();
     endpoint_.emplace(std::move(up.upgraded.endpoint));
-    request_.emplace(std::move(up.upgraded.request));
+    request_head_ = proto::format_request_head(up.upgraded.request.http);
     route_ = std::move(up.route);
     user_data_ = std::move(up.user_data);
     opened_at_ = ctx_.loop().now();

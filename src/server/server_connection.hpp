@@ -126,7 +126,10 @@ private:
     std::unique_ptr<HttpSide> http_;  // until the upgrade
     // The WebSocket side, once upgraded.
     std::optional<proto::Endpoint> endpoint_;
-    std::optional<proto::UpgradeRequest> request_;
+    // The opening request, kept as its head in one string (proto::format_request_head, about
+    // 200 bytes from a browser) and parsed again only when a handler asks (request()).
+    std::string request_head_;
+    mutable std::unique_ptr<proto::HttpRequest> request_;
     std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
     std::any user_data_;
     bool close_reply_held_ = false;  // defer_close_reply(): events wait for the reply

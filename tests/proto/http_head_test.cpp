@@ -182,5 +182,40 @@ TEST(HttpHeadReader, TokenPredicates) {
     EXPECT_FALSE(iequals("Upgrade", "Upgrad"));
 }
 
+TEST(RequestHead, FormattedAndParsedAgainIsTheSameRequest) {
+    const std::string received =
+            "GET /chat?room=1 HTTP/1.1\r\nHost: example.com\r\nUpgrade:websocket\r\n"
+            "Connection:  Upgrade \r\nX-Empty:\r\nSec-WebSocket-Protocol: a\r\n"
+            "Sec-WebSocket-Protocol: b\r\n\r\n";
+    auto first = parse_request_head(received, {});
+    ASSERT_TRUE(first) << first.error().message();
+    const std::string kept = format_request_head(*first);
+    EXPECT_EQ(kept.capacity(), kept.size());  // no slack kept per connection
+    EXPECT_EQ(kept,
+              "GET /chat?room=1 HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n"
+              "Connection: Upgrade\r\nX-Empty: \r\nSec-WebSocket-Protocol: a\r\n"
+              "Sec-WebSocket-Protocol: b\r\n\r\n");
+    auto again = parse_request_head(kept, {});
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->method, "GET");
+    EXPECT_EQ(again->path(), "/chat");
+    EXPECT_EQ(again->query(), "room=1");
+    ASSERT_EQ(again->headers.size(), first->headers.size());
+    for (std::size_t i = 0; i < again->headers.size(); ++i) {
+        EXPECT_EQ(again->headers[i].name, first->headers[i].name);
+        EXPECT_EQ(again->headers[i].value, first->headers[i].value);
+    }
+    EXPECT_EQ(again->joined_header("sec-websocket-protocol"), "a, b");
+}
+
+TEST(RequestHead, ParseRefusesAnIncompleteOrOversizedHead) {
+    auto cut = parse_request_head("GET / HTTP/1.1\r\nHost: h\r\n", {});
+    ASSERT_FALSE(cut);
+    EXPECT_EQ(cut.error(), make_error_code(Errc::bad_line_ending));
+    auto big = parse_request_head("GET / HTTP/1.1\r\nHost: h\r\n\r\n", {.max_head_size = 8});
+    ASSERT_FALSE(big);
+    EXPECT_EQ(http_status_for(big.error()), 431);
+}
+
 }  // namespace
 }  // namespace wsx::proto

@@ -111,6 +111,35 @@ TEST(Server, UpgradeHookSeesTheRequestAndChoosesASubprotocol) {
     EXPECT_EQ(c.read_frames(1), (V{"text:attached/v2"}));
 }
 
+// An open connection keeps its request as one string and parses it again when asked: every
+// field, in order and as sent, in any hook, long after the upgrade.
+TEST(Server, TheRequestIsThereInEveryHookAfterTheUpgrade) {
+    Handlers h;
+    h.on_message = [](Connection& c, std::string_view data, MessageType) {
+        const proto::HttpRequest* r = c.request();
+        ASSERT_NE(r, nullptr);
+        std::string out = r->method + " " + r->target + " " + r->version;
+        for (const auto& f : r->headers) {
+            if (f.name.starts_with("X-")) {
+                out += "|" + f.name + "=" + f.value;
+            }
+        }
+        (void)c.send_text(out + "|" + std::string(data) + "|"
+                          + std::string(r->header("x-token").value_or("none")));
+        EXPECT_EQ(c.request(), r);  // parsed once, then kept
+    };
+    ServerThread s({}, {Route{.path = "/chat", .handlers = h}});
+    test::BlockingClient c(s.port());
+    ASSERT_EQ(c.handshake("/chat?room=1", "X-Token:  t0k \r\nX-Empty:\r\nX-Token: two\r\n")
+                      .rfind("HTTP/1.1 101", 0),
+              0U);
+    c.send_all(test::text("one"));
+    c.send_all(test::text("two"));
+    EXPECT_EQ(c.read_frames(2),
+              (V{"text:GET /chat?room=1 HTTP/1.1|X-Token=t0k|X-Empty=|X-Token=two|one|t0k",
+                 "text:GET /chat?room=1 HTTP/1.1|X-Token=t0k|X-Empty=|X-Token=two|two|t0k"}));
+}
+
 TEST(Server, ThrowingHandlerClosesWith1011AndTheServerStaysUp) {
     Handlers h;
     h.on_message = [](Connection&, std::string_view, MessageType) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "wsx/proto/limits.hpp"
+#include "wsx/result.hpp"
 
 namespace wsx::proto {
 
@@ -77,6 +78,15 @@ struct HttpResponseHead : HttpFields {
 
 /// ASCII case-insensitive equality.
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+
+/// `request`'s head as a client would send it: request line, fields, blank line (no body).
+/// Parsing it again (parse_request_head) gives the same request, so a connection can keep a
+/// request in this one string long after its parse, and parse it again only when asked.
+[[nodiscard]] std::string format_request_head(const HttpRequest& request);
+
+/// Parses one complete request head, within `limits`: HttpHeadReader's errors, bad_line_ending
+/// if the blank line that ends it is missing. Bytes after it are ignored.
+[[nodiscard]] Result<HttpRequest> parse_request_head(std::string_view head, const Limits& limits);
 
 /// Incremental request head reader. Plain movable value; failure is sticky.
 class HttpHeadReader {

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -68,7 +69,9 @@ private:
     std::uint64_t announced_ = 0;  // sum of the announced lengths of its frames
     std::string message_;
     Utf8Validator utf8_;
-    std::array<char, kMaxControlPayload> control_{};
+    // A control frame split across reads is gathered here; allocated the first time one is
+    // (rare), not held by every connection.
+    std::unique_ptr<std::array<char, kMaxControlPayload>> control_;
     std::size_t control_len_ = 0;
     std::error_code error_;
 };
