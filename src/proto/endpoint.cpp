@@ -61,9 +61,35 @@ Endpoint::Endpoint(const Limits& limits, OutputQueue output, std::string early_i
                    std::string subprotocol, TimeMs last_received)
     : Endpoint(Role::server, limits, last_received) {
     out_ = std::move(output);
-    early_input_ = std::move(early_input);
-    early_input_waiting_ = !early_input_.empty();
-    subprotocol_ = std::move(subprotocol);
+    early_input_waiting_ = !early_input.empty();
+    if (early_input_waiting_) {
+        extras().early_input = std::move(early_input);
+    }
+    if (!subprotocol.empty()) {
+        extras().subprotocol = std::move(subprotocol);
+    }
+}
+
+Endpoint::Extras& Endpoint::extras() {
+    if (!extras_) {
+        extras_ = std::make_unique<Extras>();
+    }
+    return *extras_;
+}
+
+const CloseInfo& Endpoint::close_info() const noexcept {
+    static const CloseInfo kNone;
+    return extras_ ? extras_->close_info : kNone;
+}
+
+const std::string& Endpoint::subprotocol() const noexcept {
+    static const std::string kNone;
+    return extras_ ? extras_->subprotocol : kNone;
+}
+
+const std::string& Endpoint::extensions() const noexcept {
+    static const std::string kNone;
+    return extras_ ? extras_->extensions : kNone;
 }
 
 void Endpoint::feed(std::span<char> data, TimeMs now) {
@@ -75,11 +101,11 @@ void Endpoint::feed(std::span<char> data, TimeMs now) {
         return;
     }
     if (early_input_waiting_) {
-        early_input_.append(data.data(), data.size());  // keeps the order until next_event()
+        extras_->early_input.append(data.data(), data.size());  // in order until next_event()
         return;
     }
-    if (!early_input_.empty()) {
-        std::string().swap(early_input_);  // handed out and read: free it
+    if (extras_ && !extras_->early_input.empty()) {
+        std::string().swap(extras_->early_input);  // handed out and read: free it
     }
     input_ = data;
 }
@@ -92,11 +118,11 @@ void Endpoint::feed_eof() {
 std::optional<Event> Endpoint::next_event() {
     if (close_reply_pending_) {
         close_reply_pending_ = false;
-        queue_close(close_info_.code, {});  // the peer's code echoed (1005: an empty close)
+        queue_close(close_info().code, {});  // the peer's code echoed (1005: an empty close)
     }
     if (early_input_waiting_) {
         early_input_waiting_ = false;
-        input_ = std::span<char>(early_input_);  // frames the client sent right behind its request
+        input_ = std::span<char>(extras_->early_input);  // frames the client sent right behind its request
     }
     if (client_ && client_->opened) {
         client_.reset();  // Opened's view is over: the open client keeps no handshake state
@@ -131,7 +157,9 @@ std::optional<Event> Endpoint::next_client_handshake_event() {
     }
     c.accepted = std::move(*accepted);
     c.opened = true;
-    subprotocol_ = c.accepted.subprotocol;
+    if (!c.accepted.subprotocol.empty()) {
+        extras().subprotocol = c.accepted.subprotocol;
+    }
     if (c.accepted.deflate) {
         const DeflateOffer& o = c.offer.deflate;
         enable_deflate({.agreement = *c.accepted.deflate,
@@ -177,12 +205,13 @@ Event Endpoint::on_close_frame(std::string_view payload) {
     if (!parsed) {
         return fail(parsed.error());
     }
-    if (close_info_.initiator == CloseInfo::Initiator::none) {
-        close_info_.initiator = CloseInfo::Initiator::peer;
+    CloseInfo& close = extras().close_info;
+    if (close.initiator == CloseInfo::Initiator::none) {
+        close.initiator = CloseInfo::Initiator::peer;
     }
-    close_info_.code = parsed->code;
-    close_info_.reason.assign(parsed->reason);
-    close_info_.was_clean = true;
+    close.code = parsed->code;
+    close.reason.assign(parsed->reason);
+    close.was_clean = true;
     // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame,
     // the endpoint MUST send a Close frame in response. ... (typically echoing the status code
     // it received)." The reply goes out at the next next_event() call, so the application may
@@ -192,7 +221,7 @@ Event Endpoint::on_close_frame(std::string_view payload) {
     }
     state_ = State::closed;
     input_ = {};
-    return CloseReceived{close_info_.code, close_info_.reason};
+    return CloseReceived{close.code, close.reason};
 }
 
 Event Endpoint::fail(std::error_code ec) {
@@ -221,17 +250,20 @@ void Endpoint::queue_control(Opcode opcode, std::string_view payload) {
 
 void Endpoint::queue_close(std::uint16_t code, std::string_view reason) {
     queue_control(Opcode::close, encode_close_payload(code, reason));
-    if (close_info_.initiator == CloseInfo::Initiator::none) {
-        close_info_.initiator = CloseInfo::Initiator::local;
+    CloseInfo& close = extras().close_info;
+    if (close.initiator == CloseInfo::Initiator::none) {
+        close.initiator = CloseInfo::Initiator::local;
     }
     close_sent_ = true;
-    close_info_.sent_code = code;
+    close.sent_code = code;
 }
 
 void Endpoint::enable_deflate(const DeflateSetup& setup, std::string extensions) {
     deflate_ = std::make_unique<PerMessageDeflate>(role_, setup);
     reader_.use_inflater(&deflate_->inflater());
-    extensions_ = std::move(extensions);
+    if (!extensions.empty()) {
+        extras().extensions = std::move(extensions);
+    }
 }
 
 std::error_code Endpoint::send(MessageType type, std::string_view data) {

@@ -68,15 +68,18 @@ class WsxServer:
         return -1
 
     def stop(self, timeout=15.0):
-        """SIGTERM, then wait; returns the exit status (kills and returns None on timeout)."""
+        """SIGTERM, then wait; returns the exit status (kills and returns None on timeout). The
+        log is whole on return: the reader has taken every line up to the end of stderr."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout=timeout)
+            status = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            return None
+            status = None
+        self._reader.join(timeout=5)  # a child still holding stderr open: give up after 5 s
+        return status
 
     def __enter__(self):
         return self

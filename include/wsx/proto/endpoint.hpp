@@ -138,12 +138,12 @@ public:
     /// True once the connection is over: close the transport after writing output().
     [[nodiscard]] bool should_close_transport() const noexcept { return state_ == State::closed; }
 
-    [[nodiscard]] const CloseInfo& close_info() const noexcept { return close_info_; }
+    [[nodiscard]] const CloseInfo& close_info() const noexcept;
 
-    [[nodiscard]] const std::string& subprotocol() const noexcept { return subprotocol_; }
+    [[nodiscard]] const std::string& subprotocol() const noexcept;
 
     /// The negotiated Sec-WebSocket-Extensions value (the browser's `extensions`); empty: none.
-    [[nodiscard]] const std::string& extensions() const noexcept { return extensions_; }
+    [[nodiscard]] const std::string& extensions() const noexcept;
 
     /// permessage-deflate's agreement, when it is in use.
     [[nodiscard]] const DeflateAgreement* deflate() const noexcept {
@@ -207,13 +207,21 @@ private:
     MessageReader reader_;
     OutputQueue out_;
     std::span<char> input_;
-    std::string early_input_;  // server: what followed the upgrade request; freed once read
-    bool early_input_waiting_ = false;
-    std::string subprotocol_;
-    std::string extensions_;
+    bool early_input_waiting_ = false;  // Extras::early_input waits for next_event()
     std::unique_ptr<PerMessageDeflate> deflate_;  // its address is stable: the reader points in
     std::unique_ptr<ClientOpening> client_;       // a handshaking client's state
-    CloseInfo close_info_;
+    // What an open, idle connection does not need, allocated the first time something is kept
+    // in it (an idle connection holds a pointer, not 152 bytes): the bytes that followed the
+    // upgrade request (server; freed once read), a subprotocol or extensions value when one was
+    // negotiated, and the close state once a close is under way.
+    struct Extras {
+        std::string early_input;
+        std::string subprotocol;
+        std::string extensions;
+        CloseInfo close_info;
+    };
+    Extras& extras();
+    std::unique_ptr<Extras> extras_;
     bool close_sent_ = false;
     bool fragmenting_ = false;          // send_fragment() began a message it has not ended
     bool close_reply_pending_ = false;  // the peer's close arrived; our reply is not queued yet
