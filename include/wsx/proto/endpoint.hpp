@@ -207,9 +207,10 @@ private:
     MessageReader reader_;
     OutputQueue out_;
     std::span<char> input_;
-    bool early_input_waiting_ = false;  // Extras::early_input waits for next_event()
+    bool early_input_waiting_ = false;            // Extras::early_input waits for next_event()
     std::unique_ptr<PerMessageDeflate> deflate_;  // its address is stable: the reader points in
     std::unique_ptr<ClientOpening> client_;       // a handshaking client's state
+
     // What an open, idle connection does not need, allocated the first time something is kept
     // in it (an idle connection holds a pointer, not 152 bytes): the bytes that followed the
     // upgrade request (server; freed once read), a subprotocol or extensions value when one was
@@ -220,6 +221,7 @@ private:
         std::string extensions;
         CloseInfo close_info;
     };
+
     Extras& extras();
     std::unique_ptr<Extras> extras_;
     bool close_sent_ = false;
