@@ -122,7 +122,8 @@ std::optional<Event> Endpoint::next_event() {
     }
     if (early_input_waiting_) {
         early_input_waiting_ = false;
-        input_ = std::span<char>(extras_->early_input);  // frames the client sent right behind its request
+        // Frames the client sent right behind its request.
+        input_ = std::span<char>(extras_->early_input);
     }
     if (client_ && client_->opened) {
         client_.reset();  // Opened's view is over: the open client keeps no handshake state
