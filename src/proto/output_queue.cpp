@@ -11,16 +11,24 @@ namespace {
 
 // Drained 16 KiB blocks, per thread, for the next queue that writes: a connection holds a block
 // only while it has output waiting, so an idle one holds none. Bounded; past it blocks are freed.
+// The block lists (a queue's vector) of drained queues too, so an idle queue holds no heap at
+// all and the next queue to write takes a list instead of allocating one.
 constexpr std::size_t kPoolMaxBlocks = 64;
+constexpr std::size_t kPoolMaxLists = 64;
+constexpr std::size_t kPooledListCapacity = 16;  // a list grown past it by a burst is freed
 
 struct BlockPool {
-    BlockPool() { blocks.reserve(kPoolMaxBlocks); }
+    BlockPool() {
+        blocks.reserve(kPoolMaxBlocks);
+        lists.reserve(kPoolMaxLists);
+    }
 
     BlockPool(const BlockPool&) = delete;
     BlockPool& operator=(const BlockPool&) = delete;
     ~BlockPool();
 
     std::vector<std::string> blocks;
+    std::vector<std::vector<std::string>> lists;  // empty, with capacity
 };
 
 // Set once the thread's pool is destroyed (a queue outliving it, in a static, frees its blocks).
@@ -30,9 +38,37 @@ BlockPool::~BlockPool() {
     pool_gone = true;
 }
 
-std::vector<std::string>* block_pool() noexcept {
+BlockPool* thread_pool() noexcept {
     thread_local BlockPool pool;
-    return pool_gone ? nullptr : &pool.blocks;
+    return pool_gone ? nullptr : &pool;
+}
+
+std::vector<std::string>* block_pool() noexcept {
+    BlockPool* pool = thread_pool();
+    return pool != nullptr ? &pool->blocks : nullptr;
+}
+
+// An empty list with room for a few blocks: the pool's, or a new one.
+std::vector<std::string> acquire_list() {
+    BlockPool* pool = thread_pool();
+    if (pool != nullptr && !pool->lists.empty()) {
+        std::vector<std::string> list = std::move(pool->lists.back());
+        pool->lists.pop_back();
+        return list;
+    }
+    std::vector<std::string> list;
+    list.reserve(4);
+    return list;
+}
+
+// Takes an empty list's storage back (or frees it).
+void release_list(std::vector<std::string>& list) noexcept {
+    BlockPool* pool = thread_pool();
+    if (pool != nullptr && list.capacity() > 0 && list.capacity() <= kPooledListCapacity
+        && pool->lists.size() < kPoolMaxLists) {
+        pool->lists.push_back(std::move(list));  // capacity reserved up front: never allocates
+    }
+    list = std::vector<std::string>();
 }
 
 std::string acquire_block(std::size_t at_least) {
@@ -64,6 +100,11 @@ std::size_t OutputQueue::pooled_blocks() noexcept {
     return pool != nullptr ? pool->size() : 0;
 }
 
+std::size_t OutputQueue::pooled_lists() noexcept {
+    const BlockPool* pool = thread_pool();
+    return pool != nullptr ? pool->lists.size() : 0;
+}
+
 OutputQueue::~OutputQueue() {
     release_all();
 }
@@ -93,6 +134,7 @@ void OutputQueue::release_all() noexcept {
         release_block(std::move(blocks_[i]));
     }
     blocks_.clear();
+    release_list(blocks_);
     head_ = 0;
     head_offset_ = 0;
     size_ = 0;
@@ -120,7 +162,9 @@ void OutputQueue::append_block(std::string&& block) {
 }
 
 void OutputQueue::append_block_unchecked(std::string&& block) {
-    if (head_ > 0 && head_ == blocks_.size()) {
+    if (blocks_.capacity() == 0) {
+        blocks_ = acquire_list();
+    } else if (head_ > 0 && head_ == blocks_.size()) {
         blocks_.clear();  // all consumed: start again at the front, keeping the capacity
         head_ = 0;
     } else if (head_ > 0 && blocks_.size() == blocks_.capacity()) {

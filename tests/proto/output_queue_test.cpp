@@ -45,6 +45,20 @@ TEST(OutputQueue, PartialConsumeKeepsOrder) {
     EXPECT_EQ(contents(q), "again");
 }
 
+TEST(OutputQueue, AnIdleQueueHoldsNoListEitherAndTheNextWriterTakesItsList) {
+    OutputQueue q;
+    (void)q.append("x");
+    const std::size_t lists = OutputQueue::pooled_lists();
+    q.consume(1);
+    EXPECT_EQ(OutputQueue::pooled_lists(), lists + 1);  // idle: its block list is pooled too
+    OutputQueue other;
+    (void)other.append("y");
+    EXPECT_EQ(OutputQueue::pooled_lists(), lists);  // another queue took it
+    (void)q.append("z");
+    EXPECT_EQ(contents(q), "z");
+    EXPECT_EQ(contents(other), "y");
+}
+
 TEST(OutputQueue, AWrittenOutQueueGivesItsBlockToTheThreadsPool) {
     OutputQueue q;
     (void)q.append(std::string(100, 'a'));

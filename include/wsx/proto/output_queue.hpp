@@ -3,8 +3,9 @@
 // frames to one writev() call and a large frame is copied once. Its size is the browser API's
 // bufferedAmount. A queue holds blocks only while bytes wait in it: once written out, its blocks
 // go back to a small per-thread pool (64 blocks at most), where the next queue to write on that
-// thread takes them, so an idle connection holds no block and a connection that writes small
-// messages one at a time allocates nothing per message.
+// thread takes them, and so does the list that held them: an idle connection's queue holds no
+// heap at all, and a connection that writes small messages one at a time allocates nothing per
+// message.
 #pragma once
 
 #include <cstddef>
@@ -45,8 +46,9 @@ public:
 
     static constexpr std::size_t kBlockSize = 16 * 1024;
 
-    /// Blocks in the calling thread's pool (for tests and statistics).
+    /// Blocks, and empty block lists, in the calling thread's pool (for tests and statistics).
     [[nodiscard]] static std::size_t pooled_blocks() noexcept;
+    [[nodiscard]] static std::size_t pooled_lists() noexcept;
 
 private:
     [[nodiscard]] std::size_t block_count() const noexcept { return blocks_.size() - head_; }
