@@ -30,7 +30,8 @@ SessionConfig session_config_for(const ServerOptions& o) {
 // Connection ids come from one counter for the process, not one per server, so they are unique
 // across the servers of several loops: handlers shared by those loops key their state by id. The
 // low kLoopIndexBits bits of an id name its loop within a ServerGroup, so work for a connection
-// is sent to its loop without a lookup.
+// is sent to its loop without a lookup, and the next bits its slot in that loop's table
+// (connection_table.hpp), so it is found there without a hash.
 std::uint64_t next_connection_id() noexcept {
     static std::atomic<std::uint64_t> next{1};
     return next.fetch_add(1, std::memory_order_relaxed);
@@ -145,8 +146,7 @@ std::vector<std::string> ServerCore::listening_addresses() const {
 }
 
 Connection* ServerCore::find_connection(std::uint64_t id) const noexcept {
-    auto it = connections_.find(id);
-    return it != connections_.end() ? it->second.get() : nullptr;
+    return connections_.find(id);
 }
 
 bool ServerCore::authorized(const proto::HttpRequest& request) const noexcept {
@@ -221,7 +221,7 @@ void ServerCore::accept_one(net::Accepted accepted) {
     // Handshakes beyond this many are refused at accept: each costs a socket and up to a head's
     // worth of memory until its timeout, so they are bounded too.
     const std::size_t hard_cap = options_.max_connections + options_.max_connections / 8 + 64;
-    if (connections_.size() >= hard_cap) {
+    if (connections_.size() >= hard_cap || connections_.full()) {
         net::log_warn(accepted.peer.to_string(), ": refused, ", connections_.size(),
                       " connections open");
         return;  // the socket closes here
@@ -231,18 +231,18 @@ void ServerCore::accept_one(net::Accepted accepted) {
         net::log_error(accepted.peer.to_string(), ": transport: ", transport.error().message());
         return;
     }
-    const std::uint64_t id = (next_connection_id() << kLoopIndexBits) | member_.index;
+    const std::uint64_t id = connections_.next_id(next_connection_id(), member_.index);
     auto c = std::make_unique<ServerConnection>(*this, id, std::move(*transport), accepted.peer);
     if (auto ec = c->start()) {
         net::log_error("epoll_ctl: ", ec.message());
         return;
     }
-    connections_.emplace(id, std::move(c));
+    connections_.insert(std::move(c));
 }
 
 void ServerCore::release(ServerConnection& c) {
-    auto it = connections_.find(c.connection_id());
-    if (it == connections_.end()) {
+    std::unique_ptr<ServerConnection> owned = connections_.take(c.connection_id());
+    if (!owned) {
         return;
     }
     if (graveyard_.empty()) {
@@ -253,18 +253,12 @@ void ServerCore::release(ServerConnection& c) {
             }
         });
     }
-    graveyard_.push_back(std::move(it->second));
-    connections_.erase(it);
+    graveyard_.push_back(std::move(owned));
 }
 
 std::vector<ServerConnection*> ServerCore::all_connections() const {
-    // Collected first: acting on one may finish it, which moves it out of the map.
-    std::vector<ServerConnection*> all;
-    all.reserve(connections_.size());
-    for (const auto& [id, c] : connections_) {
-        all.push_back(c.get());
-    }
-    return all;
+    // Collected first: acting on one may finish it, which moves it out of the table.
+    return connections_.all();
 }
 
 void ServerCore::count_open(int delta) noexcept {

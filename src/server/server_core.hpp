@@ -12,13 +12,13 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "wsx/net/tcp.hpp"
 #include "wsx/server.hpp"
 
 #include "engine/session.hpp"
+#include "server/connection_table.hpp"
 #include "server/server_connection.hpp"
 #include "server/server_context.hpp"
 
@@ -134,7 +134,7 @@ private:
     std::vector<std::shared_ptr<const Route>> routes_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::uint16_t port_ = 0;
-    std::unordered_map<std::uint64_t, std::unique_ptr<ServerConnection>> connections_;
+    ConnectionTable<ServerConnection, kLoopIndexBits> connections_;
     std::vector<std::unique_ptr<ServerConnection>> graveyard_;  // freed after the current batch
     GroupMember member_;
     std::size_t open_count_ = 0;          // connections past the handshake
