@@ -3,6 +3,8 @@
 #include "wsx/proto/endpoint.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <vector>
 
 #include <openssl/rand.h>
 
@@ -33,6 +35,51 @@ Opcode opcode_for(MessageType type) noexcept {
     return type == MessageType::text ? Opcode::text : Opcode::binary;
 }
 
+// Readers of the endpoints between frames, per thread (see Endpoint::reader_): an endpoint that
+// reads one message at a time takes the same reader back each time, allocating nothing. Bounded,
+// like the message buffers they keep; past that they are freed.
+constexpr std::size_t kMaxPooledReaders = 64;
+constexpr std::size_t kPooledMessageBuffer = 64 * 1024;
+
+struct ReaderPool {
+    ReaderPool() { readers.reserve(kMaxPooledReaders); }
+
+    ReaderPool(const ReaderPool&) = delete;
+    ReaderPool& operator=(const ReaderPool&) = delete;
+    ~ReaderPool();
+
+    std::vector<std::unique_ptr<MessageReader>> readers;
+};
+
+thread_local bool reader_pool_gone = false;  // an endpoint outliving the pool frees its reader
+
+ReaderPool::~ReaderPool() {
+    reader_pool_gone = true;
+}
+
+ReaderPool* reader_pool() noexcept {
+    thread_local ReaderPool pool;
+    return reader_pool_gone ? nullptr : &pool;
+}
+
+std::unique_ptr<MessageReader> take_pooled() noexcept {
+    ReaderPool* pool = reader_pool();
+    if (pool == nullptr || pool->readers.empty()) {
+        return nullptr;
+    }
+    std::unique_ptr<MessageReader> reader = std::move(pool->readers.back());
+    pool->readers.pop_back();
+    return reader;
+}
+
+void give_back(std::unique_ptr<MessageReader> reader) noexcept {
+    ReaderPool* pool = reader_pool();
+    if (pool != nullptr && pool->readers.size() < kMaxPooledReaders) {
+        reader->reuse(Role::server, 0, kPooledMessageBuffer);  // a large message's buffer goes
+        pool->readers.push_back(std::move(reader));  // room reserved up front: never allocates
+    }
+}
+
 }  // namespace
 
 Endpoint::Endpoint(Role role, const Limits& limits, TimeMs now)
@@ -40,7 +87,7 @@ Endpoint::Endpoint(Role role, const Limits& limits, TimeMs now)
       state_(State::open),
       idle_timeout_ms_(limits.idle_timeout_ms),
       closing_timeout_ms_(limits.closing_timeout_ms),
-      reader_(role, limits.max_message_size),
+      max_message_size_(limits.max_message_size),
       last_received_(now) {}
 
 Endpoint::Endpoint(const Limits& limits, ClientHandshake handshake, TimeMs now)
@@ -68,6 +115,26 @@ Endpoint::Endpoint(const Limits& limits, OutputQueue output, std::string early_i
     if (!subprotocol.empty()) {
         extras().subprotocol = std::move(subprotocol);
     }
+}
+
+std::size_t Endpoint::pooled_readers() noexcept {
+    const ReaderPool* pool = reader_pool();
+    return pool != nullptr ? pool->readers.size() : 0;
+}
+
+MessageReader& Endpoint::reader() {
+    if (!reader_) {
+        reader_ = take_pooled();
+        if (reader_) {
+            reader_->reuse(role_, max_message_size_, kPooledMessageBuffer);  // trimmed already
+        } else {
+            reader_ = std::make_unique<MessageReader>(role_, max_message_size_);
+        }
+        if (deflate_) {
+            reader_->use_inflater(&deflate_->inflater());
+        }
+    }
+    return *reader_;
 }
 
 Endpoint::Extras& Endpoint::extras() {
@@ -174,11 +241,14 @@ std::optional<Event> Endpoint::next_client_handshake_event() {
 }
 
 std::optional<Event> Endpoint::next_frame_event() {
-    const ReadItem item = reader_.next(input_);
+    const ReadItem item = reader().next(input_);
     switch (item.kind) {
         case ReadItem::Kind::need_more:
             if (deflate_) {
                 deflate_->inflater().release_if_idle();  // input used up: hold no idle window
+            }
+            if (reader_->idle()) {
+                give_back(std::move(reader_));  // and no reader between frames
             }
             return std::nullopt;
         case ReadItem::Kind::error:
@@ -261,7 +331,9 @@ void Endpoint::queue_close(std::uint16_t code, std::string_view reason) {
 
 void Endpoint::enable_deflate(const DeflateSetup& setup, std::string extensions) {
     deflate_ = std::make_unique<PerMessageDeflate>(role_, setup);
-    reader_.use_inflater(&deflate_->inflater());
+    if (reader_) {
+        reader_->use_inflater(&deflate_->inflater());
+    }
     if (!extensions.empty()) {
         extras().extensions = std::move(extensions);
     }

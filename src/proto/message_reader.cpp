@@ -86,6 +86,27 @@ ReadItem MessageReader::on_data_chunk(const FrameHeader& h, const FrameChunk& c)
     return item;
 }
 
+void MessageReader::reuse(Role role, std::size_t max_message_size,
+                          std::size_t keep_capacity) noexcept {
+    parser_ = FrameParser(role, {});
+    parser_role_ = role;
+    max_message_size_ = max_message_size;
+    in_message_ = false;
+    buffering_ = false;
+    compressed_ = false;
+    inflater_ = nullptr;
+    type_ = MessageType::text;
+    announced_ = 0;
+    if (message_.capacity() > keep_capacity) {
+        std::string().swap(message_);
+    } else {
+        message_.clear();
+    }
+    utf8_.reset();
+    control_len_ = 0;
+    error_ = {};
+}
+
 void MessageReader::use_inflater(MessageInflater* inflater) noexcept {
     inflater_ = inflater;
     parser_ = FrameParser(parser_role_, FrameRules{.allow_rsv1 = inflater != nullptr});

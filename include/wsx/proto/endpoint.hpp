@@ -135,6 +135,9 @@ public:
 
     [[nodiscard]] Role role() const noexcept { return role_; }
 
+    /// Readers waiting in the calling thread's pool for an endpoint that gets input (tests).
+    [[nodiscard]] static std::size_t pooled_readers() noexcept;
+
     /// True once the connection is over: close the transport after writing output().
     [[nodiscard]] bool should_close_transport() const noexcept { return state_ == State::closed; }
 
@@ -204,7 +207,12 @@ private:
     State state_;
     TimeMs idle_timeout_ms_;
     TimeMs closing_timeout_ms_;
-    MessageReader reader_;
+    // The reader, only while a frame or a message is under way: an endpoint takes one from the
+    // thread's pool when input comes and gives it back when the input is used up between
+    // frames, so an idle connection holds 8 bytes here, not a reader and its message buffer.
+    MessageReader& reader();
+    std::unique_ptr<MessageReader> reader_;
+    std::size_t max_message_size_;
     OutputQueue out_;
     std::span<char> input_;
     bool early_input_waiting_ = false;            // Extras::early_input waits for next_event()

@@ -51,6 +51,11 @@ public:
     /// `input` is used up, or an error. Unmasks the payload in place.
     [[nodiscard]] FrameChunk next(std::span<char>& input) noexcept;
 
+    /// Between frames (no header or payload half read) and not failed.
+    [[nodiscard]] bool at_frame_boundary() const noexcept {
+        return !in_payload_ && head_len_ == 0 && !error_;
+    }
+
     /// Header of the frame whose chunks are being returned; valid after a chunk with `first`.
     [[nodiscard]] const FrameHeader& header() const noexcept { return header_; }
 

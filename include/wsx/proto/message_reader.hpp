@@ -51,6 +51,16 @@ public:
     /// Bytes held for a message in progress (the buffered part of a fragmented message).
     [[nodiscard]] std::size_t buffered() const noexcept { return message_.size(); }
 
+    /// Between frames, no message under way, not failed: nothing is kept from one read to the
+    /// next, so the reader may serve another connection (Endpoint pools idle readers).
+    [[nodiscard]] bool idle() const noexcept {
+        return !error_ && !in_message_ && parser_.at_frame_boundary();
+    }
+
+    /// Starts again as a new reader for `role` and `max_message_size` (no inflater), keeping its
+    /// message buffer's storage up to `keep_capacity` bytes (larger storage is freed).
+    void reuse(Role role, std::size_t max_message_size, std::size_t keep_capacity) noexcept;
+
 private:
     [[nodiscard]] std::error_code start_frame(const FrameHeader& h);
     [[nodiscard]] ReadItem on_data_chunk(const FrameHeader& h, const FrameChunk& c);
