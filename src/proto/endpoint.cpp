@@ -202,6 +202,9 @@ std::optional<Event> Endpoint::next_event() {
         case State::closing:
             return next_frame_event();
         case State::closed:
+            if (reader_) {
+                give_back(std::move(reader_));  // nothing more is read (the last view is over)
+            }
             break;
     }
     input_ = {};
