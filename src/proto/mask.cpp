@@ -1,7 +1,10 @@
 // Masking, hand written because it is the per-byte hot path and no packaged library offers it.
+// AVX2 where the CPU has it (proto/simd.hpp), else 64-bit words (vectorised by the compiler).
 #include "wsx/proto/mask.hpp"
 
 #include <cstring>
+
+#include "proto/simd.hpp"
 
 namespace wsx::proto {
 
@@ -16,6 +19,11 @@ void apply_mask(std::span<char> data, const MaskingKey& key, std::size_t offset)
 
     char* p = data.data();
     std::size_t n = data.size();
+    constexpr std::size_t kSimdFrom = 128;  // below it the words are as fast (measured)
+    if (n >= kSimdFrom && simd::active() == simd::Level::avx2) {
+        simd::xor_words_avx2(p, n, word_key);
+        return;
+    }
     while (n >= 8) {
         std::uint64_t word = 0;
         std::memcpy(&word, p, 8);

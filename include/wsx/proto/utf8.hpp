@@ -24,6 +24,9 @@ public:
     void reset() noexcept { *this = Utf8Validator(); }
 
 private:
+    template <bool Avx2>
+    [[nodiscard]] bool feed_with(std::string_view chunk) noexcept;
+
     std::uint8_t remaining_ = 0;  // continuation bytes still expected
     std::uint8_t lo_ = 0x80;      // allowed range of the next continuation byte
     std::uint8_t hi_ = 0xBF;
