@@ -118,20 +118,22 @@ ReadItem MessageReader::on_compressed_chunk(const FrameHeader& h, const FrameChu
     const std::size_t before = message_.size();
     const std::string_view chunk(c.data.data(), c.data.size());
     const bool message_ends = c.last && h.fin;
-    if (auto ec = inflater_->inflate(chunk, message_, max_message_size_)) {
-        return fail(ec);
+    std::error_code ec = inflater_->inflate(chunk, message_, max_message_size_);
+    if (!ec && message_ends) {
+        ec = inflater_->finish(message_, max_message_size_);
     }
-    if (message_ends) {
-        if (auto ec = inflater_->finish(message_, max_message_size_)) {
-            return fail(ec);
-        }
-    }
-    ReadItem item;
-    item.type = type_;
+    // What was inflated is validated first, even when inflating failed: the failure is the
+    // first fault in the inflated bytes, however the frames were split (a text message that is
+    // both invalid and too big fails with the fault that comes first, 1007 or 1009).
     const std::string_view added = std::string_view(message_).substr(before);
     if (type_ == MessageType::text && !utf8_.feed(added)) {
         return fail(Errc::invalid_utf8);
     }
+    if (ec) {
+        return fail(ec);
+    }
+    ReadItem item;
+    item.type = type_;
     if (!message_ends) {
         return item;  // need_more
     }

@@ -107,9 +107,12 @@ std::vector<std::string> describe(const std::vector<FrameHeader>& headers) {
                         + std::to_string(static_cast<int>(h.opcode)) + " masked "
                         + std::to_string(h.masked) + " key";
         for (auto k : h.masking_key) {
-            s += " " + std::to_string(static_cast<int>(k));
+            s += ' ';  // appended piece by piece: g++ 12 -O3 warns (-Wrestrict) on " " + string
+            s += std::to_string(static_cast<int>(k));
         }
-        out.push_back(s + " length " + std::to_string(h.payload_length));
+        s += " length ";
+        s += std::to_string(h.payload_length);
+        out.push_back(s);
     }
     return out;
 }
