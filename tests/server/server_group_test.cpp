@@ -189,7 +189,8 @@ TEST(ServerGroup, MaxConnectionsCountsTheConnectionsOfEveryLoop) {
 // A client echoes until the server closes, answers the close; returns the last frame it read.
 std::string echo_until_closed(test::BlockingClient& c, std::atomic<int>& round_trips) {
     for (int i = 0; i < 1'000'000; ++i) {
-        const std::string m = "m" + std::to_string(i);
+        std::string m = std::to_string(i);
+        m.insert(0, 1, 'm');  // not "m" + string: g++ 12 -O3 warns (a -Wrestrict false positive)
         if (!c.send_all(test::text(m))) {
             return "send failed";
         }
