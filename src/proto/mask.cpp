@@ -19,8 +19,7 @@ void apply_mask(std::span<char> data, const MaskingKey& key, std::size_t offset)
 
     char* p = data.data();
     std::size_t n = data.size();
-    constexpr std::size_t kSimdFrom = 128;  // below it the words are as fast (measured)
-    if (n >= kSimdFrom && simd::active() == simd::Level::avx2) {
+    if (n >= simd::kMinBytes && simd::active() == simd::Level::avx2) {
         simd::xor_words_avx2(p, n, word_key);
         return;
     }

@@ -11,6 +11,10 @@ namespace wsx::proto::simd {
 
 enum class Level { portable, avx2 };
 
+/// Shorter inputs stay on the portable loops: below this the word loops are as fast (measured
+/// with bench/proto_bench), and the kernels' setup is not worth it.
+inline constexpr std::size_t kMinBytes = 128;
+
 /// The best level this CPU runs (found once).
 [[nodiscard]] Level detected() noexcept;
 

@@ -104,8 +104,7 @@ bool Utf8Validator::feed(std::string_view chunk) noexcept {
     if (failed_) {
         return false;
     }
-    constexpr std::size_t kSimdFrom = 128;  // below it the words are as fast (measured)
-    if (chunk.size() >= kSimdFrom && simd::active() == simd::Level::avx2) {
+    if (chunk.size() >= simd::kMinBytes && simd::active() == simd::Level::avx2) {
         return feed_with<true>(chunk);
     }
     return feed_with<false>(chunk);
