@@ -228,14 +228,17 @@ std::error_code MessageInflater::inflate(std::string_view data, std::string& out
         s.avail_out = static_cast<uInt>(step);
         const int rc = ::inflate(&s, Z_SYNC_FLUSH);
         out.resize(have + step - s.avail_out);
+        // Passing the limit is checked before zlib's verdict: with the output full, zlib goes on
+        // decoding codes that need no room and may find a bad one only when enough input is at
+        // hand, so a message both too big and corrupt fails with 1009 however it is split.
+        if (out.size() > limit) {
+            return Errc::message_too_big;
+        }
         if (rc == Z_STREAM_END) {
             inflateReset(&s);  // a block with BFINAL set ended the stream: a new one may follow
         } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
             end();  // failure is final for the message (and the connection): free it now
             return rc == Z_MEM_ERROR ? Errc::deflate_memory_exhausted : Errc::bad_compressed_data;
-        }
-        if (out.size() > limit) {
-            return Errc::message_too_big;
         }
         if (s.avail_in == 0 && s.avail_out != 0) {
             return {};

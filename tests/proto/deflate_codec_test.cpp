@@ -125,6 +125,29 @@ TEST(DeflateCodec, TheLimitAppliesToTheInflatedSize) {
     }
 }
 
+// A message over the limit whose stream is corrupt just past it fails as too big whether it
+// arrives whole or a byte at a time: with its output full, zlib still decodes what needs no room
+// (here the next block's header, of the reserved type 3) when the input is at hand.
+TEST(DeflateCodec, PassingTheLimitWinsOverCorruptDataThatFollows) {
+    MessageDeflater deflater({}, nullptr);
+    std::string payload;
+    ASSERT_FALSE(deflater.compress(std::string(100, 'a'), payload, true));
+    payload += bytes({0x00, 0x00, 0xff, 0xff, 0xff});  // the flush's tail, then a bad block
+    for (std::size_t piece : {payload.size(), std::size_t{1}}) {
+        MessageInflater inflater(15, false, nullptr);
+        std::string out;
+        std::error_code ec;
+        for (std::size_t pos = 0; pos < payload.size() && !ec; pos += piece) {
+            ec = inflater.inflate(std::string_view(payload).substr(pos, piece), out, 99);
+        }
+        EXPECT_EQ(ec, make_error_code(Errc::message_too_big)) << piece;
+        EXPECT_EQ(out.size(), 100U) << piece;
+    }
+    MessageInflater within(15, false, nullptr);  // with room for it all, the bad block is found
+    EXPECT_EQ(inflate_message(within, payload),
+              "error:" + make_error_code(Errc::bad_compressed_data).message());
+}
+
 TEST(DeflateCodec, MemoryIsCountedAllocatedLazilyAndFreedWhenIdle) {
     ZlibMemory memory;
     MessageInflater keeps(15, false, &memory);

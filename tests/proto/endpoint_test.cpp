@@ -1,5 +1,7 @@
 #include "wsx/proto/endpoint.hpp"
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "support/echo_harness.hpp"
@@ -25,39 +27,42 @@ TEST(Endpoint, StartsOpenInEitherRole) {
 // An endpoint holds a message reader only while a frame or a message is under way: between
 // frames it is back in the thread's pool, where the next endpoint to get input takes it.
 TEST(Endpoint, HoldsAReaderOnlyWhileAFrameOrMessageIsUnderWay) {
-    Endpoint a(Role::server, {}, 0);
-    Endpoint b(Role::server, {}, 0);
-    const std::size_t pooled = Endpoint::pooled_readers();
-    std::string whole = test::text("one");
-    a.feed(whole, 0);
-    auto e = a.next_event();
-    ASSERT_TRUE(e && std::holds_alternative<MessageReceived>(*e));
-    EXPECT_EQ(std::get<MessageReceived>(*e).data, "one");
-    EXPECT_FALSE(a.next_event());
-    EXPECT_EQ(Endpoint::pooled_readers(), pooled + 1);  // a is idle: its reader is pooled
-    // A message in two fragments, the second split across reads: b keeps a reader throughout.
-    std::string first = test::text("fr", false);
-    std::string second = test::frame(Opcode::continuation, "agment");
-    std::string part1 = second.substr(0, 3);
-    std::string part2 = second.substr(3);
-    b.feed(first, 0);
-    EXPECT_FALSE(b.next_event());
-    EXPECT_EQ(Endpoint::pooled_readers(), pooled);  // b took the pooled one and keeps it
-    b.feed(part1, 0);
-    EXPECT_FALSE(b.next_event());
-    EXPECT_EQ(Endpoint::pooled_readers(), pooled);
-    b.feed(part2, 0);
-    auto e2 = b.next_event();
-    ASSERT_TRUE(e2 && std::holds_alternative<MessageReceived>(*e2));
-    EXPECT_EQ(std::get<MessageReceived>(*e2).data, "fragment");
-    EXPECT_FALSE(b.next_event());
-    EXPECT_EQ(Endpoint::pooled_readers(), pooled + 1);
-    // The reader a takes next starts clean: a new text message, validated from its first byte.
-    std::string bad = test::text("\xC3");
-    a.feed(bad, 0);
-    auto e3 = a.next_event();
-    ASSERT_TRUE(e3 && std::holds_alternative<Failed>(*e3));
-    EXPECT_EQ(std::get<Failed>(*e3).error, make_error_code(Errc::invalid_utf8));
+    // On a thread of its own: the pool is per thread, and the tests before may have filled it.
+    std::thread([] {
+        Endpoint a(Role::server, {}, 0);
+        Endpoint b(Role::server, {}, 0);
+        const std::size_t pooled = Endpoint::pooled_readers();
+        std::string whole = test::text("one");
+        a.feed(whole, 0);
+        auto e = a.next_event();
+        ASSERT_TRUE(e && std::holds_alternative<MessageReceived>(*e));
+        EXPECT_EQ(std::get<MessageReceived>(*e).data, "one");
+        EXPECT_FALSE(a.next_event());
+        EXPECT_EQ(Endpoint::pooled_readers(), pooled + 1);  // a is idle: its reader is pooled
+        // A message in two fragments, the second split across reads: b keeps a reader throughout.
+        std::string first = test::text("fr", false);
+        std::string second = test::frame(Opcode::continuation, "agment");
+        std::string part1 = second.substr(0, 3);
+        std::string part2 = second.substr(3);
+        b.feed(first, 0);
+        EXPECT_FALSE(b.next_event());
+        EXPECT_EQ(Endpoint::pooled_readers(), pooled);  // b took the pooled one and keeps it
+        b.feed(part1, 0);
+        EXPECT_FALSE(b.next_event());
+        EXPECT_EQ(Endpoint::pooled_readers(), pooled);
+        b.feed(part2, 0);
+        auto e2 = b.next_event();
+        ASSERT_TRUE(e2 && std::holds_alternative<MessageReceived>(*e2));
+        EXPECT_EQ(std::get<MessageReceived>(*e2).data, "fragment");
+        EXPECT_FALSE(b.next_event());
+        EXPECT_EQ(Endpoint::pooled_readers(), pooled + 1);
+        // The reader a takes next starts clean: a new text message, validated from its first byte.
+        std::string bad = test::text("\xC3");
+        a.feed(bad, 0);
+        auto e3 = a.next_event();
+        ASSERT_TRUE(e3 && std::holds_alternative<Failed>(*e3));
+        EXPECT_EQ(std::get<Failed>(*e3).error, make_error_code(Errc::invalid_utf8));
+    }).join();
 }
 
 // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response
