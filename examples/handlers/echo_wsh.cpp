@@ -15,6 +15,9 @@ void on_message(const wsx_host* host, wsx_connection* c, const char* data, size_
 
 }  // namespace
 
+// It reads no request header after on_open: an open connection keeps none of the request.
+WSX_HANDLER_EXPORT const uint32_t wsx_handler_flags = WSX_HANDLER_REQUEST_UNTIL_OPEN;
+
 WSX_HANDLER_EXPORT const wsx_handler* wsx_handler_entry(void) {
     static const wsx_handler kHandler = {
             WSX_HANDLER_ABI_VERSION, "echo", nullptr, nullptr, on_message, nullptr};

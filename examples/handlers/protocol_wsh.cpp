@@ -34,6 +34,9 @@ void passive_closing_handshake(const wsx_host* host, wsx_connection* c, uint16_t
 
 }  // namespace
 
+// It reads no request header after on_open: an open connection keeps none of the request.
+WSX_HANDLER_EXPORT const uint32_t wsx_handler_flags = WSX_HANDLER_REQUEST_UNTIL_OPEN;
+
 WSX_HANDLER_EXPORT const wsx_handler* wsx_handler_entry(void) {
     static const wsx_handler kHandler = {
             WSX_HANDLER_ABI_VERSION,  "protocol", do_extra_handshake, nullptr, on_message, nullptr,

@@ -117,7 +117,7 @@ public:
     /// The opening handshake's request (header fields and all), once it has been read. After
     /// the upgrade an open connection keeps only the head's bytes: the first call parses them
     /// again (an allocation or two), and the request is kept from then on, valid while the
-    /// connection is.
+    /// connection is. Null after on_open on a route that does not keep it (Route::keep_request).
     [[nodiscard]] const proto::HttpRequest* request() const noexcept;
 
     /// Starts the closing handshake. Errors: not_open, invalid_close_code_to_send,

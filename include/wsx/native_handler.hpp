@@ -3,9 +3,11 @@
 //
 //     auto loaded = wsx::NativeHandler::load("handlers/echo_wsh.so");
 //     if (!loaded.handler) { log(loaded.error); }
-//     Route route{.path = "/echo", .handlers = loaded.handler->handlers()};
+//     Route route{.path = "/echo", .handlers = loaded.handler->handlers(),
+//                 .keep_request = loaded.handler->keeps_request()};
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -36,13 +38,20 @@ public:
 
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
+    /// For Route::keep_request: false if the handler exports wsx_handler_flags with
+    /// WSX_HANDLER_REQUEST_UNTIL_OPEN.
+    [[nodiscard]] bool keeps_request() const noexcept {
+        return (flags_ & WSX_HANDLER_REQUEST_UNTIL_OPEN) == 0;
+    }
+
 private:
-    NativeHandler(void* library, const wsx_handler* entry, std::string name)
-        : library_(library), entry_(entry), name_(std::move(name)) {}
+    NativeHandler(void* library, const wsx_handler* entry, std::string name, std::uint32_t flags)
+        : library_(library), entry_(entry), name_(std::move(name)), flags_(flags) {}
 
     void* library_;  // dlopen handle, closed by the destructor
     const wsx_handler* entry_;
     std::string name_;
+    std::uint32_t flags_;  // wsx_handler_flags, 0 if not exported
     std::weak_ptr<NativeHandler> self_;
 };
 

@@ -139,7 +139,9 @@ NativeHandlerLoad NativeHandler::load(const std::string& path) {
         return out;
     }
     std::string name = entry->name != nullptr ? entry->name : path;
-    out.handler.reset(new NativeHandler(library, entry, std::move(name)));
+    const auto* flags = static_cast<const std::uint32_t*>(dlsym(library, WSX_HANDLER_FLAGS_SYMBOL));
+    out.handler.reset(
+            new NativeHandler(library, entry, std::move(name), flags != nullptr ? *flags : 0));
     out.handler->self_ = out.handler;
     return out;
 }

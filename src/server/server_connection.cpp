@@ -52,6 +52,9 @@ const proto::HttpRequest* ServerConnection::handshake_request() const noexcept {
     if (request_) {
         return request_.get();
     }
+    if (opening_request_ != nullptr) {
+        return opening_request_;
+    }
     const auto* pending = http_ ? http_->pending_upgrade() : nullptr;
     return pending != nullptr ? &pending->http : nullptr;
 }
@@ -174,8 +177,10 @@ void ServerConnection::open_websocket() {
     AcceptedUpgrade up = http_->take_upgrade();
     http_.reset();
     endpoint_.emplace(std::move(up.upgraded.endpoint));
-    request_head_ = proto::format_request_head(up.upgraded.request.http);
     route_ = std::move(up.route);
+    if (route_->keep_request) {
+        request_head_ = proto::format_request_head(up.upgraded.request.http);
+    }
     user_data_ = std::move(up.user_data);
     opened_at_ = ctx_.loop().now();
     ctx_.count_open(1);
@@ -183,7 +188,9 @@ void ServerConnection::open_websocket() {
     net::log_debug(remote_.to_string(), " ", route_path(), ": open",
                    chosen_subprotocol().empty() ? "" : " subprotocol=", chosen_subprotocol());
     if (route_->handlers.on_open) {
+        opening_request_ = route_->keep_request ? nullptr : &up.upgraded.request.http;
         session_.invoke([&] { route_->handlers.on_open(*this); });
+        opening_request_ = nullptr;  // `up` ends with this call
     }
     dispatch_events();  // frames the client sent right behind its request
 }

@@ -130,6 +130,8 @@ private:
     // 200 bytes from a browser) and parsed again only when a handler asks (request()).
     std::string request_head_;
     mutable std::unique_ptr<proto::HttpRequest> request_;
+    // During on_open of a route that does not keep the request (Route::keep_request).
+    const proto::HttpRequest* opening_request_ = nullptr;
     std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
     std::any user_data_;
     bool close_reply_held_ = false;  // defer_close_reply(): events wait for the reply

@@ -14,7 +14,9 @@ using V = std::vector<std::string>;
 Route route_from(const char* path, const char* resource) {
     auto loaded = NativeHandler::load(path);
     EXPECT_TRUE(loaded.handler) << loaded.error;
-    return Route{.path = resource, .handlers = loaded.handler->handlers()};
+    return Route{.path = resource,
+                 .handlers = loaded.handler->handlers(),
+                 .keep_request = loaded.handler->keeps_request()};
 }
 
 TEST(NativeHandler, EchoHandlerEchoesAndClosesAfterGoodbye) {
@@ -67,6 +69,19 @@ TEST(NativeHandler, ChatBroadcastsToEveryMember) {
     ASSERT_EQ(from_b.size(), 1U);
     EXPECT_NE(from_b[0].find(": hello"), std::string::npos);
     EXPECT_EQ(b.read_frames(1), from_b);
+}
+
+// wsx_handler_flags: a handler that declares WSX_HANDLER_REQUEST_UNTIL_OPEN reads the request
+// in on_open and gets NULL from header() afterwards; one without the symbol keeps it.
+TEST(NativeHandler, RequestUntilOpenLetsTheRequestGoOnceOpen) {
+    EXPECT_FALSE(NativeHandler::load(REQUEST_UNTIL_OPEN_WSH).handler->keeps_request());
+    EXPECT_FALSE(NativeHandler::load(ECHO_WSH).handler->keeps_request());
+    EXPECT_TRUE(NativeHandler::load(TLS_INFO_WSH).handler->keeps_request());
+    ServerThread s({}, {route_from(REQUEST_UNTIL_OPEN_WSH, "/r")});
+    test::BlockingClient c(s.port());
+    ASSERT_EQ(c.handshake("/r", "X-Token: t0k\r\n").rfind("HTTP/1.1 101", 0), 0U);
+    c.send_all(test::text("x"));
+    EXPECT_EQ(c.read_frames(2), (V{"text:open t0k", "text:message null"}));
 }
 
 TEST(NativeHandler, AnotherAbiVersionIsRefusedNamingBoth) {

@@ -140,6 +140,25 @@ TEST(Server, TheRequestIsThereInEveryHookAfterTheUpgrade) {
                  "text:GET /chat?room=1 HTTP/1.1|X-Token=t0k|X-Empty=|X-Token=two|two|t0k"}));
 }
 
+// A route that does not keep the request: on_open still reads it, later hooks get null.
+TEST(Server, ARouteThatDoesNotKeepTheRequestHasItOnlyUntilOnOpenReturns) {
+    Handlers h;
+    h.on_open = [](Connection& c) {
+        const proto::HttpRequest* r = c.request();
+        ASSERT_NE(r, nullptr);
+        (void)c.send_text("open " + r->target + " "
+                          + std::string(r->header("x-token").value_or("none")));
+    };
+    h.on_message = [](Connection& c, std::string_view data, MessageType) {
+        (void)c.send_text(std::string(data) + (c.request() == nullptr ? " null" : " kept"));
+    };
+    ServerThread s({}, {Route{.path = "/chat", .handlers = h, .keep_request = false}});
+    test::BlockingClient c(s.port());
+    ASSERT_EQ(c.handshake("/chat?room=1", "X-Token: t0k\r\n").rfind("HTTP/1.1 101", 0), 0U);
+    c.send_all(test::text("one"));
+    EXPECT_EQ(c.read_frames(2), (V{"text:open /chat?room=1 t0k", "text:one null"}));
+}
+
 TEST(Server, ThrowingHandlerClosesWith1011AndTheServerStaysUp) {
     Handlers h;
     h.on_message = [](Connection&, std::string_view, MessageType) {

@@ -14,7 +14,7 @@ Route make_echo_route(std::string path) {
             (void)c.close(1000);
         }
     };
-    return Route{.path = std::move(path), .handlers = std::move(handlers)};
+    return Route{.path = std::move(path), .handlers = std::move(handlers), .keep_request = false};
 }
 
 }  // namespace wsx::tools

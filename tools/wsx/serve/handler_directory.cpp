@@ -55,7 +55,8 @@ void add_handler(const std::filesystem::path& file, const std::string& resource,
         out.routes.push_back(
                 Route{.path = resource,
                       .handlers = make_python_handlers({.path = fs::absolute(file).string(),
-                                                        .host_script = python_host_script()})});
+                                                        .host_script = python_host_script()}),
+                      .keep_request = false});  // the host is sent it with the upgrade
         ++out.python_modules;
         return;
     }
@@ -71,7 +72,8 @@ void add_handler(const std::filesystem::path& file, const std::string& resource,
                 Route{.path = resource,
                       .handlers = make_executable_handlers({.path = fs::absolute(file).string(),
                                                             .max_processes = options.max_processes,
-                                                            .binary_mode = options.binary_mode})});
+                                                            .binary_mode = options.binary_mode}),
+                      .keep_request = false});  // its environment is made in on_open
         return;
     }
     NativeHandlerLoad loaded = NativeHandler::load(file.string());
@@ -79,7 +81,9 @@ void add_handler(const std::filesystem::path& file, const std::string& resource,
         out.errors.push_back(file.string() + ": " + loaded.error);
         return;
     }
-    out.routes.push_back(Route{.path = resource, .handlers = loaded.handler->handlers()});
+    out.routes.push_back(Route{.path = resource,
+                               .handlers = loaded.handler->handlers(),
+                               .keep_request = loaded.handler->keeps_request()});
 }
 
 }  // namespace
@@ -160,7 +164,8 @@ void add_aliases(const std::string& map_file, HandlerScan& out) {
             out.errors.push_back(std::string(where).append("no handler serves ").append(existing));
             continue;
         }
-        out.routes.push_back(Route{.path = alias, .handlers = it->handlers});
+        out.routes.push_back(
+                Route{.path = alias, .handlers = it->handlers, .keep_request = it->keep_request});
     }
 }
 
