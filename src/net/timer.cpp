@@ -15,12 +15,12 @@ Timer::~Timer() {
 bool TimerHeap::before(std::size_t a, std::size_t b) const noexcept {
     const Timer& x = *heap_[a];
     const Timer& y = *heap_[b];
-    return x.due_ != y.due_ ? x.due_ < y.due_ : x.seq_ < y.seq_;
+    return x.due_ != y.due_ ? x.due_ < y.due_ : static_cast<std::int32_t>(x.seq_ - y.seq_) < 0;
 }
 
 void TimerHeap::place(std::size_t slot, Timer* t) noexcept {
     heap_[slot] = t;
-    t->slot_ = slot;
+    t->slot_ = static_cast<std::uint32_t>(slot);  // fewer timers than 2^32: one per connection
 }
 
 void TimerHeap::sift_up(std::size_t slot) noexcept {
@@ -61,7 +61,7 @@ void TimerHeap::schedule(Timer& t, TimeMs due) {
     t.seq_ = next_seq_++;
     if (!in_heap) {
         heap_.push_back(&t);
-        t.slot_ = heap_.size() - 1;
+        t.slot_ = static_cast<std::uint32_t>(heap_.size() - 1);
     }
     // A moved timer goes up if it is now earlier, down if later; one of the two is a no-op.
     sift_up(t.slot_);

@@ -2,25 +2,34 @@
 #include "wsx/proto/output_queue.hpp"
 
 #include <iterator>
+#include <memory>
 #include <utility>
 #include <vector>
 
 namespace wsx::proto {
 
+struct OutputQueue::Chain {
+    std::vector<std::string> blocks;  // blocks[head] is the oldest; those before it are gone
+    std::size_t head = 0;
+    std::size_t head_offset = 0;  // bytes of blocks[head] already consumed
+};
+
 namespace {
 
 // Drained 16 KiB blocks, per thread, for the next queue that writes: a connection holds a block
 // only while it has output waiting, so an idle one holds none. Bounded; past it blocks are freed.
-// The block lists (a queue's vector) of drained queues too, so an idle queue holds no heap at
-// all and the next queue to write takes a list instead of allocating one.
+// The chains (a queue's list of blocks) of drained queues too, so an idle queue holds no heap at
+// all and the next queue to write takes a chain instead of allocating one.
 constexpr std::size_t kPoolMaxBlocks = 64;
-constexpr std::size_t kPoolMaxLists = 64;
-constexpr std::size_t kPooledListCapacity = 16;  // a list grown past it by a burst is freed
+constexpr std::size_t kPoolMaxChains = 64;
+constexpr std::size_t kPooledChainCapacity = 16;  // a chain grown past it by a burst is freed
+
+using Chain = OutputQueue::Chain;
 
 struct BlockPool {
     BlockPool() {
         blocks.reserve(kPoolMaxBlocks);
-        lists.reserve(kPoolMaxLists);
+        chains.reserve(kPoolMaxChains);
     }
 
     BlockPool(const BlockPool&) = delete;
@@ -28,7 +37,7 @@ struct BlockPool {
     ~BlockPool();
 
     std::vector<std::string> blocks;
-    std::vector<std::vector<std::string>> lists;  // empty, with capacity
+    std::vector<std::unique_ptr<Chain>> chains;  // empty, with capacity
 };
 
 // Set once the thread's pool is destroyed (a queue outliving it, in a static, frees its blocks).
@@ -48,27 +57,30 @@ std::vector<std::string>* block_pool() noexcept {
     return pool != nullptr ? &pool->blocks : nullptr;
 }
 
-// An empty list with room for a few blocks: the pool's, or a new one.
-std::vector<std::string> acquire_list() {
+// An empty chain with room for a few blocks: the pool's, or a new one.
+Chain* acquire_chain() {
     BlockPool* pool = thread_pool();
-    if (pool != nullptr && !pool->lists.empty()) {
-        std::vector<std::string> list = std::move(pool->lists.back());
-        pool->lists.pop_back();
-        return list;
+    if (pool != nullptr && !pool->chains.empty()) {
+        Chain* chain = pool->chains.back().release();
+        pool->chains.pop_back();
+        return chain;
     }
-    std::vector<std::string> list;
-    list.reserve(4);
-    return list;
+    auto chain = std::make_unique<Chain>();
+    chain->blocks.reserve(4);
+    return chain.release();
 }
 
-// Takes an empty list's storage back (or frees it).
-void release_list(std::vector<std::string>& list) noexcept {
+// Takes an empty chain back (or frees it).
+void release_chain(Chain* chain) noexcept {
+    std::unique_ptr<Chain> owned(chain);
     BlockPool* pool = thread_pool();
-    if (pool != nullptr && list.capacity() > 0 && list.capacity() <= kPooledListCapacity
-        && pool->lists.size() < kPoolMaxLists) {
-        pool->lists.push_back(std::move(list));  // capacity reserved up front: never allocates
+    if (pool != nullptr && chain->blocks.capacity() <= kPooledChainCapacity
+        && pool->chains.size() < kPoolMaxChains) {
+        chain->blocks.clear();
+        chain->head = 0;
+        chain->head_offset = 0;
+        pool->chains.push_back(std::move(owned));  // capacity reserved up front: never allocates
     }
-    list = std::vector<std::string>();
 }
 
 std::string acquire_block(std::size_t at_least) {
@@ -102,7 +114,7 @@ std::size_t OutputQueue::pooled_blocks() noexcept {
 
 std::size_t OutputQueue::pooled_lists() noexcept {
     const BlockPool* pool = thread_pool();
-    return pool != nullptr ? pool->lists.size() : 0;
+    return pool != nullptr ? pool->chains.size() : 0;
 }
 
 OutputQueue::~OutputQueue() {
@@ -110,43 +122,36 @@ OutputQueue::~OutputQueue() {
 }
 
 OutputQueue::OutputQueue(OutputQueue&& other) noexcept
-    : blocks_(std::move(other.blocks_)),
-      head_(std::exchange(other.head_, 0)),
-      head_offset_(std::exchange(other.head_offset_, 0)),
-      size_(std::exchange(other.size_, 0)) {
-    other.blocks_.clear();
-}
+    : chain_(std::exchange(other.chain_, nullptr)), size_(std::exchange(other.size_, 0)) {}
 
 OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
     if (this != &other) {
         release_all();
-        blocks_ = std::move(other.blocks_);
-        head_ = std::exchange(other.head_, 0);
-        head_offset_ = std::exchange(other.head_offset_, 0);
+        chain_ = std::exchange(other.chain_, nullptr);
         size_ = std::exchange(other.size_, 0);
-        other.blocks_.clear();
     }
     return *this;
 }
 
 void OutputQueue::release_all() noexcept {
-    for (std::size_t i = head_; i < blocks_.size(); ++i) {
-        release_block(std::move(blocks_[i]));
+    if (chain_ != nullptr) {
+        auto& blocks = chain_->blocks;
+        for (std::size_t i = chain_->head; i < blocks.size(); ++i) {
+            release_block(std::move(blocks[i]));
+        }
+        release_chain(std::exchange(chain_, nullptr));
     }
-    blocks_.clear();
-    release_list(blocks_);
-    head_ = 0;
-    head_offset_ = 0;
     size_ = 0;
 }
 
 std::span<char> OutputQueue::append(std::string_view bytes) {
     const bool fits_tail =
-            block_count() > 0 && blocks_.back().size() + bytes.size() <= blocks_.back().capacity();
+            chain_ != nullptr && chain_->head < chain_->blocks.size()
+            && chain_->blocks.back().size() + bytes.size() <= chain_->blocks.back().capacity();
     if (!fits_tail) {
         append_block_unchecked(acquire_block(bytes.size()));
     }
-    std::string& tail = blocks_.back();
+    std::string& tail = chain_->blocks.back();
     const std::size_t at = tail.size();
     tail.append(bytes);
     size_ += bytes.size();
@@ -162,25 +167,31 @@ void OutputQueue::append_block(std::string&& block) {
 }
 
 void OutputQueue::append_block_unchecked(std::string&& block) {
-    if (blocks_.capacity() == 0) {
-        blocks_ = acquire_list();
-    } else if (head_ > 0 && head_ == blocks_.size()) {
-        blocks_.clear();  // all consumed: start again at the front, keeping the capacity
-        head_ = 0;
-    } else if (head_ > 0 && blocks_.size() == blocks_.capacity()) {
-        // Full: drop the consumed front before growing.
-        blocks_.erase(blocks_.begin(), blocks_.begin() + static_cast<std::ptrdiff_t>(head_));
-        head_ = 0;
+    if (chain_ == nullptr) {
+        chain_ = acquire_chain();
     }
-    blocks_.push_back(std::move(block));
+    Chain& c = *chain_;
+    if (c.head > 0 && c.head == c.blocks.size()) {
+        c.blocks.clear();  // all consumed: start again at the front, keeping the capacity
+        c.head = 0;
+    } else if (c.head > 0 && c.blocks.size() == c.blocks.capacity()) {
+        // Full: drop the consumed front before growing.
+        c.blocks.erase(c.blocks.begin(), c.blocks.begin() + static_cast<std::ptrdiff_t>(c.head));
+        c.head = 0;
+    }
+    c.blocks.push_back(std::move(block));
 }
 
 std::size_t OutputQueue::peek(std::span<std::string_view> out) const noexcept {
     std::size_t filled = 0;
-    for (std::size_t i = head_; i < blocks_.size() && filled < out.size(); ++i) {
-        std::string_view block = blocks_[i];
-        if (i == head_) {
-            block.remove_prefix(head_offset_);
+    if (chain_ == nullptr) {
+        return 0;
+    }
+    const Chain& c = *chain_;
+    for (std::size_t i = c.head; i < c.blocks.size() && filled < out.size(); ++i) {
+        std::string_view block = c.blocks[i];
+        if (i == c.head) {
+            block.remove_prefix(c.head_offset);
         }
         if (!block.empty()) {
             out[filled++] = block;
@@ -190,17 +201,19 @@ std::size_t OutputQueue::peek(std::span<std::string_view> out) const noexcept {
 }
 
 void OutputQueue::pop_front_block() noexcept {
-    release_block(std::move(blocks_[head_]));  // a large payload's block is freed at once
-    ++head_;
-    head_offset_ = 0;
+    Chain& c = *chain_;
+    release_block(std::move(c.blocks[c.head]));  // a large payload's block is freed at once
+    ++c.head;
+    c.head_offset = 0;
 }
 
 void OutputQueue::consume(std::size_t n) noexcept {
     size_ -= n;
     while (n > 0) {
-        const std::size_t avail = blocks_[head_].size() - head_offset_;
+        Chain& c = *chain_;
+        const std::size_t avail = c.blocks[c.head].size() - c.head_offset;
         if (n < avail) {
-            head_offset_ += n;
+            c.head_offset += n;
             return;
         }
         n -= avail;

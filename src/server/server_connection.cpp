@@ -2,6 +2,10 @@
 // endpoint and the route's handlers; see server_connection.hpp.
 #include "server/server_connection.hpp"
 
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
 #include <variant>
 
 #include "wsx/net/errc.hpp"
@@ -39,12 +43,15 @@ bool ServerConnection::open_now() const noexcept {
 }
 
 const proto::HttpRequest* ServerConnection::handshake_request() const noexcept {
-    if (!request_ && !request_head_.empty()) {
+    if (!request_ && request_head_) {
+        std::uint32_t size = 0;
+        std::memcpy(&size, request_head_.get(), sizeof size);
+        const std::string_view head(request_head_.get() + sizeof size, size);
         // It was parsed within the server's limits once; only the format is checked again.
-        const proto::Limits any_size{.max_head_size = request_head_.size() + 1,
-                                     .max_line_size = request_head_.size() + 1,
-                                     .max_header_count = request_head_.size()};
-        auto parsed = proto::parse_request_head(request_head_, any_size);
+        const proto::Limits any_size{.max_head_size = head.size() + 1,
+                                     .max_line_size = head.size() + 1,
+                                     .max_header_count = head.size()};
+        auto parsed = proto::parse_request_head(head, any_size);
         if (parsed) {
             request_ = std::make_unique<proto::HttpRequest>(std::move(*parsed));
         }
@@ -52,8 +59,8 @@ const proto::HttpRequest* ServerConnection::handshake_request() const noexcept {
     if (request_) {
         return request_.get();
     }
-    if (opening_request_ != nullptr) {
-        return opening_request_;
+    if (ctx_.opening().connection == this) {
+        return ctx_.opening().request;
     }
     const auto* pending = http_ ? http_->pending_upgrade() : nullptr;
     return pending != nullptr ? &pending->http : nullptr;
@@ -179,7 +186,11 @@ void ServerConnection::open_websocket() {
     endpoint_.emplace(std::move(up.upgraded.endpoint));
     route_ = std::move(up.route);
     if (route_->keep_request) {
-        request_head_ = proto::format_request_head(up.upgraded.request.http);
+        const std::string head = proto::format_request_head(up.upgraded.request.http);
+        const auto size = static_cast<std::uint32_t>(head.size());  // within the head limit
+        request_head_ = std::make_unique_for_overwrite<char[]>(sizeof size + head.size());
+        std::memcpy(request_head_.get(), &size, sizeof size);
+        std::memcpy(request_head_.get() + sizeof size, head.data(), head.size());
     }
     user_data_ = std::move(up.user_data);
     opened_at_ = ctx_.loop().now();
@@ -188,9 +199,11 @@ void ServerConnection::open_websocket() {
     net::log_debug(remote_.to_string(), " ", route_path(), ": open",
                    chosen_subprotocol().empty() ? "" : " subprotocol=", chosen_subprotocol());
     if (route_->handlers.on_open) {
-        opening_request_ = route_->keep_request ? nullptr : &up.upgraded.request.http;
+        if (!route_->keep_request) {
+            ctx_.opening() = {.connection = this, .request = &up.upgraded.request.http};
+        }
         session_.invoke([&] { route_->handlers.on_open(*this); });
-        opening_request_ = nullptr;  // `up` ends with this call
+        ctx_.opening() = {};  // `up` ends with this call
     }
     dispatch_events();  // frames the client sent right behind its request
 }

@@ -126,12 +126,11 @@ private:
     std::unique_ptr<HttpSide> http_;  // until the upgrade
     // The WebSocket side, once upgraded.
     std::optional<proto::Endpoint> endpoint_;
-    // The opening request, kept as its head in one string (proto::format_request_head, about
-    // 200 bytes from a browser) and parsed again only when a handler asks (request()).
-    std::string request_head_;
+    // The opening request, kept as its head (proto::format_request_head, about 400 bytes from a
+    // browser) behind a 4-byte length in one allocation, and parsed again only when a handler
+    // asks (request()); null for a route that does not keep it (Route::keep_request).
+    std::unique_ptr<char[]> request_head_;
     mutable std::unique_ptr<proto::HttpRequest> request_;
-    // During on_open of a route that does not keep the request (Route::keep_request).
-    const proto::HttpRequest* opening_request_ = nullptr;
     std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
     std::any user_data_;
     bool close_reply_held_ = false;  // defer_close_reply(): events wait for the reply

@@ -60,11 +60,26 @@ public:
     /// The connection is over: free it after the current loop batch.
     virtual void release(ServerConnection& connection) = 0;
 
+    /// The connection whose on_open runs now on this loop, and its request, when its route does
+    /// not keep the request (Route::keep_request): one per loop, since hooks of one loop never
+    /// overlap, rather than a pointer in every connection.
+    struct Opening {
+        const ServerConnection* connection = nullptr;
+        const proto::HttpRequest* request = nullptr;
+    };
+
+    [[nodiscard]] Opening& opening() noexcept { return opening_; }
+
+    [[nodiscard]] const Opening& opening() const noexcept { return opening_; }
+
 protected:
     ServerContext() = default;
     ServerContext(const ServerContext&) = default;
     ServerContext& operator=(const ServerContext&) = default;
     ~ServerContext() = default;
+
+private:
+    Opening opening_;
 };
 
 }  // namespace wsx::detail

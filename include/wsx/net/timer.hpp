@@ -59,8 +59,11 @@ private:
     Loop* loop_ = nullptr;  // non-null while armed
     TimerHandler* handler_ = nullptr;
     TimeMs due_ = 0;
-    std::uint64_t seq_ = 0;  // arming order: equal deadlines fire first armed, first fired
-    std::size_t slot_ = 0;   // index in TimerHeap::heap_
+    // Arming order: equal deadlines fire first armed, first fired. 32 bits, compared as a
+    // wrapping difference (timers falling due in the same millisecond are armed far fewer than
+    // 2^31 armings apart), so a timer is 32 bytes.
+    std::uint32_t seq_ = 0;
+    std::uint32_t slot_ = 0;  // index in TimerHeap::heap_
 };
 
 /// The Loop's min-heap of armed timers, ordered by (due, arming order). Each Timer knows its
@@ -88,7 +91,7 @@ private:
     void sift_down(std::size_t slot) noexcept;
 
     std::vector<Timer*> heap_;
-    std::uint64_t next_seq_ = 0;
+    std::uint32_t next_seq_ = 0;
 };
 
 }  // namespace wsx::net

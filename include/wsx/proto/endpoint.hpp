@@ -41,7 +41,7 @@
 namespace wsx::proto {
 
 /// `handshake` is a client's alone (waiting for the 101); every other endpoint starts open.
-enum class State { handshake, open, closing, closed };
+enum class State : std::uint8_t { handshake, open, closing, closed };
 
 /// Client role: the server accepted the opening handshake; the connection is open.
 struct Opened {
@@ -203,8 +203,13 @@ private:
     [[nodiscard]] FrameSpec spec_for(Opcode opcode) const;
     Event on_close_frame(std::string_view payload);
 
+    // The one-byte members first, together (an endpoint is part of every connection).
     Role role_;
     State state_;
+    bool early_input_waiting_ = false;  // Extras::early_input waits for next_event()
+    bool close_sent_ = false;
+    bool fragmenting_ = false;          // send_fragment() began a message it has not ended
+    bool close_reply_pending_ = false;  // the peer's close arrived; our reply is not queued yet
     TimeMs idle_timeout_ms_;
     TimeMs closing_timeout_ms_;
     // The reader, only while a frame or a message is under way: an endpoint takes one from the
@@ -215,7 +220,6 @@ private:
     std::size_t max_message_size_;
     OutputQueue out_;
     std::span<char> input_;
-    bool early_input_waiting_ = false;            // Extras::early_input waits for next_event()
     std::unique_ptr<PerMessageDeflate> deflate_;  // its address is stable: the reader points in
     std::unique_ptr<ClientOpening> client_;       // a handshaking client's state
 
@@ -232,9 +236,6 @@ private:
 
     Extras& extras();
     std::unique_ptr<Extras> extras_;
-    bool close_sent_ = false;
-    bool fragmenting_ = false;          // send_fragment() began a message it has not ended
-    bool close_reply_pending_ = false;  // the peer's close arrived; our reply is not queued yet
     TimeMs last_received_;
     TimeMs closing_deadline_ = 0;
     TimeMs ping_sent_for_ = -1;  // the last_received_ for which a keepalive ping went out

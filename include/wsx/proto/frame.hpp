@@ -9,7 +9,7 @@
 namespace wsx::proto {
 
 /// Which side of the connection an endpoint is; it decides the masking rules (§5.1).
-enum class Role { server, client };
+enum class Role : std::uint8_t { server, client };
 
 enum class Opcode : std::uint8_t {
     continuation = 0x0,

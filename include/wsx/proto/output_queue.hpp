@@ -3,16 +3,15 @@
 // frames to one writev() call and a large frame is copied once. Its size is the browser API's
 // bufferedAmount. A queue holds blocks only while bytes wait in it: once written out, its blocks
 // go back to a small per-thread pool (64 blocks at most), where the next queue to write on that
-// thread takes them, and so does the list that held them: an idle connection's queue holds no
-// heap at all, and a connection that writes small messages one at a time allocates nothing per
-// message.
+// thread takes them, and so does the chain that listed them: an idle connection's queue is two
+// words and holds no heap at all, and a connection that writes small messages one at a time
+// allocates nothing per message.
 #pragma once
 
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace wsx::proto {
 
@@ -46,20 +45,19 @@ public:
 
     static constexpr std::size_t kBlockSize = 16 * 1024;
 
-    /// Blocks, and empty block lists, in the calling thread's pool (for tests and statistics).
+    /// Blocks, and empty chains, in the calling thread's pool (for tests and statistics).
     [[nodiscard]] static std::size_t pooled_blocks() noexcept;
     [[nodiscard]] static std::size_t pooled_lists() noexcept;
 
-private:
-    [[nodiscard]] std::size_t block_count() const noexcept { return blocks_.size() - head_; }
+    /// The blocks of a queue with bytes waiting (defined and pooled in output_queue.cpp).
+    struct Chain;
 
+private:
     void pop_front_block() noexcept;
     void release_all() noexcept;
     void append_block_unchecked(std::string&& block);
 
-    std::vector<std::string> blocks_;  // blocks_[head_] is the oldest; those before it are gone
-    std::size_t head_ = 0;
-    std::size_t head_offset_ = 0;  // bytes of blocks_[head_] already consumed
+    Chain* chain_ = nullptr;  // only while bytes wait; from the thread's pool
     std::size_t size_ = 0;
 };
 
