@@ -189,12 +189,31 @@ Result<UpgradeRequest> validate_upgrade_request(HttpRequest request) {
     return out;
 }
 
+namespace {
+
+// Fetched once and kept: OpenSSL 3's SHA1() fetches the algorithm by name on every call.
+const EVP_MD* sha1_digest() noexcept {
+    static const EVP_MD* const kMd = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+    return kMd;
+}
+
+}  // namespace
+
+void prepare_accept_keys() noexcept {
+    (void)sha1_digest();
+}
+
 std::string compute_accept_key(std::string_view key) {
     std::string input;
     input.reserve(key.size() + kGuid.size());
     input.append(key).append(kGuid);
     std::array<unsigned char, SHA_DIGEST_LENGTH> digest{};
-    SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data());
+    const EVP_MD* md = sha1_digest();
+    if (md == nullptr
+        || EVP_Digest(input.data(), input.size(), digest.data(), nullptr, md, nullptr) != 1) {
+        // Not fetched (no memory, a provider missing): the one-shot call, which fetches itself.
+        SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data());
+    }
     return base64_encode({reinterpret_cast<const char*>(digest.data()), digest.size()});
 }
 

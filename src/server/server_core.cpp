@@ -67,6 +67,7 @@ ServerCore::ServerCore(Server& handle, net::Loop& loop, ServerOptions options,
               options_.deflate.mem_level, options_.deflate.level, zlib_memory_.get())),
       routes_(std::move(routes)),
       member_(member) {
+    proto::prepare_accept_keys();  // OpenSSL's provider loaded now, not in a client's handshake
     if (!options_.transport) {
         options_.transport = net::tcp_transports();
     }

@@ -58,6 +58,12 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 /// base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), RFC 6455 §4.2.2.
 [[nodiscard]] std::string compute_accept_key(std::string_view key);
 
+/// Fetches, once per process, the SHA-1 implementation compute_accept_key uses. OpenSSL 3 looks
+/// an algorithm up in its providers by name, loading its default provider the first time (about
+/// 2 MB of its code and tables paged in, and milliseconds): a server does it when it starts, not
+/// during its first client's handshake. Thread-safe; any later call is free.
+void prepare_accept_keys() noexcept;
+
 /// The 101 Switching Protocols response.
 [[nodiscard]] std::string build_accept_response(std::string_view key, std::string_view subprotocol,
                                                 std::string_view extensions,
