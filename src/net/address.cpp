@@ -17,8 +17,12 @@
 namespace wsx::net {
 
 SocketAddress::SocketAddress(const sockaddr* addr, socklen_t len) noexcept {
-    len_ = std::min<socklen_t>(len, sizeof storage_);
-    std::memcpy(&storage_, addr, len_);
+    const bool known = (addr->sa_family == AF_INET && len >= sizeof(sockaddr_in))
+                       || (addr->sa_family == AF_INET6 && len >= sizeof(sockaddr_in6));
+    if (known) {  // anything else stays the empty address (size() 0)
+        std::memcpy(&storage_, addr,
+                    addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+    }
 }
 
 const sockaddr* SocketAddress::data() const noexcept {

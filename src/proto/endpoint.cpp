@@ -80,13 +80,17 @@ void give_back(std::unique_ptr<MessageReader> reader) noexcept {
     }
 }
 
+std::int32_t clamp_ms(TimeMs ms) noexcept {
+    return static_cast<std::int32_t>(std::clamp<TimeMs>(ms, INT32_MIN, INT32_MAX));
+}
+
 }  // namespace
 
 Endpoint::Endpoint(Role role, const Limits& limits, TimeMs now)
     : role_(role),
       state_(State::open),
-      idle_timeout_ms_(limits.idle_timeout_ms),
-      closing_timeout_ms_(limits.closing_timeout_ms),
+      idle_timeout_ms_(clamp_ms(limits.idle_timeout_ms)),
+      closing_timeout_ms_(clamp_ms(limits.closing_timeout_ms)),
       max_message_size_(limits.max_message_size),
       last_received_(now) {}
 

@@ -121,7 +121,8 @@ private:
 
     ServerContext& ctx_;
     std::uint64_t id_;
-    net::SocketAddress remote_;
+    net::SocketAddress remote_;      // 28 bytes, aligned to 4: the flag below fills the word
+    bool close_reply_held_ = false;  // defer_close_reply(): events wait for the reply
     Session session_;
     std::unique_ptr<HttpSide> http_;  // until the upgrade
     // The WebSocket side, once upgraded.
@@ -133,7 +134,6 @@ private:
     mutable std::unique_ptr<proto::HttpRequest> request_;
     std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
     std::any user_data_;
-    bool close_reply_held_ = false;  // defer_close_reply(): events wait for the reply
     net::TimeMs opened_at_ = 0;
     // For the access log line of the session.
     std::uint64_t messages_in_ = 0;

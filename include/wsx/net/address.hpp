@@ -17,8 +17,8 @@
 
 namespace wsx::net {
 
-/// An IPv4 or IPv6 socket address. Plain value, 32 bytes (kept per connection: no
-/// sockaddr_storage's 128).
+/// An IPv4 or IPv6 socket address. Plain value, 28 bytes aligned to 4 (kept per connection: no
+/// sockaddr_storage's 128, and no length: the family says it).
 class SocketAddress {
 public:
     SocketAddress() noexcept = default;
@@ -27,7 +27,11 @@ public:
 
     [[nodiscard]] const sockaddr* data() const noexcept;
 
-    [[nodiscard]] socklen_t size() const noexcept { return len_; }
+    [[nodiscard]] socklen_t size() const noexcept {
+        return storage_.sin6_family == AF_INET6  ? socklen_t{sizeof(sockaddr_in6)}
+               : storage_.sin6_family == AF_INET ? socklen_t{sizeof(sockaddr_in)}
+                                                 : socklen_t{0};
+    }
 
     [[nodiscard]] int family() const noexcept { return storage_.sin6_family; }
 
@@ -48,7 +52,6 @@ public:
 
 private:
     sockaddr_in6 storage_{};  // the larger of the two; a sockaddr_in fits at its start
-    socklen_t len_ = 0;
 };
 
 /// Addresses to listen on. An empty host means every address: "::" (dual-stack, IPv4 and IPv6)

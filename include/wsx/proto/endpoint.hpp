@@ -210,8 +210,9 @@ private:
     bool close_sent_ = false;
     bool fragmenting_ = false;          // send_fragment() began a message it has not ended
     bool close_reply_pending_ = false;  // the peer's close arrived; our reply is not queued yet
-    TimeMs idle_timeout_ms_;
-    TimeMs closing_timeout_ms_;
+    // The limits' timeouts, 32 bits each (up to 24 days; longer ones are clamped to that).
+    std::int32_t idle_timeout_ms_;
+    std::int32_t closing_timeout_ms_;
     // The reader, only while a frame or a message is under way: an endpoint takes one from the
     // thread's pool when input comes and gives it back when the input is used up between
     // frames, so an idle connection holds 8 bytes here, not a reader and its message buffer.
