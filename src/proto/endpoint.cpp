@@ -248,6 +248,13 @@ std::optional<Event> Endpoint::next_client_handshake_event() {
 }
 
 std::optional<Event> Endpoint::next_frame_event() {
+    bool taken = false;
+    if (auto event = next_small_frame(taken); taken) {
+        return event;
+    }
+    if (!reader_ && input_.empty()) {
+        return std::nullopt;  // between frames with nothing to read: no reader to take
+    }
     const ReadItem item = reader().next(input_);
     switch (item.kind) {
         case ReadItem::Kind::need_more:

@@ -32,11 +32,12 @@ TEST(Endpoint, HoldsAReaderOnlyWhileAFrameOrMessageIsUnderWay) {
         Endpoint a(Role::server, {}, 0);
         Endpoint b(Role::server, {}, 0);
         const std::size_t pooled = Endpoint::pooled_readers();
-        std::string whole = test::text("one");
+        const std::string long_text(200, 'x');  // past 125 bytes: not the small-frame path
+        std::string whole = test::text(long_text);
         a.feed(whole, 0);
         auto e = a.next_event();
         ASSERT_TRUE(e && std::holds_alternative<MessageReceived>(*e));
-        EXPECT_EQ(std::get<MessageReceived>(*e).data, "one");
+        EXPECT_EQ(std::get<MessageReceived>(*e).data, long_text);
         EXPECT_FALSE(a.next_event());
         EXPECT_EQ(Endpoint::pooled_readers(), pooled + 1);  // a is idle: its reader is pooled
         // A message in two fragments, the second split across reads: b keeps a reader throughout.
@@ -57,11 +58,42 @@ TEST(Endpoint, HoldsAReaderOnlyWhileAFrameOrMessageIsUnderWay) {
         EXPECT_FALSE(b.next_event());
         EXPECT_EQ(Endpoint::pooled_readers(), pooled + 1);
         // The reader a takes next starts clean: a new text message, validated from its first byte.
-        std::string bad = test::text("\xC3");
+        std::string bad = test::text(long_text + "\xC3");
         a.feed(bad, 0);
         auto e3 = a.next_event();
         ASSERT_TRUE(e3 && std::holds_alternative<Failed>(*e3));
         EXPECT_EQ(std::get<Failed>(*e3).error, make_error_code(Errc::invalid_utf8));
+    }).join();
+}
+
+// Whole small frames (at most 125 bytes, unfragmented) take no reader at all, and an endpoint
+// with no input takes none either; a small frame split across reads does take one.
+TEST(Endpoint, WholeSmallFramesNeedNoReader) {
+    std::thread([] {
+        Endpoint a(Role::server, {}, 0);
+        const std::size_t pooled = Endpoint::pooled_readers();
+        std::string two = test::text("one") + test::binary("two");
+        a.feed(two, 0);
+        auto e1 = a.next_event();
+        auto e2 = a.next_event();
+        ASSERT_TRUE(e1 && std::holds_alternative<MessageReceived>(*e1));
+        ASSERT_TRUE(e2 && std::holds_alternative<MessageReceived>(*e2));
+        EXPECT_EQ(std::get<MessageReceived>(*e1).data, "one");
+        EXPECT_EQ(std::get<MessageReceived>(*e2).type, MessageType::binary);
+        EXPECT_EQ(std::get<MessageReceived>(*e2).data, "two");
+        EXPECT_FALSE(a.next_event());
+        EXPECT_EQ(Endpoint::pooled_readers(), pooled);  // none was created or taken
+        std::string split = test::text("three");
+        std::string head = split.substr(0, 4);
+        std::string tail = split.substr(4);
+        a.feed(head, 0);
+        EXPECT_FALSE(a.next_event());
+        a.feed(tail, 0);
+        auto e3 = a.next_event();
+        ASSERT_TRUE(e3 && std::holds_alternative<MessageReceived>(*e3));
+        EXPECT_EQ(std::get<MessageReceived>(*e3).data, "three");
+        EXPECT_FALSE(a.next_event());
+        EXPECT_EQ(Endpoint::pooled_readers(), pooled + 1);  // made for the split frame, pooled
     }).join();
 }
 

@@ -197,6 +197,7 @@ private:
 
     std::optional<Event> next_client_handshake_event();
     std::optional<Event> next_frame_event();
+    std::optional<Event> next_small_frame(bool& taken);  // endpoint_small_frame.cpp
     Event fail(std::error_code ec);
     void queue_close(std::uint16_t code, std::string_view reason);
     void queue_control(Opcode opcode, std::string_view payload);
