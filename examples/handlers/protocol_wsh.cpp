@@ -35,6 +35,7 @@ void passive_closing_handshake(const wsx_host* host, wsx_connection* c, uint16_t
 }  // namespace
 
 // It reads no request header after on_open: an open connection keeps none of the request.
+// NOLINTNEXTLINE(readability-identifier-naming): the name wsx looks up
 WSX_HANDLER_EXPORT const uint32_t wsx_handler_flags = WSX_HANDLER_REQUEST_UNTIL_OPEN;
 
 WSX_HANDLER_EXPORT const wsx_handler* wsx_handler_entry(void) {

@@ -24,6 +24,7 @@ void on_message(const wsx_host* host, wsx_connection* c, const char*, size_t, in
 
 }  // namespace
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name wsx looks up
 WSX_HANDLER_EXPORT const uint32_t wsx_handler_flags = WSX_HANDLER_REQUEST_UNTIL_OPEN;
 
 WSX_HANDLER_EXPORT const wsx_handler* wsx_handler_entry(void) {
