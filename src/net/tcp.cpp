@@ -13,6 +13,8 @@
 
 #include "wsx/net/errc.hpp"
 
+#include "net/slot_pool.hpp"
+
 namespace wsx::net {
 namespace {
 
@@ -116,6 +118,15 @@ Result<Accepted> accept_tcp(int listen_fd) {
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return out;
+}
+
+void* TcpTransport::operator new(std::size_t size) {
+    (void)size;  // final: always sizeof(TcpTransport)
+    return SlotPool::of<TcpTransport>().allocate();
+}
+
+void TcpTransport::operator delete(void* p) noexcept {
+    SlotPool::of<TcpTransport>().deallocate(p);
 }
 
 IoResult TcpTransport::read(std::span<char> buf) noexcept {

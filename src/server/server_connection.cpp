@@ -13,6 +13,7 @@
 #include "wsx/net/tls_error.hpp"
 #include "wsx/proto/errc.hpp"
 
+#include "net/slot_pool.hpp"
 #include "server/http_side.hpp"
 #include "server/overloaded.hpp"
 #include "server/server_context.hpp"
@@ -28,6 +29,15 @@ ServerConnection::ServerConnection(ServerContext& context, std::uint64_t id,
       http_(std::make_unique<HttpSide>(*this, context.loop().now())) {}
 
 ServerConnection::~ServerConnection() = default;
+
+void* ServerConnection::operator new(std::size_t size) {
+    (void)size;  // final: always sizeof(ServerConnection)
+    return net::SlotPool::of<ServerConnection>().allocate();
+}
+
+void ServerConnection::operator delete(void* p) noexcept {
+    net::SlotPool::of<ServerConnection>().deallocate(p);
+}
 
 std::string_view ServerConnection::route_path() const noexcept {
     return route_ != nullptr ? std::string_view(route_->path) : std::string_view();

@@ -56,6 +56,10 @@ class TcpTransport final : public Transport {
 public:
     explicit TcpTransport(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
 
+    /// From a pool of 16-byte slots (one per connection: no allocator header, no heap holes).
+    [[nodiscard]] static void* operator new(std::size_t size);
+    static void operator delete(void* p) noexcept;
+
     [[nodiscard]] int fd() const noexcept override { return fd_.get(); }
 
     [[nodiscard]] IoResult read(std::span<char> buf) noexcept override;
