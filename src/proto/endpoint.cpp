@@ -101,7 +101,7 @@ Endpoint::Endpoint(const Limits& limits, ClientHandshake handshake, TimeMs now)
         handshake.key = make_websocket_key();
     }
     out_.append(build_client_request(handshake));
-    client_ = std::make_unique<ClientOpening>(
+    extras().client = std::make_unique<ClientOpening>(
             ClientOpening{.head_reader = HttpHeadReader(limits, HttpHeadReader::Kind::response),
                           .offer = std::move(handshake),
                           .accepted = {},
@@ -141,6 +141,10 @@ MessageReader& Endpoint::reader() {
     return *reader_;
 }
 
+Endpoint::ClientOpening* Endpoint::client() const noexcept {
+    return extras_ ? extras_->client.get() : nullptr;
+}
+
 Endpoint::Extras& Endpoint::extras() {
     if (!extras_) {
         extras_ = std::make_unique<Extras>();
@@ -166,6 +170,7 @@ const std::string& Endpoint::extensions() const noexcept {
 void Endpoint::feed(std::span<char> data, TimeMs now) {
     if (!data.empty()) {
         last_received_ = now;
+        ping_outstanding_ = false;
     }
     if (state_ == State::closed) {
         input_ = {};  // §7.1.7: once failed or closed, input is discarded
@@ -196,8 +201,8 @@ std::optional<Event> Endpoint::next_event() {
         // Frames the client sent right behind its request.
         input_ = std::span<char>(extras_->early_input);
     }
-    if (client_ && client_->opened) {
-        client_.reset();  // Opened's view is over: the open client keeps no handshake state
+    if (ClientOpening* c = client(); c != nullptr && c->opened) {
+        extras_->client.reset();  // Opened's view is over: the open client keeps no handshake state
     }
     switch (state_) {
         case State::handshake:
@@ -216,7 +221,7 @@ std::optional<Event> Endpoint::next_event() {
 }
 
 std::optional<Event> Endpoint::next_client_handshake_event() {
-    ClientOpening& c = *client_;
+    ClientOpening& c = *client();
     const auto status = c.head_reader.feed(input_);
     if (status == HttpHeadReader::Status::need_more) {
         return std::nullopt;
@@ -415,24 +420,24 @@ std::error_code Endpoint::close(std::uint16_t code, std::string_view reason, Tim
     }
     queue_close(code, reason);
     state_ = State::closing;
-    closing_deadline_ = now + closing_timeout_ms_;
+    extras().closing_deadline = now + closing_timeout_ms_;
     return {};
 }
 
 std::optional<TimeMs> Endpoint::next_deadline() const noexcept {
     switch (state_) {
         case State::handshake:
-            return client_->deadline;
+            return client()->deadline;
         case State::open:
             if (idle_timeout_ms_ <= 0) {
                 return std::nullopt;
             }
-            if (ping_sent_for_ != last_received_) {
+            if (!ping_outstanding_) {
                 return last_received_ + idle_timeout_ms_ / 2;
             }
             return last_received_ + idle_timeout_ms_;
         case State::closing:
-            return closing_deadline_;
+            return extras_ ? extras_->closing_deadline : 0;
         case State::closed:
             break;
     }
@@ -454,7 +459,7 @@ std::error_code Endpoint::handle_timeout(TimeMs now) {
             }
             // Keepalive: a live peer answers with a pong, which counts as received data.
             queue_control(Opcode::ping, {});
-            ping_sent_for_ = last_received_;
+            ping_outstanding_ = true;
             return {};
         case State::closing:
             // §7.1.1: the closing handshake did not finish in time; drop the connection.

@@ -162,7 +162,8 @@ public:
     /// Client role: the server's response head, once read (also when it failed the checks),
     /// until the first next_event() after Opened, when the handshake's state is freed.
     [[nodiscard]] const HttpResponseHead* handshake_response() const noexcept {
-        return client_ && client_->response_read ? &client_->head_reader.response() : nullptr;
+        const ClientOpening* c = client();
+        return c != nullptr && c->response_read ? &c->head_reader.response() : nullptr;
     }
 
     /// When handle_timeout() should be called next, if ever.
@@ -211,6 +212,7 @@ private:
     bool close_sent_ = false;
     bool fragmenting_ = false;          // send_fragment() began a message it has not ended
     bool close_reply_pending_ = false;  // the peer's close arrived; our reply is not queued yet
+    bool ping_outstanding_ = false;     // a keepalive ping went out; nothing received since
     // The limits' timeouts, 32 bits each (up to 24 days; longer ones are clamped to that).
     std::int32_t idle_timeout_ms_;
     std::int32_t closing_timeout_ms_;
@@ -223,24 +225,24 @@ private:
     OutputQueue out_;
     std::span<char> input_;
     std::unique_ptr<PerMessageDeflate> deflate_;  // its address is stable: the reader points in
-    std::unique_ptr<ClientOpening> client_;       // a handshaking client's state
 
     // What an open, idle connection does not need, allocated the first time something is kept
-    // in it (an idle connection holds a pointer, not 152 bytes): the bytes that followed the
+    // in it (an idle connection holds a pointer, not 168 bytes): the bytes that followed the
     // upgrade request (server; freed once read), a subprotocol or extensions value when one was
-    // negotiated, and the close state once a close is under way.
+    // negotiated, the close state once a close is under way, a handshaking client's state.
     struct Extras {
         std::string early_input;
         std::string subprotocol;
         std::string extensions;
         CloseInfo close_info;
+        TimeMs closing_deadline = 0;            // State::closing: when the wait for the peer ends
+        std::unique_ptr<ClientOpening> client;  // until the client is open
     };
 
     Extras& extras();
+    [[nodiscard]] ClientOpening* client() const noexcept;  // null unless handshaking (client)
     std::unique_ptr<Extras> extras_;
     TimeMs last_received_;
-    TimeMs closing_deadline_ = 0;
-    TimeMs ping_sent_for_ = -1;  // the last_received_ for which a keepalive ping went out
 };
 
 }  // namespace wsx::proto
