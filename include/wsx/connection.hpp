@@ -145,7 +145,9 @@ public:
     /// The subprotocol chosen; empty for none.
     [[nodiscard]] const std::string& subprotocol() const noexcept;
 
-    /// The data the upgrade hook attached.
+    /// The data the upgrade hook attached, or the handler's own. A connection with none holds
+    /// no room for it: the first call without data attached allocates it (out of memory ends
+    /// the process, as any allocation failure in the server does).
     [[nodiscard]] std::any& user_data() noexcept;
 
     [[nodiscard]] const std::any& user_data() const noexcept;

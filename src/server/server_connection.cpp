@@ -25,10 +25,18 @@ ServerConnection::ServerConnection(ServerContext& context, std::uint64_t id,
     : ctx_(context),
       id_(id),
       remote_(remote),
-      session_(context.loop(), std::move(transport), *this, context.session_config()),
-      http_(std::make_unique<HttpSide>(*this, context.loop().now())) {}
+      session_(context.loop(), std::move(transport), *this, context.session_config()) {
+    new (&side_.http)
+            std::unique_ptr<HttpSide>(std::make_unique<HttpSide>(*this, context.loop().now()));
+}
 
-ServerConnection::~ServerConnection() = default;
+ServerConnection::~ServerConnection() {
+    if (websocket_) {
+        side_.endpoint.~Endpoint();
+    } else {
+        side_.http.~unique_ptr();
+    }
+}
 
 void* ServerConnection::operator new(std::size_t size) {
     (void)size;  // final: always sizeof(ServerConnection)
@@ -45,34 +53,39 @@ std::string_view ServerConnection::route_path() const noexcept {
 
 const std::string& ServerConnection::chosen_subprotocol() const noexcept {
     static const std::string kNone;
-    return endpoint_ ? endpoint_->subprotocol() : kNone;
+    return websocket_ ? side_.endpoint.subprotocol() : kNone;
+}
+
+const std::any& ServerConnection::data_const() const noexcept {
+    static const std::any kNone;
+    return cold_ ? cold_->user_data : kNone;
 }
 
 bool ServerConnection::open_now() const noexcept {
-    return endpoint_ && endpoint_->state() == proto::State::open && !session_.finished();
+    return websocket_ && side_.endpoint.state() == proto::State::open && !session_.finished();
 }
 
 const proto::HttpRequest* ServerConnection::handshake_request() const noexcept {
-    if (!request_ && request_head_) {
+    if (cold_ && !cold_->request && cold_->request_head) {
         std::uint32_t size = 0;
-        std::memcpy(&size, request_head_.get(), sizeof size);
-        const std::string_view head(request_head_.get() + sizeof size, size);
+        std::memcpy(&size, cold_->request_head.get(), sizeof size);
+        const std::string_view head(cold_->request_head.get() + sizeof size, size);
         // It was parsed within the server's limits once; only the format is checked again.
         const proto::Limits any_size{.max_head_size = head.size() + 1,
                                      .max_line_size = head.size() + 1,
                                      .max_header_count = head.size()};
         auto parsed = proto::parse_request_head(head, any_size);
         if (parsed) {
-            request_ = std::make_unique<proto::HttpRequest>(std::move(*parsed));
+            cold_->request = std::make_unique<proto::HttpRequest>(std::move(*parsed));
         }
     }
-    if (request_) {
-        return request_.get();
+    if (cold_ && cold_->request) {
+        return cold_->request.get();
     }
     if (ctx_.opening().connection == this) {
         return ctx_.opening().request;
     }
-    const auto* pending = http_ ? http_->pending_upgrade() : nullptr;
+    const auto* pending = http() != nullptr ? http()->pending_upgrade() : nullptr;
     return pending != nullptr ? &pending->http : nullptr;
 }
 
@@ -84,18 +97,18 @@ void ServerConnection::abort(std::string_view why) {
 // --- the engine's questions, answered by whichever side is current ---
 
 void ServerConnection::on_input(std::span<char> bytes) {
-    if (http_) {
-        http_->feed(bytes);
+    if (http() != nullptr) {
+        http()->feed(bytes);
     } else {
-        endpoint_->feed(bytes, ctx_.loop().now());
+        side_.endpoint.feed(bytes, ctx_.loop().now());
     }
     dispatch_pending();
 }
 
 void ServerConnection::dispatch_pending() {
-    if (http_) {
-        http_->dispatch_events();
-        if (http_ && http_->upgrade_ready() && !session_.finished()) {
+    if (http() != nullptr) {
+        http()->dispatch_events();
+        if (http() != nullptr && http()->upgrade_ready() && !session_.finished()) {
             open_websocket();
         }
         return;
@@ -104,56 +117,56 @@ void ServerConnection::dispatch_pending() {
 }
 
 void ServerConnection::on_input_end() {
-    if (http_) {
-        http_->exchange().feed_eof();
+    if (http() != nullptr) {
+        http()->exchange().feed_eof();
     } else {
-        endpoint_->feed_eof();
+        side_.endpoint.feed_eof();
     }
 }
 
 const proto::OutputQueue& ServerConnection::output() const noexcept {
-    return http_ ? http_->exchange().output() : endpoint_->output();
+    return http() != nullptr ? http()->exchange().output() : side_.endpoint.output();
 }
 
 void ServerConnection::consume_output(std::size_t n) noexcept {
-    if (http_) {
-        http_->exchange().consume_output(n);
+    if (http() != nullptr) {
+        http()->exchange().consume_output(n);
     } else {
-        endpoint_->consume_output(n);
+        side_.endpoint.consume_output(n);
     }
 }
 
 bool ServerConnection::protocol_over() const noexcept {
-    return http_ ? http_->exchange().should_close_transport()
-                 : endpoint_->should_close_transport() && !close_reply_held_;
+    return http() != nullptr ? http()->exchange().should_close_transport()
+                             : side_.endpoint.should_close_transport() && !close_reply_held_;
 }
 
 bool ServerConnection::wants_input() const noexcept {
-    return http_ == nullptr || http_->wants_input();
+    return http() == nullptr || http()->wants_input();
 }
 
 bool ServerConnection::watches_hangup() const noexcept {
-    return http_ != nullptr && (http_->has_responder() || http_->upgrade_deferred());
+    return http() != nullptr && (http()->has_responder() || http()->upgrade_deferred());
 }
 
 bool ServerConnection::on_hangup() {
-    return http_ != nullptr && http_->on_hangup();
+    return http() != nullptr && http()->on_hangup();
 }
 
 std::optional<net::TimeMs> ServerConnection::deadline() const noexcept {
-    return http_ ? http_->exchange().next_deadline() : endpoint_->next_deadline();
+    return http() != nullptr ? http()->exchange().next_deadline() : side_.endpoint.next_deadline();
 }
 
 void ServerConnection::on_deadline(net::TimeMs now) {
-    if (http_) {
-        http_->on_deadline(now);
+    if (http() != nullptr) {
+        http()->on_deadline(now);
         return;
     }
-    const auto ec = endpoint_->handle_timeout(now);
+    const auto ec = side_.endpoint.handle_timeout(now);
     if (ec) {
         net::log_info(remote_.to_string(), " ", route_path(), ": ", ec.message());
     }
-    if (endpoint_->should_close_transport() && endpoint_->output().empty()) {
+    if (side_.endpoint.should_close_transport() && side_.endpoint.output().empty()) {
         session_.finish(ec ? ec.message() : "closing handshake timed out");
     }
 }
@@ -161,28 +174,30 @@ void ServerConnection::on_deadline(net::TimeMs now) {
 net::TimeMs ServerConnection::write_stall_limit() const noexcept {
     // A client that stops reading a plain-HTTP response is dropped after the idle timeout; a
     // WebSocket peer's silence is the endpoint's idle timeout.
-    return http_ && http_->response_in_progress() ? ctx_.options().limits.idle_timeout_ms : 0;
+    return http() != nullptr && http()->response_in_progress()
+                   ? ctx_.options().limits.idle_timeout_ms
+                   : 0;
 }
 
 void ServerConnection::on_drain() {
-    if (http_) {
-        http_->on_drain();
-    } else if (route_->handlers.on_drain && endpoint_->state() == proto::State::open) {
+    if (http() != nullptr) {
+        http()->on_drain();
+    } else if (route_->handlers.on_drain && side_.endpoint.state() == proto::State::open) {
         session_.invoke([&] { route_->handlers.on_drain(*this); });
     }
 }
 
 void ServerConnection::on_file_sent() {
-    if (http_) {
-        http_->on_file_sent();
+    if (http() != nullptr) {
+        http()->on_file_sent();
     }
 }
 
 void ServerConnection::on_callback_threw(std::string_view what) {
     // A throwing user callback must not take the server down: log it, close with 1011 (or 500).
     net::log_error(remote_.to_string(), " ", route_path(), ": handler threw: ", what);
-    if (http_) {
-        http_->on_callback_threw();
+    if (http() != nullptr) {
+        http()->on_callback_threw();
     } else {
         (void)close_websocket(1011, "internal error");
     }
@@ -191,18 +206,22 @@ void ServerConnection::on_callback_threw(std::string_view what) {
 // --- the WebSocket side ---
 
 void ServerConnection::open_websocket() {
-    AcceptedUpgrade up = http_->take_upgrade();
-    http_.reset();
-    endpoint_.emplace(std::move(up.upgraded.endpoint));
+    AcceptedUpgrade up = side_.http->take_upgrade();
+    side_.http.~unique_ptr();  // the HTTP side goes; the endpoint takes its place
+    new (&side_.endpoint) proto::Endpoint(std::move(up.upgraded.endpoint));
+    websocket_ = true;
     route_ = std::move(up.route);
     if (route_->keep_request) {
         const std::string head = proto::format_request_head(up.upgraded.request.http);
         const auto size = static_cast<std::uint32_t>(head.size());  // within the head limit
-        request_head_ = std::make_unique_for_overwrite<char[]>(sizeof size + head.size());
-        std::memcpy(request_head_.get(), &size, sizeof size);
-        std::memcpy(request_head_.get() + sizeof size, head.data(), head.size());
+        auto& kept = cold().request_head;
+        kept = std::make_unique_for_overwrite<char[]>(sizeof size + head.size());
+        std::memcpy(kept.get(), &size, sizeof size);
+        std::memcpy(kept.get() + sizeof size, head.data(), head.size());
     }
-    user_data_ = std::move(up.user_data);
+    if (up.user_data.has_value()) {
+        cold().user_data = std::move(up.user_data);
+    }
     opened_at_ = ctx_.loop().now();
     ctx_.count_open(1);
     ++ctx_.stats().opened;
@@ -220,7 +239,7 @@ void ServerConnection::open_websocket() {
 
 void ServerConnection::dispatch_events() {
     while (!session_.finished() && !close_reply_held_) {
-        auto event = endpoint_->next_event();
+        auto event = side_.endpoint.next_event();
         if (!event) {
             break;
         }
@@ -255,7 +274,8 @@ void ServerConnection::on_message(const proto::MessageReceived& e) {
 
 void ServerConnection::on_peer_close(const proto::CloseReceived& e) {
     const Handlers& h = route_->handlers;
-    if (h.on_peer_close && endpoint_->close_info().initiator == proto::CloseInfo::Initiator::peer) {
+    if (h.on_peer_close
+        && side_.endpoint.close_info().initiator == proto::CloseInfo::Initiator::peer) {
         session_.invoke([&] { h.on_peer_close(*this, e.code, e.reason); });
     }
     net::log_debug(remote_.to_string(), " ", route_path(), ": close frame ", e.code, " received");
@@ -283,7 +303,7 @@ SendStatus ServerConnection::send_message(std::string_view data, MessageType typ
         (void)close_websocket(1008, "output buffer overflow");
         return SendStatus::closed;
     }
-    if (fin ? endpoint_->send_fragment(type, data, *fin) : endpoint_->send(type, data)) {
+    if (fin ? side_.endpoint.send_fragment(type, data, *fin) : side_.endpoint.send(type, data)) {
         return SendStatus::closed;
     }
     ++messages_out_;
@@ -293,10 +313,10 @@ SendStatus ServerConnection::send_message(std::string_view data, MessageType typ
 }
 
 std::error_code ServerConnection::close_websocket(std::uint16_t code, std::string_view reason) {
-    if (session_.finished() || !endpoint_) {
+    if (session_.finished() || !websocket_) {
         return proto::Errc::not_open;
     }
-    auto ec = endpoint_->close(code, reason, ctx_.loop().now());
+    auto ec = side_.endpoint.close(code, reason, ctx_.loop().now());
     if (close_reply_held_) {
         release_close_reply();  // with our code chosen, or the peer's echoed if ours was bad
     } else if (!ec) {
@@ -306,7 +326,7 @@ std::error_code ServerConnection::close_websocket(std::uint16_t code, std::strin
 }
 
 bool ServerConnection::resolve_upgrade(UpgradeDecision decision) {
-    if (!http_ || !http_->resolve_upgrade(std::move(decision))) {
+    if (http() == nullptr || !http()->resolve_upgrade(std::move(decision))) {
         return false;
     }
     if (!session_.finished()) {
@@ -316,7 +336,7 @@ bool ServerConnection::resolve_upgrade(UpgradeDecision decision) {
 }
 
 void ServerConnection::defer_close_reply() noexcept {
-    close_reply_held_ = endpoint_.has_value() && !session_.finished();
+    close_reply_held_ = websocket_ && !session_.finished();
 }
 
 void ServerConnection::release_close_reply() {
@@ -332,10 +352,10 @@ void ServerConnection::release_close_reply() {
 }
 
 std::error_code ServerConnection::send_ping(std::string_view payload) {
-    if (session_.finished() || !endpoint_) {
+    if (session_.finished() || !websocket_) {
         return proto::Errc::not_open;
     }
-    auto ec = endpoint_->ping(payload);
+    auto ec = side_.endpoint.ping(payload);
     if (!ec) {
         session_.output_queued();
     }
@@ -345,7 +365,7 @@ std::error_code ServerConnection::send_ping(std::string_view payload) {
 void ServerConnection::log_session(std::string_view why) const {
     // The access log line of a WebSocket session.
     using Initiator = proto::CloseInfo::Initiator;
-    const proto::CloseInfo& info = endpoint_->close_info();
+    const proto::CloseInfo& info = side_.endpoint.close_info();
     const char* by = info.initiator == Initiator::local  ? "server"
                      : info.initiator == Initiator::peer ? "client"
                                                          : "nobody";
@@ -364,12 +384,12 @@ void ServerConnection::on_finished(std::string_view why, std::error_code error) 
         // A failed TLS handshake (or plain HTTP on the TLS port) never reaches the HTTP side.
         net::log_warn(remote_.to_string(), ": TLS: ", error.message());
     }
-    if (http_) {
-        http_->on_finished(why);
+    if (http() != nullptr) {
+        http()->on_finished(why);
     } else {
         ctx_.count_open(-1);
         log_session(why);
-        const proto::CloseInfo& info = endpoint_->close_info();
+        const proto::CloseInfo& info = side_.endpoint.close_info();
         if (route_->handlers.on_close) {
             session_.invoke([&] {
                 route_->handlers.on_close(*this, info.code, info.reason, info.was_clean);

@@ -54,7 +54,7 @@ public:
     void abort(std::string_view why);
 
     /// Past the handshake (on_close is owed).
-    [[nodiscard]] bool opened() const noexcept { return endpoint_.has_value(); }
+    [[nodiscard]] bool opened() const noexcept { return websocket_; }
 
     [[nodiscard]] const Route* route() const noexcept { return route_.get(); }
 
@@ -79,9 +79,9 @@ public:
     [[nodiscard]] std::string_view route_path() const noexcept;
     [[nodiscard]] const std::string& chosen_subprotocol() const noexcept;
 
-    [[nodiscard]] std::any& data() noexcept { return user_data_; }
+    [[nodiscard]] std::any& data() { return cold().user_data; }
 
-    [[nodiscard]] const std::any& data_const() const noexcept { return user_data_; }
+    [[nodiscard]] const std::any& data_const() const noexcept;
 
     [[nodiscard]] Session& session() noexcept { return session_; }
 
@@ -89,7 +89,10 @@ public:
         return session_.security();
     }
 
-    [[nodiscard]] HttpSide* http() noexcept { return http_.get(); }
+    /// The HTTP side, until the upgrade (then null).
+    [[nodiscard]] HttpSide* http() const noexcept {
+        return websocket_ ? nullptr : side_.http.get();
+    }
 
     /// Dispatches events already fed: requests pipelined behind a response, and the upgrade.
     void dispatch_pending();
@@ -124,21 +127,44 @@ private:
     void on_failed(std::error_code ec);
     void log_session(std::string_view why) const;
 
+    // What an open connection may never need, allocated on first use (an idle connection holds
+    // a pointer, not 32 bytes): the opening request, kept as its head (proto::format_request_head,
+    // about 400 bytes from a browser) behind a 4-byte length in one allocation and parsed again
+    // only when a handler asks (request()), unless the route does not keep it
+    // (Route::keep_request); and the handler's data (Connection::data()).
+    struct Cold {
+        std::unique_ptr<char[]> request_head;
+        std::unique_ptr<proto::HttpRequest> request;
+        std::any user_data;
+    };
+
+    Cold& cold() {
+        if (!cold_) {
+            cold_ = std::make_unique<Cold>();
+        }
+        return *cold_;
+    }
+
+    // The HTTP side until the upgrade, then the WebSocket endpoint in its place: one of the two
+    // lives here (websocket_ says which), so a connection holds the larger, not both.
+    union Side {
+        Side() noexcept {}  // the owner constructs and destroys the live member
+
+        ~Side() {}
+
+        std::unique_ptr<HttpSide> http;
+        proto::Endpoint endpoint;
+    };
+
     ServerContext& ctx_;
     std::uint64_t id_;
-    net::SocketAddress remote_;      // 28 bytes, aligned to 4: the flag below fills the word
+    net::SocketAddress remote_;      // 28 bytes, aligned to 4: the flags below fill the word
     bool close_reply_held_ = false;  // defer_close_reply(): events wait for the reply
+    bool websocket_ = false;         // side_ holds the endpoint (else the HTTP side)
     Session session_;
-    std::unique_ptr<HttpSide> http_;  // until the upgrade
-    // The WebSocket side, once upgraded.
-    std::optional<proto::Endpoint> endpoint_;
-    // The opening request, kept as its head (proto::format_request_head, about 400 bytes from a
-    // browser) behind a 4-byte length in one allocation, and parsed again only when a handler
-    // asks (request()); null for a route that does not keep it (Route::keep_request).
-    std::unique_ptr<char[]> request_head_;
-    mutable std::unique_ptr<proto::HttpRequest> request_;
+    Side side_;
+    std::unique_ptr<Cold> cold_;
     std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
-    std::any user_data_;
     net::TimeMs opened_at_ = 0;
     // For the access log line of the session.
     std::uint64_t messages_in_ = 0;
