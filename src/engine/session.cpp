@@ -26,7 +26,7 @@ struct Session::FileBody {
 
 Session::Session(net::Loop& loop, std::unique_ptr<net::Transport> transport, SessionOwner& owner,
                  const SessionConfig& config)
-    : loop_(loop),
+    : Timer(loop),
       transport_(std::move(transport)),
       owner_(&owner),
       config_(&config),
@@ -34,7 +34,7 @@ Session::Session(net::Loop& loop, std::unique_ptr<net::Transport> transport, Ses
 
 Session::~Session() {
     if (registered_ && !finished_) {
-        loop_.remove(transport_->fd());
+        loop().remove(transport_->fd());
     }
 }
 
@@ -46,7 +46,7 @@ std::error_code Session::start() {
     const auto wanted = transport_->interest({.read = interest_.read, .write = interest_.write});
     interest_.read = wanted.read;
     interest_.write = wanted.write;
-    if (auto ec = loop_.add(transport_->fd(), interest_, *this)) {
+    if (auto ec = loop().add(transport_->fd(), interest_, *this)) {
         return ec;
     }
     registered_ = true;
@@ -189,14 +189,14 @@ bool Session::write_output() {
             return false;
         }
         owner_->consume_output(r.bytes);
-        last_write_progress_ = loop_.now();
+        last_write_progress_ = loop().now();
     }
     return true;
 }
 
 void Session::send_file(net::UniqueFd file, std::uint64_t length) {
     file_ = std::make_unique<FileBody>(FileBody{.fd = std::move(file), .left = length});
-    last_write_progress_ = loop_.now();
+    last_write_progress_ = loop().now();
 }
 
 void Session::send_file_body() {
@@ -215,7 +215,7 @@ void Session::send_file_body() {
             return;
         }
         file_->left -= r.bytes;
-        last_write_progress_ = loop_.now();
+        last_write_progress_ = loop().now();
     }
     file_.reset();
     owner_->on_file_sent();
@@ -233,7 +233,7 @@ void Session::linger_when_written() {
     // From now on the TCP connection has the closing timeout to go away, whether or not the peer
     // reads what is still queued (a peer that stopped reading would otherwise hold it forever).
     if (close_deadline_ == 0) {
-        close_deadline_ = loop_.now() + std::max<net::TimeMs>(config_->closing_timeout_ms, 1);
+        close_deadline_ = loop().now() + std::max<net::TimeMs>(config_->closing_timeout_ms, 1);
     }
     // RFC 6455 §7.1.1: the server closes the TCP connection first. A FIN after our last byte,
     // then wait for the peer's FIN: closing at once could turn unread input into a RST that
@@ -275,7 +275,7 @@ void Session::update_interest() {
         || want.hangup != interest_.hangup) {
         // Cannot fail for a registered descriptor but for lack of kernel memory; the connection
         // then goes on with its old interest, and its deadlines still end it.
-        (void)loop_.modify(transport_->fd(), want, *this);
+        (void)loop().modify(transport_->fd(), want, *this);
         interest_ = want;
     }
 }
@@ -298,11 +298,11 @@ void Session::update_deadline() {
     // a later deadline (more input arrived) is found when the timer fires, and re-armed then.
     const auto due = next_deadline();
     if (!due) {
-        loop_.disarm(timer_);
+        loop().disarm(*this);
         return;
     }
-    if (!timer_.armed() || *due < timer_.due()) {
-        loop_.arm(timer_, *due, *this);
+    if (!armed() || *due < Timer::due()) {
+        loop().arm(*this, *due);
     }
 }
 
@@ -315,7 +315,7 @@ void Session::on_timer() {
     if (finished_) {
         return;
     }
-    const net::TimeMs now = loop_.now();
+    const net::TimeMs now = loop().now();
     if (lingering()) {
         if (now >= close_deadline_) {
             finish(write_shut_ ? "peer did not close the TCP connection in time"
@@ -344,9 +344,9 @@ void Session::finish(std::string_view why, std::error_code error) {
         return;
     }
     finished_ = true;
-    loop_.disarm(timer_);
+    loop().disarm(*this);
     if (registered_) {
-        loop_.remove(transport_->fd());
+        loop().remove(transport_->fd());
     }
     file_.reset();
     // The descriptor is closed with the transport, when the owner is freed after this batch:

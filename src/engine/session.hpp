@@ -118,7 +118,7 @@ protected:
     ~SessionOwner() = default;
 };
 
-class Session final : private net::IoHandler, private net::TimerHandler {
+class Session final : private net::IoHandler, private net::Timer {  // one timer: every deadline
 public:
     Session(net::Loop& loop, std::unique_ptr<net::Transport> transport, SessionOwner& owner,
             const SessionConfig& config);
@@ -180,7 +180,7 @@ public:
     /// Above the high watermark (reading stopped until the output drains).
     [[nodiscard]] bool backpressured() const noexcept { return paused_; }
 
-    [[nodiscard]] net::Loop& loop() const noexcept { return loop_; }
+    [[nodiscard]] net::Loop& loop() const noexcept { return Timer::loop(); }
 
     [[nodiscard]] int fd() const noexcept;
 
@@ -208,12 +208,10 @@ private:
     [[nodiscard]] std::optional<net::TimeMs> next_deadline() const noexcept;
     [[nodiscard]] bool write_stalled(net::TimeMs now) const noexcept;
 
-    net::Loop& loop_;
     std::unique_ptr<net::Transport> transport_;
     SessionOwner* owner_;
     const SessionConfig* config_;
     std::unique_ptr<FileBody> file_;
-    net::Timer timer_;
     net::TimeMs close_deadline_ = 0;  // lingering: when the TCP connection goes, drained or not
     net::TimeMs last_write_progress_ = 0;
     net::Interest interest_{.read = true};

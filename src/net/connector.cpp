@@ -1,9 +1,9 @@
 // Staggered connecting; see connector.hpp. Theory of operation: start_next() begins the next
 // address that can begin (an address whose connect fails at once is skipped, its error kept)
-// and arms timer_ for the attempt delay while addresses remain. An attempt that fails is
+// and arms its timer for the attempt delay while addresses remain. An attempt that fails is
 // dropped; when none is left in flight the next address starts at once. When nothing is in
 // flight and no address remains, finish() reports the last error; that report goes through
-// timer_ (armed for now) when found inside start(), so `done` never runs inside start(). Dropped
+// its timer (armed for now) when found inside start(), so `done` never runs inside start(). Dropped
 // attempts are detached (owner_ null) and freed from a deferred call: an event for their fd may
 // still be in the loop's current batch, and must find them alive and ignore itself.
 #include "wsx/net/connector.hpp"
@@ -38,7 +38,7 @@ private:
 };
 
 Connector::Connector(Loop& loop, TimeMs attempt_delay_ms)
-    : loop_(loop), attempt_delay_ms_(attempt_delay_ms) {}
+    : Timer(loop), attempt_delay_ms_(attempt_delay_ms) {}
 
 Connector::~Connector() {
     cancel();
@@ -52,13 +52,13 @@ void Connector::start(std::vector<SocketAddress> addresses, Done done) {
     done_ = std::move(done);
     start_next();
     if (attempts_.empty()) {
-        loop_.arm(timer_, loop_.now(), *this);  // nothing could begin: report from the loop
+        loop().arm(*this, loop().now());  // nothing could begin: report from the loop
     }
 }
 
 void Connector::cancel() {
     drop_all();
-    loop_.disarm(timer_);
+    loop().disarm(*this);
     done_ = nullptr;
 }
 
@@ -70,11 +70,11 @@ void Connector::on_timer() {
 }
 
 void Connector::start_next() {
-    loop_.disarm(timer_);
+    loop().disarm(*this);
     while (next_ < addresses_.size()) {
         if (try_address(addresses_[next_++])) {
             if (next_ < addresses_.size()) {
-                loop_.arm(timer_, loop_.now() + attempt_delay_ms_, *this);
+                loop().arm(*this, loop().now() + attempt_delay_ms_);
             }
             return;
         }
@@ -88,7 +88,7 @@ bool Connector::try_address(const SocketAddress& addr) {
         return false;
     }
     auto attempt = std::make_unique<Attempt>(*this, std::move(*fd));
-    if (auto ec = loop_.add(attempt->fd(), {.write = true}, *attempt)) {
+    if (auto ec = loop().add(attempt->fd(), {.write = true}, *attempt)) {
         last_error_ = ec;
         return false;
     }
@@ -108,10 +108,10 @@ void Connector::on_attempt_ready(Attempt& a) {
         }
         return;
     }
-    loop_.remove(a.fd());
+    loop().remove(a.fd());
     UniqueFd fd = a.take_fd();
     drop_all();
-    loop_.disarm(timer_);
+    loop().disarm(*this);
     finish(std::move(fd));
 }
 
@@ -122,10 +122,10 @@ void Connector::drop(Attempt& a) {
         return;
     }
     if (a.fd() >= 0) {
-        loop_.remove(a.fd());
+        loop().remove(a.fd());
     }
     a.detach();
-    loop_.defer([dead = std::shared_ptr<Attempt>(std::move(*it))] {});
+    loop().defer([dead = std::shared_ptr<Attempt>(std::move(*it))] {});
     attempts_.erase(it);
 }
 

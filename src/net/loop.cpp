@@ -124,20 +124,17 @@ void Loop::remove(int fd) noexcept {
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
 }
 
-void Loop::arm(Timer& t, TimeMs due_at, TimerHandler& h) {
-    if (t.loop_ != nullptr && t.loop_ != this) {
-        t.loop_->disarm(t);
+void Loop::arm(Timer& t, TimeMs due_at) {
+    if (t.loop_ != this) {
+        t.loop_->arm(t, due_at);  // a timer is armed on its own loop
+        return;
     }
-    t.loop_ = this;
-    t.handler_ = &h;
     timers_.schedule(t, due_at);
 }
 
 void Loop::disarm(Timer& t) noexcept {
-    if (t.loop_ == this) {
-        timers_.remove(t);
-    } else if (t.loop_ != nullptr) {
-        t.loop_->disarm(t);
+    if (t.armed()) {
+        t.loop_->timers_.remove(t);
     }
 }
 
@@ -146,7 +143,7 @@ void Loop::disarm(Timer& t) noexcept {
 TimerId Loop::add_timer(TimeMs delay_ms, std::function<void()> fn) {
     const TimerId id = next_timer_id_++;
     auto it = callbacks_.try_emplace(id, *this, id, std::move(fn)).first;
-    arm(it->second.timer, now_ + delay_ms, it->second);
+    arm(it->second, now_ + delay_ms);
     return id;
 }
 
@@ -156,7 +153,7 @@ void Loop::cancel_timer(TimerId id) noexcept {
 
 void Loop::CallbackTimer::on_timer() {
     auto f = std::move(fn);
-    loop.callbacks_.erase(id);  // destroys *this: only the local copy is used below
+    loop().callbacks_.erase(id);  // destroys *this: only the local copy is used below
     f();
 }
 
@@ -221,9 +218,8 @@ void Loop::run_deferred() {
 void Loop::run_timers() {
     // One at a time from the top: a handler may arm, move or disarm any timer, itself included.
     for (Timer* t = timers_.top(); t != nullptr && t->due() <= now_; t = timers_.top()) {
-        TimerHandler& h = *t->handler_;
-        timers_.remove(*t);  // fires once: disarmed before its handler runs
-        h.on_timer();
+        timers_.remove(*t);  // fires once: disarmed before it runs
+        t->on_timer();
     }
 }
 

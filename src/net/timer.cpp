@@ -7,8 +7,8 @@
 namespace wsx::net {
 
 Timer::~Timer() {
-    if (loop_ != nullptr) {
-        loop_->disarm(*this);
+    if (armed()) {
+        loop_->disarm(*this);  // a loop that went first left every timer disarmed (clear())
     }
 }
 
@@ -56,7 +56,7 @@ void TimerHeap::sift_down(std::size_t slot) noexcept {
 }
 
 void TimerHeap::schedule(Timer& t, TimeMs due) {
-    const bool in_heap = t.slot_ < heap_.size() && heap_[t.slot_] == &t;
+    const bool in_heap = t.armed();
     t.due_ = due;
     t.seq_ = next_seq_++;
     if (!in_heap) {
@@ -77,14 +77,12 @@ void TimerHeap::remove(Timer& t) noexcept {
         sift_up(slot);
         sift_down(last->slot_);
     }
-    t.loop_ = nullptr;
-    t.handler_ = nullptr;
+    t.slot_ = Timer::kUnarmed;
 }
 
 void TimerHeap::clear() noexcept {
     for (Timer* t : heap_) {
-        t->loop_ = nullptr;
-        t->handler_ = nullptr;
+        t->slot_ = Timer::kUnarmed;
     }
     heap_.clear();
 }

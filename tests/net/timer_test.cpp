@@ -23,25 +23,24 @@ constexpr TimeMs kHour = 3'600'000;
 using test::make_loop;
 
 // Appends its tag to a shared log when it fires.
-struct Recorder final : TimerHandler {
-    Recorder(std::vector<int>& l, int t) : log(l), tag(t) {}
+struct Recorder final : Timer {
+    Recorder(Loop& loop, std::vector<int>& l, int t) : Timer(loop), log(l), tag(t) {}
 
     void on_timer() override { log.push_back(tag); }
 
     std::vector<int>& log;
     int tag;
-    Timer timer;
 };
 
 TEST(Timer, FiresInDeadlineOrderThenArmingOrder) {
     auto loop = make_loop();
     const TimeMs now = loop->now();
     std::vector<int> log;
-    Recorder a(log, 1), b(log, 2), c(log, 3), d(log, 4);
-    loop->arm(a.timer, now - 1, a);
-    loop->arm(b.timer, now - 3, b);
-    loop->arm(c.timer, now - 2, c);
-    loop->arm(d.timer, now - 1, d);  // same deadline as a, armed after it
+    Recorder a(*loop, log, 1), b(*loop, log, 2), c(*loop, log, 3), d(*loop, log, 4);
+    loop->arm(a, now - 1);
+    loop->arm(b, now - 3);
+    loop->arm(c, now - 2);
+    loop->arm(d, now - 1);  // same deadline as a, armed after it
     EXPECT_EQ(loop->timer_count(), 4U);
     loop->run_once(0);
     EXPECT_EQ(log, (std::vector<int>{2, 3, 1, 4}));
@@ -51,43 +50,43 @@ TEST(Timer, FiresInDeadlineOrderThenArmingOrder) {
 TEST(Timer, FiresOnceAndIsThenDisarmed) {
     auto loop = make_loop();
     std::vector<int> log;
-    Recorder a(log, 1);
-    loop->arm(a.timer, loop->now(), a);
-    EXPECT_TRUE(a.timer.armed());
-    EXPECT_EQ(a.timer.due(), loop->now());
+    Recorder a(*loop, log, 1);
+    loop->arm(a, loop->now());
+    EXPECT_TRUE(a.armed());
+    EXPECT_EQ(a.due(), loop->now());
     loop->run_once(0);
     loop->run_once(0);
     EXPECT_EQ(log, (std::vector<int>{1}));
-    EXPECT_FALSE(a.timer.armed());
+    EXPECT_FALSE(a.armed());
 }
 
 TEST(Timer, ReArmingMovesItWithoutASecondEntry) {
     auto loop = make_loop();
     const TimeMs now = loop->now();
     std::vector<int> log;
-    Recorder a(log, 1), b(log, 2);
-    loop->arm(a.timer, now - 1, a);
-    loop->arm(b.timer, now + kHour, b);
-    loop->arm(a.timer, now + kHour, a);  // later: must not fire now
-    loop->arm(b.timer, now - 1, b);      // earlier: fires now
+    Recorder a(*loop, log, 1), b(*loop, log, 2);
+    loop->arm(a, now - 1);
+    loop->arm(b, now + kHour);
+    loop->arm(a, now + kHour);  // later: must not fire now
+    loop->arm(b, now - 1);      // earlier: fires now
     EXPECT_EQ(loop->timer_count(), 2U);
-    EXPECT_EQ(a.timer.due(), now + kHour);
+    EXPECT_EQ(a.due(), now + kHour);
     loop->run_once(0);
     EXPECT_EQ(log, (std::vector<int>{2}));
-    EXPECT_TRUE(a.timer.armed());
+    EXPECT_TRUE(a.armed());
     EXPECT_EQ(loop->timer_count(), 1U);
 }
 
 TEST(Timer, DisarmedTimerDoesNotFireAndDisarmingTwiceIsHarmless) {
     auto loop = make_loop();
     std::vector<int> log;
-    Recorder a(log, 1), b(log, 2);
-    loop->disarm(a.timer);  // never armed
-    loop->arm(a.timer, loop->now() - 1, a);
-    loop->arm(b.timer, loop->now() - 1, b);
-    loop->disarm(a.timer);
-    loop->disarm(a.timer);
-    EXPECT_FALSE(a.timer.armed());
+    Recorder a(*loop, log, 1), b(*loop, log, 2);
+    loop->disarm(a);  // never armed
+    loop->arm(a, loop->now() - 1);
+    loop->arm(b, loop->now() - 1);
+    loop->disarm(a);
+    loop->disarm(a);
+    EXPECT_FALSE(a.armed());
     loop->run_once(0);
     EXPECT_EQ(log, (std::vector<int>{2}));
 }
@@ -95,11 +94,11 @@ TEST(Timer, DisarmedTimerDoesNotFireAndDisarmingTwiceIsHarmless) {
 TEST(Timer, DestructorDisarms) {
     auto loop = make_loop();
     std::vector<int> log;
-    Recorder kept(log, 1);
-    loop->arm(kept.timer, loop->now() - 1, kept);
+    Recorder kept(*loop, log, 1);
+    loop->arm(kept, loop->now() - 1);
     {
-        Recorder gone(log, 2);
-        loop->arm(gone.timer, loop->now() - 2, gone);
+        Recorder gone(*loop, log, 2);
+        loop->arm(gone, loop->now() - 2);
         EXPECT_EQ(loop->timer_count(), 2U);
     }
     EXPECT_EQ(loop->timer_count(), 1U);
@@ -108,71 +107,67 @@ TEST(Timer, DestructorDisarms) {
 }
 
 TEST(Timer, OutlivingItsLoopLeavesItDisarmed) {
-    Timer t;
+    auto loop = make_loop();
     std::vector<int> log;
-    Recorder r(log, 1);
-    {
-        auto loop = make_loop();
-        loop->arm(t, loop->now() + kHour, r);
-    }
-    EXPECT_FALSE(t.armed());
+    Recorder r(*loop, log, 1);
+    loop->arm(r, loop->now() + kHour);
+    EXPECT_TRUE(r.armed());
+    loop.reset();
+    EXPECT_FALSE(r.armed());  // and its destructor touches no loop
 }
 
 // Re-arms itself `left` more times, each time for the past, then once far ahead.
-struct Repeater final : TimerHandler {
-    explicit Repeater(Loop& l) : loop(l) {}
+struct Repeater final : Timer {
+    explicit Repeater(Loop& l) : Timer(l) {}
 
     void on_timer() override {
         ++fired;
-        EXPECT_FALSE(timer.armed());
-        loop.arm(timer, left-- > 0 ? loop.now() - 1 : loop.now() + kHour, *this);
+        EXPECT_FALSE(armed());
+        loop().arm(*this, left-- > 0 ? loop().now() - 1 : loop().now() + kHour);
     }
 
-    Loop& loop;
     int left = 2;
     int fired = 0;
-    Timer timer;
 };
 
 TEST(Timer, HandlerMayReArmItsOwnTimer) {
     auto loop = make_loop();
     Repeater r(*loop);
-    loop->arm(r.timer, loop->now(), r);
+    loop->arm(r, loop->now());
     loop->run_once(0);
     EXPECT_EQ(r.fired, 3);  // due again at once: fired again in the same pass, as add_timer(0)
-    EXPECT_TRUE(r.timer.armed());
+    EXPECT_TRUE(r.armed());
     EXPECT_EQ(loop->timer_count(), 1U);
-    loop->arm(r.timer, loop->now() - 1, r);
+    loop->arm(r, loop->now() - 1);
     loop->run_once(0);
     EXPECT_EQ(r.fired, 4);
 }
 
 // Disarms another timer, or destroys the owner of its own.
-struct Saboteur final : TimerHandler {
+struct Saboteur final : Timer {
+    explicit Saboteur(Loop& l) : Timer(l) {}
+
     void on_timer() override {
         if (victim != nullptr) {
-            loop->disarm(*victim);
+            loop().disarm(*victim);
         }
         self.reset();
     }
 
-    Loop* loop = nullptr;
     Timer* victim = nullptr;
     std::unique_ptr<Saboteur> self;
-    Timer timer;
 };
 
 TEST(Timer, HandlerMayDisarmAnotherOrDestroyItsOwnOwner) {
     auto loop = make_loop();
     std::vector<int> log;
-    Recorder later(log, 1);
-    auto s = std::make_unique<Saboteur>();
+    Recorder later(*loop, log, 1);
+    auto s = std::make_unique<Saboteur>(*loop);
     Saboteur& ref = *s;
-    ref.loop = loop.get();
-    ref.victim = &later.timer;
+    ref.victim = &later;
     ref.self = std::move(s);
-    loop->arm(ref.timer, loop->now() - 2, ref);
-    loop->arm(later.timer, loop->now() - 1, later);
+    loop->arm(ref, loop->now() - 2);
+    loop->arm(later, loop->now() - 1);
     loop->run_once(0);
     EXPECT_TRUE(log.empty());
     EXPECT_EQ(loop->timer_count(), 0U);
@@ -181,8 +176,8 @@ TEST(Timer, HandlerMayDisarmAnotherOrDestroyItsOwnOwner) {
 TEST(Timer, TimersRunAfterTheDeferredCalls) {
     auto loop = make_loop();
     std::vector<int> log;
-    Recorder t(log, 2);
-    loop->arm(t.timer, loop->now() - 1, t);
+    Recorder t(*loop, log, 2);
+    loop->arm(t, loop->now() - 1);
     loop->defer([&] { log.push_back(1); });
     loop->run_once(0);
     EXPECT_EQ(log, (std::vector<int>{1, 2}));
@@ -197,7 +192,7 @@ TEST(Timer, ManyRandomMovesFireInOrder) {
     std::vector<std::unique_ptr<Recorder>> rs;
     rs.reserve(kTimers);
     for (int i = 0; i < kTimers; ++i) {
-        rs.push_back(std::make_unique<Recorder>(log, i));
+        rs.push_back(std::make_unique<Recorder>(*loop, log, i));
     }
     std::mt19937 rng(12345);
     std::vector<std::pair<TimeMs, int>> model(kTimers, {-1, 0});  // due (-1: disarmed), seq
@@ -205,12 +200,12 @@ TEST(Timer, ManyRandomMovesFireInOrder) {
     for (int step = 0; step < 20'000; ++step) {
         const auto i = static_cast<std::size_t>(rng() % kTimers);
         if (rng() % 4 == 0) {
-            loop->disarm(rs[i]->timer);
+            loop->disarm(*rs[i]);
             model[i].first = -1;
             continue;
         }
         const TimeMs due = static_cast<TimeMs>(rng() % 500);
-        loop->arm(rs[i]->timer, loop->now() + kHour + due, *rs[i]);
+        loop->arm(*rs[i], loop->now() + kHour + due);
         model[i] = {due, seq++};
     }
     std::vector<std::pair<std::pair<TimeMs, int>, int>> expected;
@@ -222,8 +217,7 @@ TEST(Timer, ManyRandomMovesFireInOrder) {
     ASSERT_EQ(loop->timer_count(), expected.size());
     std::sort(expected.begin(), expected.end());
     for (const auto& [key, i] : expected) {  // re-armed in firing order: same order, in the past
-        loop->arm(rs[static_cast<std::size_t>(i)]->timer, loop->now() - 1000 + key.first,
-                  *rs[static_cast<std::size_t>(i)]);
+        loop->arm(*rs[static_cast<std::size_t>(i)], loop->now() - 1000 + key.first);
     }
     loop->run_once(0);
     std::vector<int> order;
@@ -237,12 +231,12 @@ TEST(Timer, ManyRandomMovesFireInOrder) {
 TEST(Timer, AMillionReArmsKeepOneEntry) {
     auto loop = make_loop();
     std::vector<int> log;
-    Recorder r(log, 1);
+    Recorder r(*loop, log, 1);
     for (int i = 0; i < 1'000'000; ++i) {
-        loop->arm(r.timer, loop->now() + 1000 + (i % 7), r);
+        loop->arm(r, loop->now() + 1000 + (i % 7));
         ASSERT_EQ(loop->timer_count(), 1U);
     }
-    loop->disarm(r.timer);
+    loop->disarm(r);
     EXPECT_EQ(loop->timer_count(), 0U);
 }
 

@@ -29,7 +29,7 @@ namespace wsx::net {
 inline constexpr TimeMs kConnectionAttemptDelayMs = 250;
 
 /// One staggered connect at a time. Used on its loop's thread only; not copyable or movable.
-class Connector final : TimerHandler {
+class Connector final : Timer {  // the attempt delay; also reports a failure found in start()
 public:
     using Done = std::function<void(Result<UniqueFd>)>;
 
@@ -76,7 +76,6 @@ private:
     void drop_all();
     void finish(Result<UniqueFd> result);
 
-    Loop& loop_;
     TimeMs attempt_delay_ms_;
     std::vector<SocketAddress> addresses_;
     std::size_t next_ = 0;
@@ -84,7 +83,6 @@ private:
     std::error_code last_error_;
     std::optional<SocketAddress> local_;
     Done done_;
-    Timer timer_;  // the attempt delay; also reports a failure found inside start()
 };
 
 }  // namespace wsx::net

@@ -67,11 +67,10 @@ public:
     /// Deregisters `fd` (call before closing it).
     void remove(int fd) noexcept;
 
-    /// Arms `t` to call `h.on_timer()` once at `due_at` (absolute loop time, see now()); if `t`
-    /// is armed already it is moved, O(log n) and without allocating. `t` and `h` must outlive
-    /// the arming (Timer's destructor disarms it). Timers due at the same time fire in the order
-    /// they were armed.
-    void arm(Timer& t, TimeMs due_at, TimerHandler& h);
+    /// Arms `t` to call `t.on_timer()` once at `due_at` (absolute loop time, see now()); if `t`
+    /// is armed already it is moved, O(log n) and without allocating (Timer's destructor
+    /// disarms it). Timers due at the same time fire in the order they were armed.
+    void arm(Timer& t, TimeMs due_at);
 
     /// Disarms `t`; a no-op if it is not armed.
     void disarm(Timer& t) noexcept;
@@ -134,16 +133,14 @@ private:
 
     // An add_timer() timer: an intrusive Timer with its function, kept until it fires or is
     // cancelled (unordered_map nodes do not move, so the heap may point into them).
-    struct CallbackTimer final : TimerHandler {
+    struct CallbackTimer final : Timer {
         CallbackTimer(Loop& l, TimerId i, std::function<void()> f)
-            : loop(l), id(i), fn(std::move(f)) {}
+            : Timer(l), id(i), fn(std::move(f)) {}
 
         void on_timer() override;
 
-        Loop& loop;
         TimerId id;
         std::function<void()> fn;
-        Timer timer;
     };
 
     TimerHeap timers_;
