@@ -265,8 +265,8 @@ void ServerConnection::dispatch_events() {
 }
 
 void ServerConnection::on_message(const proto::MessageReceived& e) {
-    ++messages_in_;
-    bytes_in_ += e.data.size();
+    count(Traffic::messages_in, 1);
+    count(Traffic::bytes_in, e.data.size());
     if (route_->handlers.on_message) {
         session_.invoke([&] { route_->handlers.on_message(*this, e.data, e.type); });
     }
@@ -306,8 +306,8 @@ SendStatus ServerConnection::send_message(std::string_view data, MessageType typ
     if (fin ? side_.endpoint.send_fragment(type, data, *fin) : side_.endpoint.send(type, data)) {
         return SendStatus::closed;
     }
-    ++messages_out_;
-    bytes_out_ += data.size();
+    count(Traffic::messages_out, 1);
+    count(Traffic::bytes_out, data.size());
     session_.output_queued();
     return queued() > limits.high_watermark ? SendStatus::backpressure : SendStatus::queued;
 }
@@ -362,6 +362,12 @@ std::error_code ServerConnection::send_ping(std::string_view payload) {
     return ec;
 }
 
+std::uint64_t ServerConnection::counted(Traffic which) const noexcept {
+    const std::uint64_t carries =
+            cold_ ? cold_->traffic_carries[static_cast<std::size_t>(which)] : 0;
+    return (carries << 32) + traffic_.low(which);
+}
+
 void ServerConnection::log_session(std::string_view why) const {
     // The access log line of a WebSocket session.
     using Initiator = proto::CloseInfo::Initiator;
@@ -373,9 +379,10 @@ void ServerConnection::log_session(std::string_view why) const {
     net::log_info(remote_.to_string(), " \"GET ", route_path(),
                   "\" 101 subprotocol=", sub.empty() ? "-" : sub,
                   " duration=", net::format_seconds(ctx_.loop().now() - opened_at_),
-                  " in=", messages_in_, "msg/", bytes_in_, "B out=", messages_out_, "msg/",
-                  bytes_out_, "B close=", info.code, " by=", by,
-                  info.was_clean ? " clean" : " unclean", " (", why, ")");
+                  " in=", counted(Traffic::messages_in), "msg/", counted(Traffic::bytes_in),
+                  "B out=", counted(Traffic::messages_out), "msg/", counted(Traffic::bytes_out),
+                  "B close=", info.code, " by=", by, info.was_clean ? " clean" : " unclean", " (",
+                  why, ")");
 }
 
 void ServerConnection::on_finished(std::string_view why, std::error_code error) {

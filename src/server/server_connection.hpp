@@ -6,6 +6,7 @@
 #pragma once
 
 #include <any>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@
 #include "wsx/route.hpp"
 
 #include "engine/session.hpp"
+#include "server/traffic_counts.hpp"
 
 namespace wsx::detail {
 
@@ -127,15 +129,24 @@ private:
     void on_failed(std::error_code ec);
     void log_session(std::string_view why) const;
 
+    void count(Traffic which, std::uint64_t n) {
+        if (const std::uint64_t carry = traffic_.add(which, n); carry != 0) [[unlikely]] {
+            cold().traffic_carries[static_cast<std::size_t>(which)] += carry;
+        }
+    }
+
+    [[nodiscard]] std::uint64_t counted(Traffic which) const noexcept;
+
     // What an open connection may never need, allocated on first use (an idle connection holds
     // a pointer, not 32 bytes): the opening request, kept as its head (proto::format_request_head,
     // about 400 bytes from a browser) behind a 4-byte length in one allocation and parsed again
     // only when a handler asks (request()), unless the route does not keep it
-    // (Route::keep_request); and the handler's data (Connection::data()).
+    // (Route::keep_request); the handler's data (Connection::data()); the traffic counts' carries.
     struct Cold {
         std::unique_ptr<char[]> request_head;
         std::unique_ptr<proto::HttpRequest> request;
         std::any user_data;
+        std::array<std::uint64_t, 4> traffic_carries{};  // by Traffic, in units of 2^32
     };
 
     Cold& cold() {
@@ -166,11 +177,7 @@ private:
     std::unique_ptr<Cold> cold_;
     std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
     net::TimeMs opened_at_ = 0;
-    // For the access log line of the session.
-    std::uint64_t messages_in_ = 0;
-    std::uint64_t bytes_in_ = 0;
-    std::uint64_t messages_out_ = 0;
-    std::uint64_t bytes_out_ = 0;
+    TrafficCounts traffic_;  // for the access log line of the session
 };
 
 }  // namespace wsx::detail
