@@ -31,6 +31,9 @@ ServerConnection::ServerConnection(ServerContext& context, std::uint64_t id,
 }
 
 ServerConnection::~ServerConnection() {
+    if (route_ != nullptr) {
+        ctx_.routes_held().release(route_);
+    }
     if (websocket_) {
         side_.endpoint.~Endpoint();
     } else {
@@ -45,6 +48,10 @@ void* ServerConnection::operator new(std::size_t size) {
 
 void ServerConnection::operator delete(void* p) noexcept {
     net::SlotPool::of<ServerConnection>().deallocate(p);
+}
+
+std::shared_ptr<const Route> ServerConnection::route_ptr() const noexcept {
+    return route_ != nullptr ? ctx_.routes_held().shared(route_) : nullptr;
 }
 
 std::string_view ServerConnection::route_path() const noexcept {
@@ -210,7 +217,7 @@ void ServerConnection::open_websocket() {
     side_.http.~unique_ptr();  // the HTTP side goes; the endpoint takes its place
     new (&side_.endpoint) proto::Endpoint(std::move(up.upgraded.endpoint));
     websocket_ = true;
-    route_ = std::move(up.route);
+    route_ = ctx_.routes_held().hold(std::move(up.route));
     if (route_->keep_request) {
         const std::string head = proto::format_request_head(up.upgraded.request.http);
         const auto size = static_cast<std::uint32_t>(head.size());  // within the head limit

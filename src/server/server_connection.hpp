@@ -58,9 +58,10 @@ public:
     /// Past the handshake (on_close is owed).
     [[nodiscard]] bool opened() const noexcept { return websocket_; }
 
-    [[nodiscard]] const Route* route() const noexcept { return route_.get(); }
+    [[nodiscard]] const Route* route() const noexcept { return route_; }
 
-    [[nodiscard]] const std::shared_ptr<const Route>& route_ptr() const noexcept { return route_; }
+    /// The route as shared (for work handed to other loops); null before the upgrade.
+    [[nodiscard]] std::shared_ptr<const Route> route_ptr() const noexcept;
 
     // The public API, for Connection's members.
     SendStatus send_message(std::string_view data, MessageType type, std::optional<bool> fin = {});
@@ -175,7 +176,7 @@ private:
     Session session_;
     Side side_;
     std::unique_ptr<Cold> cold_;
-    std::shared_ptr<const Route> route_;  // kept alive across a route reload (SIGHUP)
+    const Route* route_ = nullptr;  // held in ctx_.routes_held(): alive across a reload (SIGHUP)
     net::TimeMs opened_at_ = 0;
     TrafficCounts traffic_;  // for the access log line of the session
 };

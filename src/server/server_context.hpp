@@ -16,6 +16,7 @@
 #include "wsx/server.hpp"
 
 #include "engine/session.hpp"
+#include "server/route_holds.hpp"
 
 namespace wsx::detail {
 
@@ -72,6 +73,9 @@ public:
 
     [[nodiscard]] const Opening& opening() const noexcept { return opening_; }
 
+    /// The routes this loop's open connections are on.
+    [[nodiscard]] RouteHolds& routes_held() noexcept { return routes_held_; }
+
 protected:
     ServerContext() = default;
     ServerContext(const ServerContext&) = default;
@@ -80,6 +84,7 @@ protected:
 
 private:
     Opening opening_;
+    RouteHolds routes_held_;
 };
 
 }  // namespace wsx::detail
