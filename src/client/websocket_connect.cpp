@@ -129,7 +129,8 @@ void WebSocket::Impl::on_connected(net::UniqueFd fd) {
         fail({.error = transport.error()});
         return;
     }
-    session = std::make_unique<detail::Session>(loop, std::move(*transport), *this, session_config);
+    session = std::make_unique<detail::OwnedSession<Impl>>(loop, std::move(*transport), *this,
+                                                           session_config);
     if (proxy) {
         // A tunnel to the server's host and port first; the connect timeout covers it too.
         tunnel.emplace(options.limits, url, *proxy);

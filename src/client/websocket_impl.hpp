@@ -23,11 +23,11 @@
 #include "wsx/websocket.hpp"
 
 #include "client/reconnect_policy.hpp"
-#include "engine/session.hpp"
+#include "engine/owned_session.hpp"
 
 namespace wsx {
 
-struct WebSocket::Impl final : detail::SessionOwner, std::enable_shared_from_this<WebSocket::Impl> {
+struct WebSocket::Impl final : std::enable_shared_from_this<WebSocket::Impl> {
     Impl(net::Loop& l, proto::WsUrl u, std::vector<std::string> p, WebSocketOptions o)
         : loop(l),
           url(std::move(u)),
@@ -54,7 +54,8 @@ struct WebSocket::Impl final : detail::SessionOwner, std::enable_shared_from_thi
     net::Connector connector;  // RFC 8305 staggered connects to the resolved addresses
     net::TransportFactory plain_transports = net::tcp_transports();  // unless options.transport
     net::TlsTransport* tls_in_clear = nullptr;  // wss:// through a proxy: TLS once tunnelled
-    std::unique_ptr<detail::Session> session;   // the connected socket, through the engine
+    std::unique_ptr<detail::OwnedSession<Impl>>
+            session;  // the connected socket, through the engine
     std::optional<proto::Endpoint> endpoint;
     net::TimerId connect_timer = 0;
     std::size_t discarded = 0;  // bytes of sends refused once CLOSING or CLOSED
@@ -86,16 +87,16 @@ struct WebSocket::Impl final : detail::SessionOwner, std::enable_shared_from_thi
 
     // --- the connected socket (websocket.cpp): what the engine asks of its owner ---
 
-    void on_input(std::span<char> bytes) override;
-    void on_input_end() override;
-    [[nodiscard]] const proto::OutputQueue& output() const noexcept override;
-    void consume_output(std::size_t n) noexcept override;
-    [[nodiscard]] bool protocol_over() const noexcept override;
-    [[nodiscard]] detail::Linger linger() const noexcept override;
-    [[nodiscard]] std::optional<net::TimeMs> deadline() const noexcept override;
-    void on_deadline(net::TimeMs now) override;
-    void on_callback_threw(std::string_view what) override;
-    void on_finished(std::string_view why, std::error_code error) override;
+    void on_input(std::span<char> bytes);
+    void on_input_end();
+    [[nodiscard]] const proto::OutputQueue& output() const noexcept;
+    void consume_output(std::size_t n) noexcept;
+    [[nodiscard]] bool protocol_over() const noexcept;
+    [[nodiscard]] detail::Linger linger() const noexcept;
+    [[nodiscard]] std::optional<net::TimeMs> deadline() const noexcept;
+    void on_deadline(net::TimeMs now);
+    void on_callback_threw(std::string_view what);
+    void on_finished(std::string_view why, std::error_code error);
 
     void dispatch();
 

@@ -24,11 +24,10 @@ struct Session::FileBody {
     std::uint64_t left = 0;
 };
 
-Session::Session(net::Loop& loop, std::unique_ptr<net::Transport> transport, SessionOwner& owner,
+Session::Session(net::Loop& loop, std::unique_ptr<net::Transport> transport,
                  const SessionConfig& config)
     : Timer(loop),
       transport_(std::move(transport)),
-      owner_(&owner),
       config_(&config),
       last_write_progress_(loop.now()) {}
 
@@ -97,11 +96,11 @@ bool Session::read_once(std::span<char> buffer) {
         case net::IoResult::Status::would_block:
             return false;
         case net::IoResult::Status::eof:
-            owner_->on_input_end();
+            on_input_end();
             finish(lingering() ? "closed" : "peer closed the TCP connection");
             return false;
         case net::IoResult::Status::error:
-            owner_->on_input_end();
+            on_input_end();
             finish("read: " + r.error.message(), r.error);
             return false;
         case net::IoResult::Status::ok:
@@ -110,7 +109,7 @@ bool Session::read_once(std::span<char> buffer) {
     if (lingering()) {
         return true;  // discarded: after the protocol is over, only the peer's FIN matters
     }
-    dispatch([&] { owner_->on_input(buffer.first(r.bytes)); });
+    dispatch([&] { on_input(buffer.first(r.bytes)); });
     return !finished_ && (r.bytes == buffer.size() || transport_->has_pending_input());
 }
 
@@ -122,13 +121,13 @@ void Session::read_with_reading_off() {
     const net::IoResult r = transport_->peek(std::span<char>(&byte, 1));
     switch (r.status) {
         case net::IoResult::Status::eof:
-            if (owner_->on_hangup() || finished_) {
+            if (on_hangup() || finished_) {
                 return;
             }
             peer_fin_seen_ = true;  // read to the end once reading resumes
             break;
         case net::IoResult::Status::error:
-            owner_->on_input_end();
+            on_input_end();
             finish("read: " + r.error.message(), r.error);
             return;
         case net::IoResult::Status::ok:
@@ -146,13 +145,13 @@ void Session::flush() {
     if (finished_ || !write_output()) {
         return;
     }
-    if (file_ && owner_->output().empty()) {
+    if (file_ && output().empty()) {
         send_file_body();
         if (finished_) {
             return;
         }
     }
-    const std::size_t buffered = owner_->output().size();
+    const std::size_t buffered = output().size();
     bool drained = false;
     if (!paused_ && buffered > config_->high_watermark) {
         paused_ = true;
@@ -160,7 +159,7 @@ void Session::flush() {
         paused_ = false;
         drained = true;
     }
-    if (owner_->protocol_over() && !file_) {
+    if (protocol_over() && !file_) {
         linger_when_written();
         if (finished_) {
             return;
@@ -169,13 +168,13 @@ void Session::flush() {
     update_interest();
     update_deadline();
     if (drained) {
-        owner_->on_drain();
+        on_drain();
     }
 }
 
 bool Session::write_output() {
     std::array<std::string_view, kWriteViews> views{};
-    const proto::OutputQueue& out = owner_->output();
+    const proto::OutputQueue& out = output();
     while (!out.empty()) {
         const std::size_t n = out.peek(views);
         const net::IoResult r =
@@ -184,11 +183,11 @@ bool Session::write_output() {
             break;
         }
         if (r.status != net::IoResult::Status::ok) {
-            owner_->on_input_end();
+            on_input_end();
             finish("writev: " + r.error.message(), r.error);
             return false;
         }
-        owner_->consume_output(r.bytes);
+        consume_output(r.bytes);
         last_write_progress_ = loop().now();
     }
     return true;
@@ -209,7 +208,7 @@ void Session::send_file_body() {
             return;
         }
         if (r.status != net::IoResult::Status::ok || r.bytes == 0) {
-            owner_->on_input_end();
+            on_input_end();
             finish(r.bytes == 0 ? "file shrank while being sent" : "sendfile: " + r.error.message(),
                    r.error);
             return;
@@ -218,12 +217,12 @@ void Session::send_file_body() {
         last_write_progress_ = loop().now();
     }
     file_.reset();
-    owner_->on_file_sent();
+    on_file_sent();
 }
 
 void Session::linger_when_written() {
-    const Linger how = owner_->linger();
-    const bool written = owner_->output().empty();
+    const Linger how = linger();
+    const bool written = output().empty();
     if (how == Linger::none) {
         if (written) {
             finish("closed");
@@ -245,7 +244,7 @@ void Session::linger_when_written() {
 }
 
 bool Session::reading_allowed() const noexcept {
-    return !paused_ && !app_paused_ && owner_->wants_input();
+    return !paused_ && !app_paused_ && wants_input();
 }
 
 void Session::set_reading_paused(bool paused) {
@@ -265,12 +264,12 @@ void Session::update_interest() {
         hangup_muted_ = false;
     }
     const bool read = reading || lingering();
-    const auto wanted = transport_->interest(
-            {.read = read, .write = !owner_->output().empty() || file_ != nullptr});
+    const auto wanted =
+            transport_->interest({.read = read, .write = !output().empty() || file_ != nullptr});
     const net::Interest want{
             .read = wanted.read,
             .write = wanted.write,
-            .hangup = (read || (owner_->watches_hangup() && !hangup_muted_)) && !peer_fin_seen_};
+            .hangup = (read || (watches_hangup() && !hangup_muted_)) && !peer_fin_seen_};
     if (want.read != interest_.read || want.write != interest_.write
         || want.hangup != interest_.hangup) {
         // Cannot fail for a registered descriptor but for lack of kernel memory; the connection
@@ -284,9 +283,9 @@ std::optional<net::TimeMs> Session::next_deadline() const noexcept {
     if (lingering()) {
         return close_deadline_;
     }
-    std::optional<net::TimeMs> due = owner_->deadline();
-    const net::TimeMs stall = owner_->write_stall_limit();
-    if (stall > 0 && (!owner_->output().empty() || file_)) {
+    std::optional<net::TimeMs> due = deadline();
+    const net::TimeMs stall = write_stall_limit();
+    if (stall > 0 && (!output().empty() || file_)) {
         const net::TimeMs at = last_write_progress_ + stall;
         due = due ? std::min(*due, at) : at;
     }
@@ -307,8 +306,8 @@ void Session::update_deadline() {
 }
 
 bool Session::write_stalled(net::TimeMs now) const noexcept {
-    const net::TimeMs stall = owner_->write_stall_limit();
-    return stall > 0 && (!owner_->output().empty() || file_) && now - last_write_progress_ >= stall;
+    const net::TimeMs stall = write_stall_limit();
+    return stall > 0 && (!output().empty() || file_) && now - last_write_progress_ >= stall;
 }
 
 void Session::on_timer() {
@@ -329,9 +328,9 @@ void Session::on_timer() {
         finish("peer stopped reading");
         return;
     }
-    const auto due = owner_->deadline();
+    const auto due = deadline();
     if (due && now >= *due) {
-        dispatch([&] { owner_->on_deadline(now); });
+        dispatch([&] { on_deadline(now); });
         if (finished_) {
             return;
         }
@@ -351,7 +350,7 @@ void Session::finish(std::string_view why, std::error_code error) {
     file_.reset();
     // The descriptor is closed with the transport, when the owner is freed after this batch:
     // readiness already fetched for it then finds this object still alive, and finished.
-    owner_->on_finished(why, error);
+    on_finished(why, error);
 }
 
 }  // namespace wsx::detail

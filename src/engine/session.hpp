@@ -7,7 +7,8 @@
 // for every deadline. Callbacks run through invoke(), the one place that catches what they throw.
 //
 // Rules: the engine never parses bytes and never looks inside the protocol object: everything it
-// knows of it comes through SessionOwner. It never names a concrete transport.
+// knows of it comes through its hooks, which the owner (a class derived from Session, or
+// OwnedSession's owner) answers. It never names a concrete transport.
 #pragma once
 
 #include <cstddef>
@@ -59,9 +60,79 @@ struct SessionConfig {
     net::TimeMs closing_timeout_ms = 5'000;                                // lingering, at most
 };
 
-/// What the engine needs of the object that owns the protocol state. Called on the loop thread.
-class SessionOwner {
+/// The engine of one connection. Its owner derives from it and answers the hooks below (the
+/// protected virtuals): the owner is the session, so it costs no pointer back to the owner and
+/// no vtable pointer of its own. One timer serves every deadline.
+class Session : private net::IoHandler, private net::Timer {
 public:
+    Session(net::Loop& loop, std::unique_ptr<net::Transport> transport,
+            const SessionConfig& config);
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    virtual ~Session();
+
+    /// Registers with the loop and writes what the owner has queued (a client's request).
+    [[nodiscard]] std::error_code start();
+
+    /// The owner queued output or changed state: write now unless events are being dispatched
+    /// (then once after the batch), and bring interest and deadline up to date.
+    void output_queued();
+
+    /// Runs `fn`, which dispatches the owner's events, as a batch: one flush after it.
+    template <class Fn>
+    void dispatch(Fn&& fn) {
+        const bool outer = !in_dispatch_;
+        in_dispatch_ = true;
+        fn();
+        if (outer) {
+            in_dispatch_ = false;
+            if (!finished_) {
+                flush();
+            }
+        }
+    }
+
+    /// Runs a user callback; whatever it throws is caught here, handed to the owner
+    /// (on_callback_threw) and false returned.
+    template <class Fn>
+    bool invoke(Fn&& fn) noexcept {
+        return run_guarded(std::forward<Fn>(fn),
+                           [this](std::string_view what) { on_callback_threw(what); });
+    }
+
+    /// Application-level flow control: while paused, nothing more is read.
+    void set_reading_paused(bool paused);
+
+    /// Sends `length` bytes of `file` once the output queue is written (a plain-HTTP body);
+    /// on_file_sent() follows. Starts at the next flush (output_queued(), or the batch's end).
+    void send_file(net::UniqueFd file, std::uint64_t length);
+
+    [[nodiscard]] bool sending_file() const noexcept { return file_ != nullptr; }
+
+    /// Closes the transport now; on_finished() follows at once. Safe anywhere, once.
+    void finish(std::string_view why, std::error_code error = {});
+
+    [[nodiscard]] bool finished() const noexcept { return finished_; }
+
+    [[nodiscard]] bool in_dispatch() const noexcept { return in_dispatch_; }
+
+    /// The protocol is over; only the TCP close is left (input is discarded).
+    [[nodiscard]] bool lingering() const noexcept { return close_deadline_ != 0; }
+
+    /// Above the high watermark (reading stopped until the output drains).
+    [[nodiscard]] bool backpressured() const noexcept { return paused_; }
+
+    [[nodiscard]] net::Loop& loop() const noexcept { return Timer::loop(); }
+
+    [[nodiscard]] int fd() const noexcept;
+
+    /// The transport's TLS parameters (Transport::security()); empty for plain TCP.
+    [[nodiscard]] std::optional<net::SecurityInfo> security() const {
+        return transport_ ? transport_->security() : std::nullopt;
+    }
+
+protected:
+    // What the engine needs of the protocol state its owner keeps. Called on the loop thread.
     /// Bytes read: feed them to the protocol object and dispatch its events. They stay valid
     /// until this returns.
     virtual void on_input(std::span<char> bytes) = 0;
@@ -111,84 +182,6 @@ public:
     /// owner may free itself after the current loop batch, not before.
     virtual void on_finished(std::string_view why, std::error_code error) = 0;
 
-protected:
-    SessionOwner() = default;
-    SessionOwner(const SessionOwner&) = default;
-    SessionOwner& operator=(const SessionOwner&) = default;
-    ~SessionOwner() = default;
-};
-
-class Session final : private net::IoHandler, private net::Timer {  // one timer: every deadline
-public:
-    Session(net::Loop& loop, std::unique_ptr<net::Transport> transport, SessionOwner& owner,
-            const SessionConfig& config);
-    Session(const Session&) = delete;
-    Session& operator=(const Session&) = delete;
-    ~Session();
-
-    /// Registers with the loop and writes what the owner has queued (a client's request).
-    [[nodiscard]] std::error_code start();
-
-    /// Another object takes over the protocol (an HTTP exchange upgraded to a WebSocket).
-    void set_owner(SessionOwner& owner) noexcept { owner_ = &owner; }
-
-    /// The owner queued output or changed state: write now unless events are being dispatched
-    /// (then once after the batch), and bring interest and deadline up to date.
-    void output_queued();
-
-    /// Runs `fn`, which dispatches the owner's events, as a batch: one flush after it.
-    template <class Fn>
-    void dispatch(Fn&& fn) {
-        const bool outer = !in_dispatch_;
-        in_dispatch_ = true;
-        fn();
-        if (outer) {
-            in_dispatch_ = false;
-            if (!finished_) {
-                flush();
-            }
-        }
-    }
-
-    /// Runs a user callback; whatever it throws is caught here, handed to the owner
-    /// (on_callback_threw) and false returned.
-    template <class Fn>
-    bool invoke(Fn&& fn) noexcept {
-        return run_guarded(std::forward<Fn>(fn),
-                           [this](std::string_view what) { owner_->on_callback_threw(what); });
-    }
-
-    /// Application-level flow control: while paused, nothing more is read.
-    void set_reading_paused(bool paused);
-
-    /// Sends `length` bytes of `file` once the output queue is written (a plain-HTTP body);
-    /// on_file_sent() follows. Starts at the next flush (output_queued(), or the batch's end).
-    void send_file(net::UniqueFd file, std::uint64_t length);
-
-    [[nodiscard]] bool sending_file() const noexcept { return file_ != nullptr; }
-
-    /// Closes the transport now; on_finished() follows at once. Safe anywhere, once.
-    void finish(std::string_view why, std::error_code error = {});
-
-    [[nodiscard]] bool finished() const noexcept { return finished_; }
-
-    [[nodiscard]] bool in_dispatch() const noexcept { return in_dispatch_; }
-
-    /// The protocol is over; only the TCP close is left (input is discarded).
-    [[nodiscard]] bool lingering() const noexcept { return close_deadline_ != 0; }
-
-    /// Above the high watermark (reading stopped until the output drains).
-    [[nodiscard]] bool backpressured() const noexcept { return paused_; }
-
-    [[nodiscard]] net::Loop& loop() const noexcept { return Timer::loop(); }
-
-    [[nodiscard]] int fd() const noexcept;
-
-    /// The transport's TLS parameters (Transport::security()); empty for plain TCP.
-    [[nodiscard]] std::optional<net::SecurityInfo> security() const {
-        return transport_ ? transport_->security() : std::nullopt;
-    }
-
 private:
     struct FileBody;
 
@@ -209,7 +202,6 @@ private:
     [[nodiscard]] bool write_stalled(net::TimeMs now) const noexcept;
 
     std::unique_ptr<net::Transport> transport_;
-    SessionOwner* owner_;
     const SessionConfig* config_;
     std::unique_ptr<FileBody> file_;
     net::TimeMs close_deadline_ = 0;  // lingering: when the TCP connection goes, drained or not

@@ -22,10 +22,10 @@ namespace wsx::detail {
 ServerConnection::ServerConnection(ServerContext& context, std::uint64_t id,
                                    std::unique_ptr<net::Transport> transport,
                                    net::SocketAddress remote)
-    : ctx_(context),
+    : Session(context.loop(), std::move(transport), context.session_config()),
+      ctx_(context),
       id_(id),
-      remote_(remote),
-      session_(context.loop(), std::move(transport), *this, context.session_config()) {
+      remote_(remote) {
     new (&side_.http)
             std::unique_ptr<HttpSide>(std::make_unique<HttpSide>(*this, context.loop().now()));
 }
@@ -69,7 +69,7 @@ const std::any& ServerConnection::data_const() const noexcept {
 }
 
 bool ServerConnection::open_now() const noexcept {
-    return websocket_ && side_.endpoint.state() == proto::State::open && !session_.finished();
+    return websocket_ && side_.endpoint.state() == proto::State::open && !Session::finished();
 }
 
 const proto::HttpRequest* ServerConnection::handshake_request() const noexcept {
@@ -98,7 +98,7 @@ const proto::HttpRequest* ServerConnection::handshake_request() const noexcept {
 
 void ServerConnection::abort(std::string_view why) {
     on_input_end();
-    session_.finish(why);
+    Session::finish(why);
 }
 
 // --- the engine's questions, answered by whichever side is current ---
@@ -115,7 +115,7 @@ void ServerConnection::on_input(std::span<char> bytes) {
 void ServerConnection::dispatch_pending() {
     if (http() != nullptr) {
         http()->dispatch_events();
-        if (http() != nullptr && http()->upgrade_ready() && !session_.finished()) {
+        if (http() != nullptr && http()->upgrade_ready() && !Session::finished()) {
             open_websocket();
         }
         return;
@@ -174,7 +174,7 @@ void ServerConnection::on_deadline(net::TimeMs now) {
         net::log_info(remote_.to_string(), " ", route_path(), ": ", ec.message());
     }
     if (side_.endpoint.should_close_transport() && side_.endpoint.output().empty()) {
-        session_.finish(ec ? ec.message() : "closing handshake timed out");
+        Session::finish(ec ? ec.message() : "closing handshake timed out");
     }
 }
 
@@ -190,7 +190,7 @@ void ServerConnection::on_drain() {
     if (http() != nullptr) {
         http()->on_drain();
     } else if (route_->handlers.on_drain && side_.endpoint.state() == proto::State::open) {
-        session_.invoke([&] { route_->handlers.on_drain(*this); });
+        Session::invoke([&] { route_->handlers.on_drain(*this); });
     }
 }
 
@@ -238,14 +238,14 @@ void ServerConnection::open_websocket() {
         if (!route_->keep_request) {
             ctx_.opening() = {.connection = this, .request = &up.upgraded.request.http};
         }
-        session_.invoke([&] { route_->handlers.on_open(*this); });
+        Session::invoke([&] { route_->handlers.on_open(*this); });
         ctx_.opening() = {};  // `up` ends with this call
     }
     dispatch_events();  // frames the client sent right behind its request
 }
 
 void ServerConnection::dispatch_events() {
-    while (!session_.finished() && !close_reply_held_) {
+    while (!Session::finished() && !close_reply_held_) {
         auto event = side_.endpoint.next_event();
         if (!event) {
             break;
@@ -256,12 +256,12 @@ void ServerConnection::dispatch_events() {
                            [&](const proto::MessageReceived& e) { on_message(e); },
                            [&](const proto::PingReceived& e) {
                                if (h.on_ping) {
-                                   session_.invoke([&] { h.on_ping(*this, e.payload); });
+                                   Session::invoke([&] { h.on_ping(*this, e.payload); });
                                }
                            },
                            [&](const proto::PongReceived& e) {
                                if (h.on_pong) {
-                                   session_.invoke([&] { h.on_pong(*this, e.payload); });
+                                   Session::invoke([&] { h.on_pong(*this, e.payload); });
                                }
                            },
                            [&](const proto::CloseReceived& e) { on_peer_close(e); },
@@ -275,7 +275,7 @@ void ServerConnection::on_message(const proto::MessageReceived& e) {
     count(Traffic::messages_in, 1);
     count(Traffic::bytes_in, e.data.size());
     if (route_->handlers.on_message) {
-        session_.invoke([&] { route_->handlers.on_message(*this, e.data, e.type); });
+        Session::invoke([&] { route_->handlers.on_message(*this, e.data, e.type); });
     }
 }
 
@@ -283,7 +283,7 @@ void ServerConnection::on_peer_close(const proto::CloseReceived& e) {
     const Handlers& h = route_->handlers;
     if (h.on_peer_close
         && side_.endpoint.close_info().initiator == proto::CloseInfo::Initiator::peer) {
-        session_.invoke([&] { h.on_peer_close(*this, e.code, e.reason); });
+        Session::invoke([&] { h.on_peer_close(*this, e.code, e.reason); });
     }
     net::log_debug(remote_.to_string(), " ", route_path(), ": close frame ", e.code, " received");
 }
@@ -315,19 +315,19 @@ SendStatus ServerConnection::send_message(std::string_view data, MessageType typ
     }
     count(Traffic::messages_out, 1);
     count(Traffic::bytes_out, data.size());
-    session_.output_queued();
+    Session::output_queued();
     return queued() > limits.high_watermark ? SendStatus::backpressure : SendStatus::queued;
 }
 
 std::error_code ServerConnection::close_websocket(std::uint16_t code, std::string_view reason) {
-    if (session_.finished() || !websocket_) {
+    if (Session::finished() || !websocket_) {
         return proto::Errc::not_open;
     }
     auto ec = side_.endpoint.close(code, reason, ctx_.loop().now());
     if (close_reply_held_) {
         release_close_reply();  // with our code chosen, or the peer's echoed if ours was bad
     } else if (!ec) {
-        session_.output_queued();
+        Session::output_queued();
     }
     return ec;
 }
@@ -336,14 +336,14 @@ bool ServerConnection::resolve_upgrade(UpgradeDecision decision) {
     if (http() == nullptr || !http()->resolve_upgrade(std::move(decision))) {
         return false;
     }
-    if (!session_.finished()) {
-        session_.dispatch([&] { dispatch_pending(); });
+    if (!Session::finished()) {
+        Session::dispatch([&] { dispatch_pending(); });
     }
     return true;
 }
 
 void ServerConnection::defer_close_reply() noexcept {
-    close_reply_held_ = websocket_ && !session_.finished();
+    close_reply_held_ = websocket_ && !Session::finished();
 }
 
 void ServerConnection::release_close_reply() {
@@ -351,20 +351,20 @@ void ServerConnection::release_close_reply() {
         return;
     }
     close_reply_held_ = false;
-    if (session_.in_dispatch()) {
-        session_.output_queued();  // the batch in progress dispatches on
-    } else if (!session_.finished()) {
-        session_.dispatch([&] { dispatch_events(); });
+    if (Session::in_dispatch()) {
+        Session::output_queued();  // the batch in progress dispatches on
+    } else if (!Session::finished()) {
+        Session::dispatch([&] { dispatch_events(); });
     }
 }
 
 std::error_code ServerConnection::send_ping(std::string_view payload) {
-    if (session_.finished() || !websocket_) {
+    if (Session::finished() || !websocket_) {
         return proto::Errc::not_open;
     }
     auto ec = side_.endpoint.ping(payload);
     if (!ec) {
-        session_.output_queued();
+        Session::output_queued();
     }
     return ec;
 }
@@ -405,7 +405,7 @@ void ServerConnection::on_finished(std::string_view why, std::error_code error) 
         log_session(why);
         const proto::CloseInfo& info = side_.endpoint.close_info();
         if (route_->handlers.on_close) {
-            session_.invoke([&] {
+            Session::invoke([&] {
                 route_->handlers.on_close(*this, info.code, info.reason, info.was_clean);
             });
         }

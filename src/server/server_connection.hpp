@@ -36,7 +36,7 @@ struct AcceptedUpgrade {
     std::any user_data;
 };
 
-class ServerConnection final : public Connection, private SessionOwner {
+class ServerConnection final : public Connection, private Session {
 public:
     ServerConnection(ServerContext& context, std::uint64_t id,
                      std::unique_ptr<net::Transport> transport, net::SocketAddress remote);
@@ -50,7 +50,7 @@ public:
     static void operator delete(void* p) noexcept;
 
     /// Registers with the loop.
-    [[nodiscard]] std::error_code start() { return session_.start(); }
+    [[nodiscard]] std::error_code start() { return Session::start(); }
 
     /// Ends the connection now (no closing handshake), as at a shutdown's end.
     void abort(std::string_view why);
@@ -86,10 +86,11 @@ public:
 
     [[nodiscard]] const std::any& data_const() const noexcept;
 
-    [[nodiscard]] Session& session() noexcept { return session_; }
+    /// The engine: this connection is its session (its hooks are the private overrides below).
+    [[nodiscard]] Session& session() noexcept { return *this; }
 
     [[nodiscard]] std::optional<net::SecurityInfo> security_info() const {
-        return session_.security();
+        return Session::security();
     }
 
     /// The HTTP side, until the upgrade (then null).
@@ -106,7 +107,7 @@ public:
     void release_close_reply();
 
 private:
-    // SessionOwner
+    // Session's hooks
     void on_input(std::span<char> bytes) override;
     void on_input_end() override;
     [[nodiscard]] const proto::OutputQueue& output() const noexcept override;
@@ -173,7 +174,6 @@ private:
     net::SocketAddress remote_;      // 28 bytes, aligned to 4: the flags below fill the word
     bool close_reply_held_ = false;  // defer_close_reply(): events wait for the reply
     bool websocket_ = false;         // side_ holds the endpoint (else the HTTP side)
-    Session session_;
     Side side_;
     std::unique_ptr<Cold> cold_;
     const Route* route_ = nullptr;  // held in ctx_.routes_held(): alive across a reload (SIGHUP)

@@ -1,8 +1,6 @@
 // The connection engine alone: a Session over one end of a socket pair, its owner a small
 // recording stand-in for a protocol object, the other end driven by the test. Checks reading,
 // writing, watermarks, lingering, deadlines and the one exception wrapper. Every wait bounded.
-#include "engine/session.hpp"
-
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,10 +14,12 @@
 #include "wsx/net/loop.hpp"
 #include "wsx/net/tcp.hpp"
 
+#include "engine/owned_session.hpp"
+
 namespace wsx::detail {
 namespace {
 
-struct Owner final : SessionOwner {
+struct Owner final {
     proto::OutputQueue out;
     std::string received;
     bool over = false;
@@ -32,30 +32,30 @@ struct Owner final : SessionOwner {
     bool finished = false;
     std::string why;
 
-    void on_input(std::span<char> bytes) override { received.append(bytes.data(), bytes.size()); }
+    void on_input(std::span<char> bytes) { received.append(bytes.data(), bytes.size()); }
 
-    void on_input_end() override { ++input_ends; }
+    void on_input_end() { ++input_ends; }
 
-    [[nodiscard]] const proto::OutputQueue& output() const noexcept override { return out; }
+    [[nodiscard]] const proto::OutputQueue& output() const noexcept { return out; }
 
-    void consume_output(std::size_t n) noexcept override { out.consume(n); }
+    void consume_output(std::size_t n) noexcept { out.consume(n); }
 
-    [[nodiscard]] bool protocol_over() const noexcept override { return over; }
+    [[nodiscard]] bool protocol_over() const noexcept { return over; }
 
-    [[nodiscard]] Linger linger() const noexcept override { return how; }
+    [[nodiscard]] Linger linger() const noexcept { return how; }
 
-    [[nodiscard]] std::optional<net::TimeMs> deadline() const noexcept override { return due; }
+    [[nodiscard]] std::optional<net::TimeMs> deadline() const noexcept { return due; }
 
-    void on_deadline(net::TimeMs) override {
+    void on_deadline(net::TimeMs) {
         ++deadlines;
         due.reset();
     }
 
-    void on_drain() override { ++drains; }
+    void on_drain() { ++drains; }
 
-    void on_callback_threw(std::string_view what) override { threw = what; }
+    void on_callback_threw(std::string_view what) { threw = what; }
 
-    void on_finished(std::string_view w, std::error_code) override {
+    void on_finished(std::string_view w, std::error_code) {
         finished = true;
         why = w;
     }
@@ -73,7 +73,7 @@ protected:
         auto loop = net::Loop::create();
         ASSERT_TRUE(loop);
         loop_ = std::move(*loop);
-        session_ = std::make_unique<Session>(
+        session_ = std::make_unique<OwnedSession<Owner>>(
                 *loop_, std::make_unique<net::TcpTransport>(net::UniqueFd(fds[0])), owner_,
                 config_);
     }
@@ -109,7 +109,7 @@ protected:
             .low_watermark = 64 * 1024, .high_watermark = 256 * 1024, .closing_timeout_ms = 5000};
     Owner owner_;
     std::unique_ptr<net::Loop> loop_;
-    std::unique_ptr<Session> session_;
+    std::unique_ptr<OwnedSession<Owner>> session_;
     int peer_ = -1;
 };
 
