@@ -29,7 +29,7 @@ Session::Session(net::Loop& loop, std::unique_ptr<net::Transport> transport,
     : Timer(loop),
       transport_(std::move(transport)),
       config_(&config),
-      last_write_progress_(loop.now()) {}
+      last_write_progress_(static_cast<std::uint32_t>(loop.now())) {}
 
 Session::~Session() {
     if (registered_ && !finished_) {
@@ -188,14 +188,14 @@ bool Session::write_output() {
             return false;
         }
         consume_output(r.bytes);
-        last_write_progress_ = loop().now();
+        last_write_progress_ = static_cast<std::uint32_t>(loop().now());
     }
     return true;
 }
 
 void Session::send_file(net::UniqueFd file, std::uint64_t length) {
     file_ = std::make_unique<FileBody>(FileBody{.fd = std::move(file), .left = length});
-    last_write_progress_ = loop().now();
+    last_write_progress_ = static_cast<std::uint32_t>(loop().now());
 }
 
 void Session::send_file_body() {
@@ -214,7 +214,7 @@ void Session::send_file_body() {
             return;
         }
         file_->left -= r.bytes;
-        last_write_progress_ = loop().now();
+        last_write_progress_ = static_cast<std::uint32_t>(loop().now());
     }
     file_.reset();
     on_file_sent();
@@ -231,8 +231,9 @@ void Session::linger_when_written() {
     }
     // From now on the TCP connection has the closing timeout to go away, whether or not the peer
     // reads what is still queued (a peer that stopped reading would otherwise hold it forever).
-    if (close_deadline_ == 0) {
-        close_deadline_ = loop().now() + std::max<net::TimeMs>(config_->closing_timeout_ms, 1);
+    if (!lingering_) {
+        lingering_ = true;  // every other deadline is over: the timer keeps this one only
+        loop().arm(*this, loop().now() + std::max<net::TimeMs>(config_->closing_timeout_ms, 1));
     }
     // RFC 6455 §7.1.1: the server closes the TCP connection first. A FIN after our last byte,
     // then wait for the peer's FIN: closing at once could turn unread input into a RST that
@@ -280,13 +281,14 @@ void Session::update_interest() {
 }
 
 std::optional<net::TimeMs> Session::next_deadline() const noexcept {
-    if (lingering()) {
-        return close_deadline_;
+    if (lingering_) {
+        return Timer::due();  // armed for the close from the start of lingering until the end
     }
     std::optional<net::TimeMs> due = deadline();
     const net::TimeMs stall = write_stall_limit();
     if (stall > 0 && (!output().empty() || file_)) {
-        const net::TimeMs at = last_write_progress_ + stall;
+        const net::TimeMs now = loop().now();
+        const net::TimeMs at = now + std::max<net::TimeMs>(stall - stalled_for(now), 0);
         due = due ? std::min(*due, at) : at;
     }
     return due;
@@ -305,9 +307,13 @@ void Session::update_deadline() {
     }
 }
 
+net::TimeMs Session::stalled_for(net::TimeMs now) const noexcept {
+    return static_cast<std::uint32_t>(static_cast<std::uint32_t>(now) - last_write_progress_);
+}
+
 bool Session::write_stalled(net::TimeMs now) const noexcept {
     const net::TimeMs stall = write_stall_limit();
-    return stall > 0 && (!output().empty() || file_) && now - last_write_progress_ >= stall;
+    return stall > 0 && (!output().empty() || file_) && stalled_for(now) >= stall;
 }
 
 void Session::on_timer() {
@@ -315,8 +321,8 @@ void Session::on_timer() {
         return;
     }
     const net::TimeMs now = loop().now();
-    if (lingering()) {
-        if (now >= close_deadline_) {
+    if (lingering_) {
+        if (now >= Timer::due()) {
             finish(write_shut_ ? "peer did not close the TCP connection in time"
                                : "peer stopped reading; unsent output dropped");
         } else {

@@ -117,7 +117,7 @@ public:
     [[nodiscard]] bool in_dispatch() const noexcept { return in_dispatch_; }
 
     /// The protocol is over; only the TCP close is left (input is discarded).
-    [[nodiscard]] bool lingering() const noexcept { return close_deadline_ != 0; }
+    [[nodiscard]] bool lingering() const noexcept { return lingering_; }
 
     /// Above the high watermark (reading stopped until the output drains).
     [[nodiscard]] bool backpressured() const noexcept { return paused_; }
@@ -200,13 +200,18 @@ private:
     [[nodiscard]] bool reading_allowed() const noexcept;
     [[nodiscard]] std::optional<net::TimeMs> next_deadline() const noexcept;
     [[nodiscard]] bool write_stalled(net::TimeMs now) const noexcept;
+    [[nodiscard]] net::TimeMs stalled_for(net::TimeMs now) const noexcept;
 
     std::unique_ptr<net::Transport> transport_;
     const SessionConfig* config_;
     std::unique_ptr<FileBody> file_;
-    net::TimeMs close_deadline_ = 0;  // lingering: when the TCP connection goes, drained or not
-    net::TimeMs last_write_progress_ = 0;
+    // The low 32 bits of loop time when output last moved (compared as a wrapping difference:
+    // only stalls shorter than 49 days are told apart, and longer limits mean never).
+    std::uint32_t last_write_progress_ = 0;
     net::Interest interest_{.read = true};
+    // Lingering: the timer is then armed for when the TCP connection goes, drained or not, and
+    // for nothing else (its due() is that deadline).
+    bool lingering_ = false;
     bool registered_ = false;
     bool finished_ = false;
     bool in_dispatch_ = false;    // flush after the batch, not per send
