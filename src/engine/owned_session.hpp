@@ -23,9 +23,11 @@ class OwnedSession final : public Session {
 public:
     OwnedSession(net::Loop& loop, std::unique_ptr<net::Transport> transport, Owner& owner,
                  const SessionConfig& config)
-        : Session(loop, std::move(transport), config), owner_(owner) {}
+        : Session(loop, std::move(transport)), owner_(owner), config_(config) {}
 
 private:
+    [[nodiscard]] const SessionConfig& session_config() const noexcept override { return config_; }
+
     void on_input(std::span<char> bytes) override { owner_.on_input(bytes); }
 
     void on_input_end() override { owner_.on_input_end(); }
@@ -66,6 +68,7 @@ private:
     }
 
     Owner& owner_;
+    const SessionConfig& config_;
 };
 
 }  // namespace wsx::detail

@@ -24,11 +24,9 @@ struct Session::FileBody {
     std::uint64_t left = 0;
 };
 
-Session::Session(net::Loop& loop, std::unique_ptr<net::Transport> transport,
-                 const SessionConfig& config)
+Session::Session(net::Loop& loop, std::unique_ptr<net::Transport> transport)
     : Timer(loop),
       transport_(std::move(transport)),
-      config_(&config),
       last_write_progress_(static_cast<std::uint32_t>(loop.now())) {}
 
 Session::~Session() {
@@ -153,9 +151,10 @@ void Session::flush() {
     }
     const std::size_t buffered = output().size();
     bool drained = false;
-    if (!paused_ && buffered > config_->high_watermark) {
+    const SessionConfig& config = session_config();
+    if (!paused_ && buffered > config.high_watermark) {
         paused_ = true;
-    } else if (paused_ && buffered < config_->low_watermark) {
+    } else if (paused_ && buffered < config.low_watermark) {
         paused_ = false;
         drained = true;
     }
@@ -233,7 +232,8 @@ void Session::linger_when_written() {
     // reads what is still queued (a peer that stopped reading would otherwise hold it forever).
     if (!lingering_) {
         lingering_ = true;  // every other deadline is over: the timer keeps this one only
-        loop().arm(*this, loop().now() + std::max<net::TimeMs>(config_->closing_timeout_ms, 1));
+        loop().arm(*this,
+                   loop().now() + std::max<net::TimeMs>(session_config().closing_timeout_ms, 1));
     }
     // RFC 6455 §7.1.1: the server closes the TCP connection first. A FIN after our last byte,
     // then wait for the peer's FIN: closing at once could turn unread input into a RST that

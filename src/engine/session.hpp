@@ -65,8 +65,7 @@ struct SessionConfig {
 /// no vtable pointer of its own. One timer serves every deadline.
 class Session : private net::IoHandler, private net::Timer {
 public:
-    Session(net::Loop& loop, std::unique_ptr<net::Transport> transport,
-            const SessionConfig& config);
+    Session(net::Loop& loop, std::unique_ptr<net::Transport> transport);
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
     virtual ~Session();
@@ -133,6 +132,9 @@ public:
 
 protected:
     // What the engine needs of the protocol state its owner keeps. Called on the loop thread.
+
+    /// The watermarks and lingering of this session (one object for a whole server or client).
+    [[nodiscard]] virtual const SessionConfig& session_config() const noexcept = 0;
     /// Bytes read: feed them to the protocol object and dispatch its events. They stay valid
     /// until this returns.
     virtual void on_input(std::span<char> bytes) = 0;
@@ -203,7 +205,6 @@ private:
     [[nodiscard]] net::TimeMs stalled_for(net::TimeMs now) const noexcept;
 
     std::unique_ptr<net::Transport> transport_;
-    const SessionConfig* config_;
     std::unique_ptr<FileBody> file_;
     // The low 32 bits of loop time when output last moved (compared as a wrapping difference:
     // only stalls shorter than 49 days are told apart, and longer limits mean never).

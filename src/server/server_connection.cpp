@@ -22,10 +22,7 @@ namespace wsx::detail {
 ServerConnection::ServerConnection(ServerContext& context, std::uint64_t id,
                                    std::unique_ptr<net::Transport> transport,
                                    net::SocketAddress remote)
-    : Session(context.loop(), std::move(transport), context.session_config()),
-      ctx_(context),
-      id_(id),
-      remote_(remote) {
+    : Session(context.loop(), std::move(transport)), ctx_(context), id_(id), remote_(remote) {
     new (&side_.http)
             std::unique_ptr<HttpSide>(std::make_unique<HttpSide>(*this, context.loop().now()));
 }
@@ -48,6 +45,10 @@ void* ServerConnection::operator new(std::size_t size) {
 
 void ServerConnection::operator delete(void* p) noexcept {
     net::SlotPool::of<ServerConnection>().deallocate(p);
+}
+
+const SessionConfig& ServerConnection::session_config() const noexcept {
+    return ctx_.session_config();
 }
 
 std::shared_ptr<const Route> ServerConnection::route_ptr() const noexcept {

@@ -108,6 +108,8 @@ public:
 
 private:
     // Session's hooks
+    [[nodiscard]] const SessionConfig& session_config() const noexcept override;
+
     void on_input(std::span<char> bytes) override;
     void on_input_end() override;
     [[nodiscard]] const proto::OutputQueue& output() const noexcept override;
