@@ -13,7 +13,6 @@
 #include "wsx/net/tls_error.hpp"
 #include "wsx/proto/errc.hpp"
 
-#include "net/slot_pool.hpp"
 #include "server/http_side.hpp"
 #include "server/overloaded.hpp"
 #include "server/server_context.hpp"
@@ -36,15 +35,6 @@ ServerConnection::~ServerConnection() {
     } else {
         side_.http.~unique_ptr();
     }
-}
-
-void* ServerConnection::operator new(std::size_t size) {
-    (void)size;  // final: always sizeof(ServerConnection)
-    return net::SlotPool::of<ServerConnection>().allocate();
-}
-
-void ServerConnection::operator delete(void* p) noexcept {
-    net::SlotPool::of<ServerConnection>().deallocate(p);
 }
 
 const SessionConfig& ServerConnection::session_config() const noexcept {

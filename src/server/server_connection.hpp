@@ -44,11 +44,6 @@ public:
     ServerConnection& operator=(const ServerConnection&) = delete;
     ~ServerConnection();
 
-    /// From a pool of slots of this size (net::SlotPool): no allocator header per connection,
-    /// and no heap holes between connections.
-    [[nodiscard]] static void* operator new(std::size_t size);
-    static void operator delete(void* p) noexcept;
-
     /// Registers with the loop.
     [[nodiscard]] std::error_code start() { return Session::start(); }
 

@@ -233,28 +233,34 @@ void ServerCore::accept_one(net::Accepted accepted) {
         return;
     }
     const std::uint64_t id = connections_.next_id(next_connection_id(), member_.index);
-    auto c = std::make_unique<ServerConnection>(*this, id, std::move(*transport), accepted.peer);
-    if (auto ec = c->start()) {
+    ServerConnection& c = connections_.emplace(id, *this, id, std::move(*transport), accepted.peer);
+    if (auto ec = c.start()) {
         net::log_error("epoll_ctl: ", ec.message());
-        return;
+        connections_.destroy(connections_.retire(id));
     }
-    connections_.insert(std::move(c));
 }
 
 void ServerCore::release(ServerConnection& c) {
-    std::unique_ptr<ServerConnection> owned = connections_.take(c.connection_id());
-    if (!owned) {
+    ServerConnection* retired = connections_.retire(c.connection_id());
+    if (retired == nullptr) {
         return;
     }
     if (graveyard_.empty()) {
         loop_.defer([this, alive = alive_] {
             if (*alive) {
-                graveyard_.clear();
+                bury();
                 check_shutdown_done();
             }
         });
     }
-    graveyard_.push_back(std::move(owned));
+    graveyard_.push_back(retired);
+}
+
+void ServerCore::bury() noexcept {
+    for (ServerConnection* c : graveyard_) {
+        connections_.destroy(c);
+    }
+    graveyard_.clear();
 }
 
 std::vector<ServerConnection*> ServerCore::all_connections() const {
@@ -316,7 +322,7 @@ void ServerCore::shutdown(std::uint16_t code, std::function<void()> done) {
         for (ServerConnection* c : all_connections()) {
             c->abort("server shutting down");
         }
-        graveyard_.clear();
+        bury();
         check_shutdown_done();
     });
     check_shutdown_done();

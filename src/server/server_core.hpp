@@ -114,6 +114,7 @@ public:
             const proto::UpgradeRequest& request) override;
 
 private:
+    void bury() noexcept;  // destroys the retired connections
     class Listener;
 
     [[nodiscard]] std::error_code check_port_free(const net::SocketAddress& addr) const;
@@ -135,7 +136,7 @@ private:
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::uint16_t port_ = 0;
     ConnectionTable<ServerConnection, kLoopIndexBits> connections_;
-    std::vector<std::unique_ptr<ServerConnection>> graveyard_;  // freed after the current batch
+    std::vector<ServerConnection*> graveyard_;  // retired; destroyed after the current batch
     GroupMember member_;
     std::size_t open_count_ = 0;          // connections past the handshake
     std::string expected_authorization_;  // "Basic <base64(credential)>", empty for none

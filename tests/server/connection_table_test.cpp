@@ -2,6 +2,8 @@
 // old id never finds the connection that took its slot.
 #include "server/connection_table.hpp"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace wsx::detail {
@@ -17,7 +19,7 @@ using Table = ConnectionTable<Fake, 8>;
 
 std::uint64_t add(Table& t, std::uint64_t sequence, unsigned loop = 3) {
     const std::uint64_t id = t.next_id(sequence, loop);
-    t.insert(std::make_unique<Fake>(Fake{id}));
+    t.emplace(id, Fake{id});
     return id;
 }
 
@@ -40,11 +42,16 @@ TEST(ConnectionTable, AFreedSlotIsReusedAndItsOldIdFindsNothing) {
     Table t;
     const std::uint64_t a = add(t, 10);
     const std::uint64_t b = add(t, 11);
-    auto gone = t.take(a);
+    Fake* gone = t.retire(a);
     ASSERT_NE(gone, nullptr);
     EXPECT_EQ(gone->id, a);
-    EXPECT_EQ(t.take(a), nullptr);  // once
+    EXPECT_EQ(t.retire(a), nullptr);  // once
     EXPECT_EQ(t.find(a), nullptr);
+    EXPECT_EQ(t.size(), 1U);
+    // Retired, not yet destroyed: its slot is not handed out again.
+    EXPECT_EQ((t.next_id(99, 3) >> 8) & Table::kSlotMask, 2U);
+    t.destroy(gone);
+    t.destroy(nullptr);
     const std::uint64_t c = add(t, 12);
     EXPECT_EQ((c >> 8) & Table::kSlotMask, 0U);  // a's slot
     EXPECT_NE(c, a);
@@ -58,6 +65,54 @@ TEST(ConnectionTable, AFreedSlotIsReusedAndItsOldIdFindsNothing) {
     t.clear();
     EXPECT_TRUE(t.empty());
     EXPECT_EQ(t.find(b), nullptr);
+}
+
+// Counts constructions and destructions, to check that every connection built is destroyed once.
+struct Counted {
+    Counted(std::uint64_t i, int& l) : id(i), live(&l) { ++*live; }
+
+    Counted(const Counted&) = delete;
+    Counted& operator=(const Counted&) = delete;
+
+    ~Counted() { --*live; }
+
+    [[nodiscard]] std::uint64_t connection_id() const noexcept { return id; }
+
+    std::uint64_t id;
+    int* live;
+};
+
+TEST(ConnectionTable, ConnectionsLiveInPlaceAcrossChunksAndClearDestroysRetiredOnesToo) {
+    using CountedTable = ConnectionTable<Counted, 8>;
+    int live = 0;
+    {
+        CountedTable t;
+        std::vector<std::uint64_t> ids;
+        std::vector<const Counted*> where;
+        const std::size_t n = 3 * CountedTable::kChunkSlots + 5;
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::uint64_t id = t.next_id(i + 1, 1);
+            where.push_back(&t.emplace(id, id, live));
+            ids.push_back(id);
+        }
+        EXPECT_EQ(live, static_cast<int>(n));
+        for (std::size_t i = 0; i < n; ++i) {
+            ASSERT_EQ(t.find(ids[i]), where[i]);  // built in place: addresses never move
+        }
+        // One retired and left for the table to destroy, one destroyed now.
+        ASSERT_NE(t.retire(ids[7]), nullptr);
+        t.destroy(t.retire(ids[8]));
+        EXPECT_EQ(live, static_cast<int>(n) - 1);
+        EXPECT_EQ(t.size(), n - 2);
+        t.clear();
+        EXPECT_EQ(live, 0);
+        EXPECT_TRUE(t.empty());
+        EXPECT_EQ(t.find(ids[0]), nullptr);
+        const std::uint64_t again = t.next_id(1000, 1);
+        t.emplace(again, again, live);  // usable after clear()
+        EXPECT_EQ(live, 1);
+    }
+    EXPECT_EQ(live, 0);  // the destructor destroys what is left
 }
 
 }  // namespace
