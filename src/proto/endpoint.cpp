@@ -134,8 +134,8 @@ MessageReader& Endpoint::reader() {
         } else {
             reader_ = std::make_unique<MessageReader>(role_, max_message_size_);
         }
-        if (deflate_) {
-            reader_->use_inflater(&deflate_->inflater());
+        if (PerMessageDeflate* d = codec()) {
+            reader_->use_inflater(&d->inflater());
         }
     }
     return *reader_;
@@ -143,6 +143,10 @@ MessageReader& Endpoint::reader() {
 
 Endpoint::ClientOpening* Endpoint::client() const noexcept {
     return extras_ ? extras_->client.get() : nullptr;
+}
+
+PerMessageDeflate* Endpoint::codec() const noexcept {
+    return extras_ ? extras_->deflate.get() : nullptr;
 }
 
 Endpoint::Extras& Endpoint::extras() {
@@ -263,8 +267,8 @@ std::optional<Event> Endpoint::next_frame_event() {
     const ReadItem item = reader().next(input_);
     switch (item.kind) {
         case ReadItem::Kind::need_more:
-            if (deflate_) {
-                deflate_->inflater().release_if_idle();  // input used up: hold no idle window
+            if (PerMessageDeflate* d = codec()) {
+                d->inflater().release_if_idle();  // input used up: hold no idle window
             }
             if (reader_->idle()) {
                 give_back(std::move(reader_));  // and no reader between frames
@@ -349,9 +353,9 @@ void Endpoint::queue_close(std::uint16_t code, std::string_view reason) {
 }
 
 void Endpoint::enable_deflate(const DeflateSetup& setup, std::string extensions) {
-    deflate_ = std::make_unique<PerMessageDeflate>(role_, setup);
+    extras().deflate = std::make_unique<PerMessageDeflate>(role_, setup);
     if (reader_) {
-        reader_->use_inflater(&deflate_->inflater());
+        reader_->use_inflater(&extras_->deflate->inflater());
     }
     if (!extensions.empty()) {
         extras().extensions = std::move(extensions);
@@ -362,7 +366,8 @@ std::error_code Endpoint::send(MessageType type, std::string_view data) {
     if (state_ != State::open) {
         return Errc::not_open;
     }
-    if (std::string* z = deflate_ ? deflate_->compress(data) : nullptr) {
+    PerMessageDeflate* d = codec();
+    if (std::string* z = d != nullptr ? d->compress(data) : nullptr) {
         // RFC 7692 §6: RSV1 on the (only) frame of a compressed message.
         FrameSpec spec = spec_for(opcode_for(type));
         spec.rsv1 = true;
@@ -377,7 +382,7 @@ std::error_code Endpoint::send_owned(MessageType type, std::string&& data) {
     if (state_ != State::open) {
         return Errc::not_open;
     }
-    if (deflate_) {
+    if (codec() != nullptr) {
         return send(type, data);
     }
     write_frame(out_, spec_for(opcode_for(type)), std::move(data));

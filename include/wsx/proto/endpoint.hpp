@@ -150,13 +150,13 @@ public:
 
     /// permessage-deflate's agreement, when it is in use.
     [[nodiscard]] const DeflateAgreement* deflate() const noexcept {
-        return deflate_ ? &deflate_->agreement() : nullptr;
+        return codec() != nullptr ? &codec()->agreement() : nullptr;
     }
 
     /// True while zlib holds an inflate stream for this connection (a message in progress, or the
     /// peer keeps its context): what an idle connection costs.
     [[nodiscard]] bool holds_inflate_state() const noexcept {
-        return deflate_ && deflate_->inflater().allocated();
+        return codec() != nullptr && codec()->inflater().allocated();
     }
 
     /// Client role: the server's response head, once read (also when it failed the checks),
@@ -224,12 +224,12 @@ private:
     std::size_t max_message_size_;
     OutputQueue out_;
     std::span<char> input_;
-    std::unique_ptr<PerMessageDeflate> deflate_;  // its address is stable: the reader points in
 
     // What an open, idle connection does not need, allocated the first time something is kept
-    // in it (an idle connection holds a pointer, not 168 bytes): the bytes that followed the
+    // in it (an idle connection holds a pointer, not 176 bytes): the bytes that followed the
     // upgrade request (server; freed once read), a subprotocol or extensions value when one was
-    // negotiated, the close state once a close is under way, a handshaking client's state.
+    // negotiated, the close state once a close is under way, a handshaking client's state,
+    // permessage-deflate's state.
     struct Extras {
         std::string early_input;
         std::string subprotocol;
@@ -237,10 +237,12 @@ private:
         CloseInfo close_info;
         TimeMs closing_deadline = 0;            // State::closing: when the wait for the peer ends
         std::unique_ptr<ClientOpening> client;  // until the client is open
+        std::unique_ptr<PerMessageDeflate> deflate;  // stable address: the reader points in
     };
 
     Extras& extras();
-    [[nodiscard]] ClientOpening* client() const noexcept;  // null unless handshaking (client)
+    [[nodiscard]] ClientOpening* client() const noexcept;     // null unless handshaking (client)
+    [[nodiscard]] PerMessageDeflate* codec() const noexcept;  // null without permessage-deflate
     std::unique_ptr<Extras> extras_;
     TimeMs last_received_;
 };
