@@ -134,7 +134,7 @@ public:
 
     [[nodiscard]] bool is_open() const noexcept;
 
-    [[nodiscard]] const net::SocketAddress& remote_address() const noexcept;
+    [[nodiscard]] net::SocketAddress remote_address() const noexcept;
 
     /// The TLS parameters (protocol, cipher, SNI name, the client certificate's subject);
     /// empty for a connection over plain TCP.

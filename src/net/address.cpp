@@ -80,6 +80,39 @@ std::string SocketAddress::host() const {
     return buf.data();
 }
 
+PackedAddress::PackedAddress(const SocketAddress& address) noexcept
+    : family_(static_cast<std::uint8_t>(address.family())) {
+    if (address.family() == AF_INET) {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(address.data());
+        std::memcpy(address_.data(), &in->sin_addr, sizeof in->sin_addr);
+        std::memcpy(port_.data(), &in->sin_port, sizeof in->sin_port);
+    } else if (address.family() == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address.data());
+        std::memcpy(address_.data(), &in6->sin6_addr, sizeof in6->sin6_addr);
+        std::memcpy(port_.data(), &in6->sin6_port, sizeof in6->sin6_port);
+    } else {
+        family_ = 0;
+    }
+}
+
+SocketAddress PackedAddress::unpack() const noexcept {
+    if (family_ == AF_INET) {
+        sockaddr_in in{};
+        in.sin_family = AF_INET;
+        std::memcpy(&in.sin_addr, address_.data(), sizeof in.sin_addr);
+        std::memcpy(&in.sin_port, port_.data(), sizeof in.sin_port);
+        return {reinterpret_cast<const sockaddr*>(&in), sizeof in};
+    }
+    if (family_ == AF_INET6) {
+        sockaddr_in6 in6{};
+        in6.sin6_family = AF_INET6;
+        std::memcpy(&in6.sin6_addr, address_.data(), sizeof in6.sin6_addr);
+        std::memcpy(&in6.sin6_port, port_.data(), sizeof in6.sin6_port);
+        return {reinterpret_cast<const sockaddr*>(&in6), sizeof in6};
+    }
+    return {};
+}
+
 std::string SocketAddress::to_string() const {
     const std::string h = host();
     const std::string p = std::to_string(port());

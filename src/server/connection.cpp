@@ -102,7 +102,7 @@ bool Connection::is_open() const noexcept {
     return impl(*this).open_now();
 }
 
-const net::SocketAddress& Connection::remote_address() const noexcept {
+net::SocketAddress Connection::remote_address() const noexcept {
     return impl(*this).remote();
 }
 

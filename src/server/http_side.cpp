@@ -133,8 +133,9 @@ std::optional<UpgradeDecision> HttpSide::decide(const proto::UpgradeRequest& req
                                                 const std::shared_ptr<const Route>& route) {
     UpgradeDecision decision = UpgradeDecision::accept(default_subprotocol(request.subprotocols));
     if (route->handlers.on_upgrade) {
+        const net::SocketAddress remote = conn_.remote();
         const UpgradeContext ctx{request.path(), request.query(),      request.http,
-                                 request.origin, request.subprotocols, conn_.remote(),
+                                 request.origin, request.subprotocols, remote,
                                  conn_};
         in_hook_ = &request;
         const bool ran =

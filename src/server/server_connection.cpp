@@ -162,7 +162,7 @@ void ServerConnection::on_deadline(net::TimeMs now) {
     }
     const auto ec = side_.endpoint.handle_timeout(now);
     if (ec) {
-        net::log_info(remote_.to_string(), " ", route_path(), ": ", ec.message());
+        net::log_info(remote().to_string(), " ", route_path(), ": ", ec.message());
     }
     if (side_.endpoint.should_close_transport() && side_.endpoint.output().empty()) {
         Session::finish(ec ? ec.message() : "closing handshake timed out");
@@ -193,7 +193,7 @@ void ServerConnection::on_file_sent() {
 
 void ServerConnection::on_callback_threw(std::string_view what) {
     // A throwing user callback must not take the server down: log it, close with 1011 (or 500).
-    net::log_error(remote_.to_string(), " ", route_path(), ": handler threw: ", what);
+    net::log_error(remote().to_string(), " ", route_path(), ": handler threw: ", what);
     if (http() != nullptr) {
         http()->on_callback_threw();
     } else {
@@ -223,7 +223,7 @@ void ServerConnection::open_websocket() {
     opened_at_ = ctx_.loop().now();
     ctx_.count_open(1);
     ++ctx_.stats().opened;
-    net::log_debug(remote_.to_string(), " ", route_path(), ": open",
+    net::log_debug(remote().to_string(), " ", route_path(), ": open",
                    chosen_subprotocol().empty() ? "" : " subprotocol=", chosen_subprotocol());
     if (route_->handlers.on_open) {
         if (!route_->keep_request) {
@@ -276,12 +276,12 @@ void ServerConnection::on_peer_close(const proto::CloseReceived& e) {
         && side_.endpoint.close_info().initiator == proto::CloseInfo::Initiator::peer) {
         Session::invoke([&] { h.on_peer_close(*this, e.code, e.reason); });
     }
-    net::log_debug(remote_.to_string(), " ", route_path(), ": close frame ", e.code, " received");
+    net::log_debug(remote().to_string(), " ", route_path(), ": close frame ", e.code, " received");
 }
 
 void ServerConnection::on_failed(std::error_code ec) {
     ++ctx_.stats().failed;
-    net::log_warn(remote_.to_string(), " ", route_path(), ": ", ec.message(), " (close ",
+    net::log_warn(remote().to_string(), " ", route_path(), ": ", ec.message(), " (close ",
                   proto::close_code_for(ec), ")");
 }
 
@@ -296,7 +296,7 @@ SendStatus ServerConnection::send_message(std::string_view data, MessageType typ
             ++ctx_.stats().dropped_messages;
             return SendStatus::dropped;
         }
-        net::log_warn(remote_.to_string(), " ", route_path(), ": output queue over ",
+        net::log_warn(remote().to_string(), " ", route_path(), ": output queue over ",
                       limits.max_buffered, " bytes (close 1008)");
         (void)close_websocket(1008, "output buffer overflow");
         return SendStatus::closed;
@@ -374,7 +374,7 @@ void ServerConnection::log_session(std::string_view why) const {
                      : info.initiator == Initiator::peer ? "client"
                                                          : "nobody";
     const std::string& sub = chosen_subprotocol();
-    net::log_info(remote_.to_string(), " \"GET ", route_path(),
+    net::log_info(remote().to_string(), " \"GET ", route_path(),
                   "\" 101 subprotocol=", sub.empty() ? "-" : sub,
                   " duration=", net::format_seconds(ctx_.loop().now() - opened_at_),
                   " in=", counted(Traffic::messages_in), "msg/", counted(Traffic::bytes_in),
@@ -387,7 +387,7 @@ void ServerConnection::on_finished(std::string_view why, std::error_code error) 
     if (error.category() == net::tls_category() || error.category() == net::tls_verify_category()
         || error == net::Errc::tls_plain_http) {
         // A failed TLS handshake (or plain HTTP on the TLS port) never reaches the HTTP side.
-        net::log_warn(remote_.to_string(), ": TLS: ", error.message());
+        net::log_warn(remote().to_string(), ": TLS: ", error.message());
     }
     if (http() != nullptr) {
         http()->on_finished(why);

@@ -72,7 +72,7 @@ public:
 
     [[nodiscard]] std::uint64_t connection_id() const noexcept { return id_; }
 
-    [[nodiscard]] const net::SocketAddress& remote() const noexcept { return remote_; }
+    [[nodiscard]] net::SocketAddress remote() const noexcept { return remote_.unpack(); }
 
     [[nodiscard]] std::string_view route_path() const noexcept;
     [[nodiscard]] const std::string& chosen_subprotocol() const noexcept;
@@ -168,7 +168,7 @@ private:
 
     ServerContext& ctx_;
     std::uint64_t id_;
-    net::SocketAddress remote_;      // 28 bytes, aligned to 4: the flags below fill the word
+    net::PackedAddress remote_;      // 19 bytes, aligned to 1: the flags below follow it
     bool close_reply_held_ = false;  // defer_close_reply(): events wait for the reply
     bool websocket_ = false;         // side_ holds the endpoint (else the HTTP side)
     Side side_;

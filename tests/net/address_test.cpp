@@ -35,6 +35,21 @@ TEST(SocketAddress, KeepsIpv4AndIpv6WithTheLengthTheirFamilySays) {
     EXPECT_EQ(b.with_port(80).size(), sizeof(sockaddr_in6));
 }
 
+TEST(PackedAddress, KeepsAddressPortAndFamilyInNineteenBytes) {
+    static_assert(sizeof(PackedAddress) == 19 && alignof(PackedAddress) == 1);
+    for (const SocketAddress& a :
+         {address(AF_INET, "192.0.2.7", 65535), address(AF_INET, "127.0.0.1", 1),
+          address(AF_INET6, "2001:db8::42", 9998), address(AF_INET6, "::ffff:10.1.2.3", 80)}) {
+        const SocketAddress back = PackedAddress(a).unpack();
+        EXPECT_EQ(back.to_string(), a.to_string());
+        EXPECT_EQ(back.family(), a.family());
+        EXPECT_EQ(back.size(), a.size());
+        EXPECT_EQ(back.port(), a.port());
+    }
+    EXPECT_EQ(PackedAddress(SocketAddress()).unpack().size(), 0U);
+    EXPECT_EQ(PackedAddress().unpack().size(), 0U);
+}
+
 TEST(SocketAddress, AnotherFamilyOrAShortAddressIsTheEmptyAddress) {
     sockaddr_in v4{};
     v4.sin_family = AF_INET;

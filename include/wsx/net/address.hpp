@@ -3,6 +3,7 @@
 // of its own).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -52,6 +53,22 @@ public:
 
 private:
     sockaddr_in6 storage_{};  // the larger of the two; a sockaddr_in fits at its start
+};
+
+/// An IPv4 or IPv6 address and port in 19 bytes, aligned to 1 (a SocketAddress takes 28, aligned
+/// to 4): for what every connection keeps. It drops an IPv6 address's flow label and scope id
+/// (the interface of a link-local peer).
+class PackedAddress {
+public:
+    PackedAddress() noexcept = default;
+    explicit PackedAddress(const SocketAddress& address) noexcept;
+
+    [[nodiscard]] SocketAddress unpack() const noexcept;
+
+private:
+    std::array<std::uint8_t, 16> address_{};  // an IPv4 address in the first 4
+    std::array<std::uint8_t, 2> port_{};      // network order
+    std::uint8_t family_ = 0;                 // AF_INET or AF_INET6, 0 for none
 };
 
 /// Addresses to listen on. An empty host means every address: "::" (dual-stack, IPv4 and IPv6)
