@@ -80,37 +80,33 @@ std::string SocketAddress::host() const {
     return buf.data();
 }
 
-PackedAddress::PackedAddress(const SocketAddress& address) noexcept
-    : family_(static_cast<std::uint8_t>(address.family())) {
+PackedAddress::PackedAddress(const SocketAddress& address) noexcept {
+    const auto keep = [this](int family, const auto& ip, std::uint16_t port) {
+        static_assert(sizeof ip <= sizeof address_);
+        std::memcpy(address_.data(), &ip, sizeof ip);
+        std::memcpy(port_.data(), &port, sizeof port);
+        family_ = static_cast<std::uint8_t>(family);
+    };
     if (address.family() == AF_INET) {
         const auto* in = reinterpret_cast<const sockaddr_in*>(address.data());
-        std::memcpy(address_.data(), &in->sin_addr, sizeof in->sin_addr);
-        std::memcpy(port_.data(), &in->sin_port, sizeof in->sin_port);
+        keep(AF_INET, in->sin_addr, in->sin_port);
     } else if (address.family() == AF_INET6) {
         const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address.data());
-        std::memcpy(address_.data(), &in6->sin6_addr, sizeof in6->sin6_addr);
-        std::memcpy(port_.data(), &in6->sin6_port, sizeof in6->sin6_port);
-    } else {
-        family_ = 0;
+        keep(AF_INET6, in6->sin6_addr, in6->sin6_port);
     }
 }
 
 SocketAddress PackedAddress::unpack() const noexcept {
+    sockaddr_in6 raw{};  // a sockaddr_in's family, port and address are at the same offsets
+    raw.sin6_family = family_;
+    std::memcpy(&raw.sin6_port, port_.data(), sizeof raw.sin6_port);
     if (family_ == AF_INET) {
-        sockaddr_in in{};
-        in.sin_family = AF_INET;
-        std::memcpy(&in.sin_addr, address_.data(), sizeof in.sin_addr);
-        std::memcpy(&in.sin_port, port_.data(), sizeof in.sin_port);
-        return {reinterpret_cast<const sockaddr*>(&in), sizeof in};
+        std::memcpy(&reinterpret_cast<sockaddr_in*>(&raw)->sin_addr, address_.data(), 4);
+        return {reinterpret_cast<const sockaddr*>(&raw), sizeof(sockaddr_in)};
     }
-    if (family_ == AF_INET6) {
-        sockaddr_in6 in6{};
-        in6.sin6_family = AF_INET6;
-        std::memcpy(&in6.sin6_addr, address_.data(), sizeof in6.sin6_addr);
-        std::memcpy(&in6.sin6_port, port_.data(), sizeof in6.sin6_port);
-        return {reinterpret_cast<const sockaddr*>(&in6), sizeof in6};
-    }
-    return {};
+    std::memcpy(&raw.sin6_addr, address_.data(), sizeof raw.sin6_addr);
+    return family_ == AF_INET6 ? SocketAddress(reinterpret_cast<const sockaddr*>(&raw), sizeof raw)
+                               : SocketAddress();
 }
 
 std::string SocketAddress::to_string() const {
