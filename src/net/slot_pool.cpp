@@ -1,6 +1,9 @@
 #include "net/slot_pool.hpp"
 
+#include <cstdint>
 #include <new>
+
+#include <sys/mman.h>
 
 namespace wsx::net {
 
@@ -76,6 +79,31 @@ void SlotPool::deallocate(void* slot) noexcept {
 std::size_t SlotPool::in_use() const noexcept {
     const std::lock_guard lock(mutex_);
     return in_use_;
+}
+
+void* map_aligned_block(std::size_t size) noexcept {
+    // Twice the size, then the unaligned head and tail go back: an aligned block remains.
+    void* raw =
+            ::mmap(nullptr, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) {
+        return nullptr;
+    }
+    char* const start = static_cast<char*>(raw);
+    const std::size_t lead = (size - reinterpret_cast<std::uintptr_t>(start) % size) % size;
+    char* const aligned = start + lead;
+    if (lead > 0) {
+        ::munmap(start, lead);
+    }
+    if (size - lead > 0) {
+        ::munmap(aligned + size, size - lead);  // the tail past the block
+    }
+    return aligned;
+}
+
+void unmap_aligned_block(void* block, std::size_t size) noexcept {
+    if (block != nullptr) {
+        ::munmap(block, size);
+    }
 }
 
 }  // namespace wsx::net

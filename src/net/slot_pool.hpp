@@ -72,4 +72,12 @@ private:
     std::size_t in_use_ = 0;
 };
 
+/// `size` bytes (a power of two, at least a page) of fresh zero pages aligned to `size`, straight
+/// from the kernel (mmap), so that an object inside finds the block's start by masking its own
+/// address; untouched pages cost nothing. Null if the kernel refuses.
+[[nodiscard]] void* map_aligned_block(std::size_t size) noexcept;
+
+/// Returns a block map_aligned_block() gave, with the same size.
+void unmap_aligned_block(void* block, std::size_t size) noexcept;
+
 }  // namespace wsx::net

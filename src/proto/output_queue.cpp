@@ -8,12 +8,6 @@
 
 namespace wsx::proto {
 
-struct OutputQueue::Chain {
-    std::vector<std::string> blocks;  // blocks[head] is the oldest; those before it are gone
-    std::size_t head = 0;
-    std::size_t head_offset = 0;  // bytes of blocks[head] already consumed
-};
-
 namespace {
 
 // Drained 16 KiB blocks, per thread, for the next queue that writes: a connection holds a block
@@ -79,6 +73,7 @@ void release_chain(Chain* chain) noexcept {
         chain->blocks.clear();
         chain->head = 0;
         chain->head_offset = 0;
+        chain->size = 0;
         pool->chains.push_back(std::move(owned));  // capacity reserved up front: never allocates
     }
 }
@@ -122,13 +117,12 @@ OutputQueue::~OutputQueue() {
 }
 
 OutputQueue::OutputQueue(OutputQueue&& other) noexcept
-    : chain_(std::exchange(other.chain_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    : chain_(std::exchange(other.chain_, nullptr)) {}
 
 OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
     if (this != &other) {
         release_all();
         chain_ = std::exchange(other.chain_, nullptr);
-        size_ = std::exchange(other.size_, 0);
     }
     return *this;
 }
@@ -141,7 +135,6 @@ void OutputQueue::release_all() noexcept {
         }
         release_chain(std::exchange(chain_, nullptr));
     }
-    size_ = 0;
 }
 
 std::span<char> OutputQueue::append(std::string_view bytes) {
@@ -154,7 +147,7 @@ std::span<char> OutputQueue::append(std::string_view bytes) {
     std::string& tail = chain_->blocks.back();
     const std::size_t at = tail.size();
     tail.append(bytes);
-    size_ += bytes.size();
+    chain_->size += bytes.size();
     return {tail.data() + at, bytes.size()};
 }
 
@@ -162,8 +155,9 @@ void OutputQueue::append_block(std::string&& block) {
     if (block.empty()) {
         return;
     }
-    size_ += block.size();
+    const std::size_t n = block.size();
     append_block_unchecked(std::move(block));
+    chain_->size += n;
 }
 
 void OutputQueue::append_block_unchecked(std::string&& block) {
@@ -208,7 +202,14 @@ void OutputQueue::pop_front_block() noexcept {
 }
 
 void OutputQueue::consume(std::size_t n) noexcept {
-    size_ -= n;
+    if (chain_ == nullptr) {
+        return;
+    }
+    chain_->size -= n;
+    if (chain_->size == 0) {
+        release_all();  // written out: the blocks go back to the thread's pool
+        return;
+    }
     while (n > 0) {
         Chain& c = *chain_;
         const std::size_t avail = c.blocks[c.head].size() - c.head_offset;
@@ -218,9 +219,6 @@ void OutputQueue::consume(std::size_t n) noexcept {
         }
         n -= avail;
         pop_front_block();
-    }
-    if (size_ == 0) {
-        release_all();  // written out: the blocks go back to the thread's pool
     }
 }
 

@@ -1,7 +1,9 @@
-// The connections of one loop, stored in the table itself: fixed-size slots in chunks of 256,
-// each connection built in place in the slot its id names. Finding one by id is an index and a
-// compare; a connection costs its own size and nothing more (no allocator header, no pointer to
-// it, no vector growth slack). An id is
+// The connections of one loop, stored in the table itself: fixed-size slots in 64 KiB chunks,
+// each connection built in place in the slot its id names. A chunk is aligned to its size and
+// starts with the address of the table's owner, so a connection finds its server by masking its
+// own address (connection_table_owner) instead of keeping a pointer to it. Finding one by id is an
+// index and a compare; a connection costs its own size and nothing more (no allocator header, no
+// pointer to it, no vector growth slack). An id is
 //   (sequence << (kSlotBits + kLoopIndexBits)) | (slot << kLoopIndexBits) | loop index,
 // the sequence from one counter for the process, so an id is not reused until that counter's
 // low 32 bits come round again on the same slot of the same loop. A connection taken out of the
@@ -17,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "net/slot_pool.hpp"  // WSX_SLOT_POOL_BYPASS: built with AddressSanitizer
+#include "net/slot_pool.hpp"  // map_aligned_block; WSX_SLOT_POOL_BYPASS under AddressSanitizer
 
 #ifdef WSX_SLOT_POOL_BYPASS
 #include <sanitizer/asan_interface.h>
@@ -31,14 +33,28 @@
 
 namespace wsx::detail {
 
+inline constexpr std::size_t kTableChunkBytes = std::size_t{64} * 1024;
+inline constexpr std::size_t kTableChunkHeader = 16;  // the owner's address, padded
+
+/// The owner given to the table that holds `connection` (its chunk's first word).
+[[nodiscard]] inline void* connection_table_owner(const void* connection) noexcept {
+    const auto* at = static_cast<const std::byte*>(connection);
+    const std::byte* chunk = at - (reinterpret_cast<std::uintptr_t>(at) & (kTableChunkBytes - 1));
+    return *reinterpret_cast<void* const*>(chunk);
+}
+
 template <class Connection, unsigned LoopIndexBits>
 class ConnectionTable {
 public:
     static constexpr unsigned kSlotBits = 24;  // 16 M connections per loop
     static constexpr std::uint64_t kSlotMask = (std::uint64_t{1} << kSlotBits) - 1;
-    static constexpr std::size_t kChunkSlots = 256;
+    static constexpr std::size_t kChunkSlots =
+            (kTableChunkBytes - kTableChunkHeader) / sizeof(Connection);
+    static_assert(kChunkSlots > 0 && alignof(Connection) <= kTableChunkHeader);
 
-    ConnectionTable() = default;
+    /// `owner`: what connection_table_owner() gives back for the connections of this table.
+    explicit ConnectionTable(void* owner = nullptr) noexcept : owner_(owner) {}
+
     ConnectionTable(const ConnectionTable&) = delete;
     ConnectionTable& operator=(const ConnectionTable&) = delete;
 
@@ -60,9 +76,7 @@ public:
     Connection& emplace(std::uint64_t id, Args&&... args) {
         const std::size_t slot = slot_of(id);
         if (slot == used_ && slot / kChunkSlots == chunks_.size()) {
-            chunks_.push_back(std::make_unique_for_overwrite<Chunk>());
-            states_.resize(chunks_.size() * kChunkSlots, State::empty);
-            WSX_TABLE_POISON(chunks_.back()->bytes, sizeof(Chunk::bytes));
+            add_chunk();
         }
         WSX_TABLE_UNPOISON(address(slot), sizeof(Connection));
         Connection* c = ::new (address(slot)) Connection(std::forward<Args>(args)...);
@@ -139,8 +153,9 @@ public:
                 address(slot)->~Connection();
             }
         }
-        for (auto& chunk : chunks_) {
-            WSX_TABLE_UNPOISON(chunk->bytes, sizeof(Chunk::bytes));  // back to the allocator
+        for (std::byte* chunk : chunks_) {
+            WSX_TABLE_UNPOISON(chunk, kTableChunkBytes);
+            net::unmap_aligned_block(chunk, kTableChunkBytes);
         }
         chunks_.clear();
         states_.clear();
@@ -151,21 +166,30 @@ public:
 private:
     enum class State : std::uint8_t { empty, live, retired };
 
-    struct Chunk {
-        alignas(Connection) std::byte bytes[kChunkSlots * sizeof(Connection)];
-    };
+    void add_chunk() {
+        chunks_.reserve(chunks_.size() + 1);
+        auto* chunk = static_cast<std::byte*>(net::map_aligned_block(kTableChunkBytes));
+        if (chunk == nullptr) {
+            throw std::bad_alloc();
+        }
+        *reinterpret_cast<void**>(chunk) = owner_;
+        WSX_TABLE_POISON(chunk + kTableChunkHeader, kTableChunkBytes - kTableChunkHeader);
+        chunks_.push_back(chunk);
+        states_.resize(chunks_.size() * kChunkSlots, State::empty);
+    }
 
     [[nodiscard]] static std::size_t slot_of(std::uint64_t id) noexcept {
         return static_cast<std::size_t>((id >> LoopIndexBits) & kSlotMask);
     }
 
     [[nodiscard]] Connection* address(std::size_t slot) const noexcept {
-        std::byte* at =
-                chunks_[slot / kChunkSlots]->bytes + (slot % kChunkSlots) * sizeof(Connection);
+        std::byte* at = chunks_[slot / kChunkSlots] + kTableChunkHeader
+                        + (slot % kChunkSlots) * sizeof(Connection);
         return std::launder(reinterpret_cast<Connection*>(at));
     }
 
-    std::vector<std::unique_ptr<Chunk>> chunks_;
+    void* owner_;
+    std::vector<std::byte*> chunks_;   // from net::map_aligned_block, kTableChunkBytes each
     std::vector<State> states_;        // one byte per slot of every chunk
     std::vector<std::uint32_t> free_;  // slots emptied, the last one reused first
     std::size_t used_ = 0;             // slots ever built in: [0, used_)

@@ -21,14 +21,14 @@ namespace wsx::detail {
 ServerConnection::ServerConnection(ServerContext& context, std::uint64_t id,
                                    std::unique_ptr<net::Transport> transport,
                                    net::SocketAddress remote)
-    : Session(context.loop(), std::move(transport)), ctx_(context), id_(id), remote_(remote) {
+    : Session(context.loop(), std::move(transport)), id_(id), remote_(remote) {
     new (&side_.http)
             std::unique_ptr<HttpSide>(std::make_unique<HttpSide>(*this, context.loop().now()));
 }
 
 ServerConnection::~ServerConnection() {
     if (route_ != nullptr) {
-        ctx_.routes_held().release(route_);
+        context().routes_held().release(route_);
     }
     if (websocket_) {
         side_.endpoint.~Endpoint();
@@ -38,11 +38,11 @@ ServerConnection::~ServerConnection() {
 }
 
 const SessionConfig& ServerConnection::session_config() const noexcept {
-    return ctx_.session_config();
+    return context().session_config();
 }
 
 std::shared_ptr<const Route> ServerConnection::route_ptr() const noexcept {
-    return route_ != nullptr ? ctx_.routes_held().shared(route_) : nullptr;
+    return route_ != nullptr ? context().routes_held().shared(route_) : nullptr;
 }
 
 std::string_view ServerConnection::route_path() const noexcept {
@@ -80,8 +80,8 @@ const proto::HttpRequest* ServerConnection::handshake_request() const noexcept {
     if (cold_ && cold_->request) {
         return cold_->request.get();
     }
-    if (ctx_.opening().connection == this) {
-        return ctx_.opening().request;
+    if (context().opening().connection == this) {
+        return context().opening().request;
     }
     const auto* pending = http() != nullptr ? http()->pending_upgrade() : nullptr;
     return pending != nullptr ? &pending->http : nullptr;
@@ -98,7 +98,7 @@ void ServerConnection::on_input(std::span<char> bytes) {
     if (http() != nullptr) {
         http()->feed(bytes);
     } else {
-        side_.endpoint.feed(bytes, ctx_.loop().now());
+        side_.endpoint.feed(bytes, context().loop().now());
     }
     dispatch_pending();
 }
@@ -173,7 +173,7 @@ net::TimeMs ServerConnection::write_stall_limit() const noexcept {
     // A client that stops reading a plain-HTTP response is dropped after the idle timeout; a
     // WebSocket peer's silence is the endpoint's idle timeout.
     return http() != nullptr && http()->response_in_progress()
-                   ? ctx_.options().limits.idle_timeout_ms
+                   ? context().options().limits.idle_timeout_ms
                    : 0;
 }
 
@@ -208,7 +208,7 @@ void ServerConnection::open_websocket() {
     side_.http.~unique_ptr();  // the HTTP side goes; the endpoint takes its place
     new (&side_.endpoint) proto::Endpoint(std::move(up.upgraded.endpoint));
     websocket_ = true;
-    route_ = ctx_.routes_held().hold(std::move(up.route));
+    route_ = context().routes_held().hold(std::move(up.route));
     if (route_->keep_request) {
         const std::string head = proto::format_request_head(up.upgraded.request.http);
         const auto size = static_cast<std::uint32_t>(head.size());  // within the head limit
@@ -220,17 +220,17 @@ void ServerConnection::open_websocket() {
     if (up.user_data.has_value()) {
         cold().user_data = std::move(up.user_data);
     }
-    opened_at_ = ctx_.loop().now();
-    ctx_.count_open(1);
-    ++ctx_.stats().opened;
+    opened_at_ = context().loop().now();
+    context().count_open(1);
+    ++context().stats().opened;
     net::log_debug(remote().to_string(), " ", route_path(), ": open",
                    chosen_subprotocol().empty() ? "" : " subprotocol=", chosen_subprotocol());
     if (route_->handlers.on_open) {
         if (!route_->keep_request) {
-            ctx_.opening() = {.connection = this, .request = &up.upgraded.request.http};
+            context().opening() = {.connection = this, .request = &up.upgraded.request.http};
         }
         Session::invoke([&] { route_->handlers.on_open(*this); });
-        ctx_.opening() = {};  // `up` ends with this call
+        context().opening() = {};  // `up` ends with this call
     }
     dispatch_events();  // frames the client sent right behind its request
 }
@@ -280,7 +280,7 @@ void ServerConnection::on_peer_close(const proto::CloseReceived& e) {
 }
 
 void ServerConnection::on_failed(std::error_code ec) {
-    ++ctx_.stats().failed;
+    ++context().stats().failed;
     net::log_warn(remote().to_string(), " ", route_path(), ": ", ec.message(), " (close ",
                   proto::close_code_for(ec), ")");
 }
@@ -290,10 +290,10 @@ SendStatus ServerConnection::send_message(std::string_view data, MessageType typ
     if (!open_now()) {
         return SendStatus::closed;
     }
-    const BufferLimits& limits = ctx_.options().buffer;
+    const BufferLimits& limits = context().options().buffer;
     if (queued() + data.size() > limits.max_buffered) {
         if (limits.overflow == OverflowAction::drop) {
-            ++ctx_.stats().dropped_messages;
+            ++context().stats().dropped_messages;
             return SendStatus::dropped;
         }
         net::log_warn(remote().to_string(), " ", route_path(), ": output queue over ",
@@ -314,7 +314,7 @@ std::error_code ServerConnection::close_websocket(std::uint16_t code, std::strin
     if (Session::finished() || !websocket_) {
         return proto::Errc::not_open;
     }
-    auto ec = side_.endpoint.close(code, reason, ctx_.loop().now());
+    auto ec = side_.endpoint.close(code, reason, context().loop().now());
     if (close_reply_held_) {
         release_close_reply();  // with our code chosen, or the peer's echoed if ours was bad
     } else if (!ec) {
@@ -376,7 +376,7 @@ void ServerConnection::log_session(std::string_view why) const {
     const std::string& sub = chosen_subprotocol();
     net::log_info(remote().to_string(), " \"GET ", route_path(),
                   "\" 101 subprotocol=", sub.empty() ? "-" : sub,
-                  " duration=", net::format_seconds(ctx_.loop().now() - opened_at_),
+                  " duration=", net::format_seconds(context().loop().now() - opened_at_),
                   " in=", counted(Traffic::messages_in), "msg/", counted(Traffic::bytes_in),
                   "B out=", counted(Traffic::messages_out), "msg/", counted(Traffic::bytes_out),
                   "B close=", info.code, " by=", by, info.was_clean ? " clean" : " unclean", " (",
@@ -392,7 +392,7 @@ void ServerConnection::on_finished(std::string_view why, std::error_code error) 
     if (http() != nullptr) {
         http()->on_finished(why);
     } else {
-        ctx_.count_open(-1);
+        context().count_open(-1);
         log_session(why);
         const proto::CloseInfo& info = side_.endpoint.close_info();
         if (route_->handlers.on_close) {
@@ -401,7 +401,7 @@ void ServerConnection::on_finished(std::string_view why, std::error_code error) 
             });
         }
     }
-    ctx_.release(*this);
+    context().release(*this);
 }
 
 }  // namespace wsx::detail

@@ -22,6 +22,7 @@
 #include "wsx/route.hpp"
 
 #include "engine/session.hpp"
+#include "server/connection_table.hpp"
 #include "server/traffic_counts.hpp"
 
 namespace wsx::detail {
@@ -65,7 +66,11 @@ public:
 
     [[nodiscard]] std::size_t queued() const noexcept { return output().size(); }
 
-    [[nodiscard]] ServerContext& context() const noexcept { return ctx_; }
+    /// The server of this connection's loop: the owner of the table chunk the connection lives
+    /// in (connection_table_owner), not a pointer of its own.
+    [[nodiscard]] ServerContext& context() const noexcept {
+        return *static_cast<ServerContext*>(connection_table_owner(this));
+    }
 
     [[nodiscard]] bool open_now() const noexcept;
     [[nodiscard]] const proto::HttpRequest* handshake_request() const noexcept;
@@ -166,14 +171,14 @@ private:
         proto::Endpoint endpoint;
     };
 
-    ServerContext& ctx_;
     std::uint64_t id_;
     net::PackedAddress remote_;      // 19 bytes, aligned to 1: the flags below follow it
     bool close_reply_held_ = false;  // defer_close_reply(): events wait for the reply
     bool websocket_ = false;         // side_ holds the endpoint (else the HTTP side)
     Side side_;
     std::unique_ptr<Cold> cold_;
-    const Route* route_ = nullptr;  // held in ctx_.routes_held(): alive across a reload (SIGHUP)
+    const Route* route_ =
+            nullptr;  // held in context().routes_held(): alive across a reload (SIGHUP)
     net::TimeMs opened_at_ = 0;
     TrafficCounts traffic_;  // for the access log line of the session
 };

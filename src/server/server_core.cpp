@@ -66,6 +66,7 @@ ServerCore::ServerCore(Server& handle, net::Loop& loop, ServerOptions options,
       shared_deflater_(std::make_unique<proto::SharedDeflater>(
               options_.deflate.mem_level, options_.deflate.level, zlib_memory_.get())),
       routes_(std::move(routes)),
+      connections_(static_cast<ServerContext*>(this)),
       member_(member) {
     proto::prepare_accept_keys();  // OpenSSL's provider loaded now, not in a client's handshake
     if (!options_.transport) {

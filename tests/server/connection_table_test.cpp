@@ -85,8 +85,9 @@ struct Counted {
 TEST(ConnectionTable, ConnectionsLiveInPlaceAcrossChunksAndClearDestroysRetiredOnesToo) {
     using CountedTable = ConnectionTable<Counted, 8>;
     int live = 0;
+    int owner = 0;  // any address: what each connection finds as its table's owner
     {
-        CountedTable t;
+        CountedTable t(&owner);
         std::vector<std::uint64_t> ids;
         std::vector<const Counted*> where;
         const std::size_t n = 3 * CountedTable::kChunkSlots + 5;
@@ -98,6 +99,7 @@ TEST(ConnectionTable, ConnectionsLiveInPlaceAcrossChunksAndClearDestroysRetiredO
         EXPECT_EQ(live, static_cast<int>(n));
         for (std::size_t i = 0; i < n; ++i) {
             ASSERT_EQ(t.find(ids[i]), where[i]);  // built in place: addresses never move
+            ASSERT_EQ(connection_table_owner(where[i]), &owner);  // from the address alone
         }
         // One retired and left for the table to destroy, one destroyed now.
         ASSERT_NE(t.retire(ids[7]), nullptr);

@@ -3,8 +3,8 @@
 // frames to one writev() call and a large frame is copied once. Its size is the browser API's
 // bufferedAmount. A queue holds blocks only while bytes wait in it: once written out, its blocks
 // go back to a small per-thread pool (64 blocks at most), where the next queue to write on that
-// thread takes them, and so does the chain that listed them: an idle connection's queue is two
-// words and holds no heap at all, and a connection that writes small messages one at a time
+// thread takes them, and so does the chain that listed them: an idle connection's queue is one
+// word and holds no heap at all, and a connection that writes small messages one at a time
 // allocates nothing per message.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wsx::proto {
 
@@ -32,9 +33,9 @@ public:
     void append_block(std::string&& block);
 
     /// Bytes queued.
-    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t size() const noexcept { return chain_ != nullptr ? chain_->size : 0; }
 
-    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] bool empty() const noexcept { return size() == 0; }
 
     /// Fills `out` with views of the oldest queued bytes, in order; returns how many it filled.
     /// The views live until the next append or consume.
@@ -49,8 +50,13 @@ public:
     [[nodiscard]] static std::size_t pooled_blocks() noexcept;
     [[nodiscard]] static std::size_t pooled_lists() noexcept;
 
-    /// The blocks of a queue with bytes waiting (defined and pooled in output_queue.cpp).
-    struct Chain;
+    /// The blocks of a queue with bytes waiting, and their size (pooled in output_queue.cpp).
+    struct Chain {
+        std::vector<std::string> blocks;  // blocks[head] is the oldest; those before it are gone
+        std::size_t head = 0;
+        std::size_t head_offset = 0;  // bytes of blocks[head] already consumed
+        std::size_t size = 0;         // bytes waiting
+    };
 
 private:
     void pop_front_block() noexcept;
@@ -58,7 +64,6 @@ private:
     void append_block_unchecked(std::string&& block);
 
     Chain* chain_ = nullptr;  // only while bytes wait; from the thread's pool
-    std::size_t size_ = 0;
 };
 
 }  // namespace wsx::proto
