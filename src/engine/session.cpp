@@ -18,12 +18,6 @@ constexpr std::size_t kWriteViews = 64;
 
 }  // namespace
 
-struct Session::FileBody {
-    net::UniqueFd fd;
-    std::uint64_t offset = 0;
-    std::uint64_t left = 0;
-};
-
 Session::Session(net::Loop& loop, std::unique_ptr<net::Transport> transport)
     : Timer(loop),
       transport_(std::move(transport)),
@@ -143,7 +137,7 @@ void Session::flush() {
     if (finished_ || !write_output()) {
         return;
     }
-    if (file_ && output().empty()) {
+    if (sending_file_ && output().empty()) {
         send_file_body();
         if (finished_) {
             return;
@@ -158,7 +152,7 @@ void Session::flush() {
         paused_ = false;
         drained = true;
     }
-    if (protocol_over() && !file_) {
+    if (protocol_over() && !sending_file_) {
         linger_when_written();
         if (finished_) {
             return;
@@ -193,16 +187,26 @@ bool Session::write_output() {
 }
 
 void Session::send_file(net::UniqueFd file, std::uint64_t length) {
-    file_ = std::make_unique<FileBody>(FileBody{.fd = std::move(file), .left = length});
+    std::unique_ptr<FileBody>* slot = file_slot();
+    if (slot == nullptr) {
+        return;  // an owner that keeps no file body sends none (the file closes here)
+    }
+    *slot = std::make_unique<FileBody>(FileBody{.fd = std::move(file), .left = length});
+    sending_file_ = true;
     last_write_progress_ = static_cast<std::uint32_t>(loop().now());
 }
 
 void Session::send_file_body() {
     // Called with the output queue empty: what came before the file is on the wire.
-    while (file_->left > 0) {
-        const auto want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(file_->left, kFileChunk));
-        const net::IoResult r = transport_->send_file(file_->fd.get(), file_->offset, want);
+    std::unique_ptr<FileBody>* slot = file_slot();
+    if (slot == nullptr || *slot == nullptr) {
+        sending_file_ = false;  // the owner let it go
+        return;
+    }
+    FileBody& file = **slot;
+    while (file.left > 0) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(file.left, kFileChunk));
+        const net::IoResult r = transport_->send_file(file.fd.get(), file.offset, want);
         if (r.status == net::IoResult::Status::would_block) {
             return;
         }
@@ -212,11 +216,20 @@ void Session::send_file_body() {
                    r.error);
             return;
         }
-        file_->left -= r.bytes;
+        file.left -= r.bytes;
         last_write_progress_ = static_cast<std::uint32_t>(loop().now());
     }
-    file_.reset();
+    drop_file();
     on_file_sent();
+}
+
+void Session::drop_file() noexcept {
+    if (sending_file_) {
+        sending_file_ = false;
+        if (std::unique_ptr<FileBody>* slot = file_slot()) {
+            slot->reset();
+        }
+    }
 }
 
 void Session::linger_when_written() {
@@ -266,7 +279,7 @@ void Session::update_interest() {
     }
     const bool read = reading || lingering();
     const auto wanted =
-            transport_->interest({.read = read, .write = !output().empty() || file_ != nullptr});
+            transport_->interest({.read = read, .write = !output().empty() || sending_file_});
     const net::Interest want{
             .read = wanted.read,
             .write = wanted.write,
@@ -286,7 +299,7 @@ std::optional<net::TimeMs> Session::next_deadline() const noexcept {
     }
     std::optional<net::TimeMs> due = deadline();
     const net::TimeMs stall = write_stall_limit();
-    if (stall > 0 && (!output().empty() || file_)) {
+    if (stall > 0 && (!output().empty() || sending_file_)) {
         const net::TimeMs now = loop().now();
         const net::TimeMs at = now + std::max<net::TimeMs>(stall - stalled_for(now), 0);
         due = due ? std::min(*due, at) : at;
@@ -313,7 +326,7 @@ net::TimeMs Session::stalled_for(net::TimeMs now) const noexcept {
 
 bool Session::write_stalled(net::TimeMs now) const noexcept {
     const net::TimeMs stall = write_stall_limit();
-    return stall > 0 && (!output().empty() || file_) && stalled_for(now) >= stall;
+    return stall > 0 && (!output().empty() || sending_file_) && stalled_for(now) >= stall;
 }
 
 void Session::on_timer() {
@@ -353,7 +366,7 @@ void Session::finish(std::string_view why, std::error_code error) {
     if (registered_) {
         loop().remove(transport_->fd());
     }
-    file_.reset();
+    drop_file();
     // The descriptor is closed with the transport, when the owner is freed after this batch:
     // readiness already fetched for it then finds this object still alive, and finished.
     on_finished(why, error);

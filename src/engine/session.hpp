@@ -106,7 +106,14 @@ public:
     /// on_file_sent() follows. Starts at the next flush (output_queued(), or the batch's end).
     void send_file(net::UniqueFd file, std::uint64_t length);
 
-    [[nodiscard]] bool sending_file() const noexcept { return file_ != nullptr; }
+    [[nodiscard]] bool sending_file() const noexcept { return sending_file_; }
+
+    /// A file body on its way out (send_file()), kept where the owner says (file_slot()).
+    struct FileBody {
+        net::UniqueFd fd;
+        std::uint64_t offset = 0;
+        std::uint64_t left = 0;
+    };
 
     /// Closes the transport now; on_finished() follows at once. Safe anywhere, once.
     void finish(std::string_view why, std::error_code error = {});
@@ -177,6 +184,10 @@ protected:
     /// A file body given to send_file() is written whole.
     virtual void on_file_sent() {}
 
+    /// Where a file body given to send_file() is kept while it goes out: the owner's, so that a
+    /// session, which rarely sends one, holds no room for it (null: this owner sends none).
+    [[nodiscard]] virtual std::unique_ptr<FileBody>* file_slot() noexcept { return nullptr; }
+
     /// A callback run through Session::invoke() threw; `what` describes it. Log and close.
     virtual void on_callback_threw(std::string_view what) = 0;
 
@@ -185,8 +196,6 @@ protected:
     virtual void on_finished(std::string_view why, std::error_code error) = 0;
 
 private:
-    struct FileBody;
-
     void on_io(bool readable, bool writable) override;
     void on_timer() override;
     void read_input();
@@ -195,6 +204,7 @@ private:
     void flush();
     bool write_output();
     void send_file_body();
+    void drop_file() noexcept;
     void check_watermarks();
     void linger_when_written();
     void update_interest();
@@ -205,22 +215,23 @@ private:
     [[nodiscard]] net::TimeMs stalled_for(net::TimeMs now) const noexcept;
 
     std::unique_ptr<net::Transport> transport_;
-    std::unique_ptr<FileBody> file_;
     // The low 32 bits of loop time when output last moved (compared as a wrapping difference:
     // only stalls shorter than 49 days are told apart, and longer limits mean never).
     std::uint32_t last_write_progress_ = 0;
     net::Interest interest_{.read = true};
-    // Lingering: the timer is then armed for when the TCP connection goes, drained or not, and
-    // for nothing else (its due() is that deadline).
-    bool lingering_ = false;
-    bool registered_ = false;
-    bool finished_ = false;
-    bool in_dispatch_ = false;    // flush after the batch, not per send
-    bool paused_ = false;         // reading stopped by backpressure
-    bool app_paused_ = false;     // reading stopped by the owner
-    bool write_shut_ = false;     // FIN sent
-    bool peer_fin_seen_ = false;  // the peer's FIN arrived while reading was off
-    bool hangup_muted_ = false;   // input waits while reading is off: no FIN watch
+    // Flags, one bit each (a session is part of every connection). Lingering: the timer is then
+    // armed for when the TCP connection goes, drained or not, and for nothing else (its due() is
+    // that deadline).
+    bool lingering_ : 1 = false;
+    bool registered_ : 1 = false;
+    bool finished_ : 1 = false;
+    bool in_dispatch_ : 1 = false;    // flush after the batch, not per send
+    bool paused_ : 1 = false;         // reading stopped by backpressure
+    bool app_paused_ : 1 = false;     // reading stopped by the owner
+    bool write_shut_ : 1 = false;     // FIN sent
+    bool peer_fin_seen_ : 1 = false;  // the peer's FIN arrived while reading was off
+    bool hangup_muted_ : 1 = false;   // input waits while reading is off: no FIN watch
+    bool sending_file_ : 1 = false;   // *file_slot() holds a body going out
 };
 
 }  // namespace wsx::detail

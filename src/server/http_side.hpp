@@ -24,6 +24,9 @@ class HttpSide {
 public:
     HttpSide(ServerConnection& connection, net::TimeMs now);
 
+    /// Where the engine keeps a file body while it goes out (Session::file_slot()).
+    [[nodiscard]] std::unique_ptr<Session::FileBody>& file_body() noexcept { return file_body_; }
+
     void feed(std::span<char> bytes);
 
     /// Dispatches the exchange's events until it has no more or has accepted an upgrade (then
@@ -98,8 +101,9 @@ private:
     proto::HttpExchange exchange_;
     const proto::UpgradeRequest* in_hook_ = nullptr;  // the request whose hook is running
     std::optional<AcceptedUpgrade> upgrade_;
-    std::unique_ptr<HttpResponder> responder_;     // a deferred response in progress
-    std::shared_ptr<const Route> deferred_route_;  // an upgrade whose hook answers later
+    std::unique_ptr<HttpResponder> responder_;      // a deferred response in progress
+    std::unique_ptr<Session::FileBody> file_body_;  // a file response going out (the engine's)
+    std::shared_ptr<const Route> deferred_route_;   // an upgrade whose hook answers later
 
     // The request being answered, for the response and the access log.
     struct Exchange {

@@ -185,6 +185,11 @@ void ServerConnection::on_drain() {
     }
 }
 
+std::unique_ptr<Session::FileBody>* ServerConnection::file_slot() noexcept {
+    HttpSide* h = http();
+    return h != nullptr ? &h->file_body() : nullptr;
+}
+
 void ServerConnection::on_file_sent() {
     if (http() != nullptr) {
         http()->on_file_sent();

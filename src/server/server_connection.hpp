@@ -123,6 +123,7 @@ private:
     [[nodiscard]] net::TimeMs write_stall_limit() const noexcept override;
     void on_drain() override;
     void on_file_sent() override;
+    [[nodiscard]] std::unique_ptr<FileBody>* file_slot() noexcept override;
     void on_callback_threw(std::string_view what) override;
     void on_finished(std::string_view why, std::error_code error) override;
 
