@@ -65,10 +65,11 @@ private:
 
     mutable std::mutex mutex_;
     std::size_t size_;
-    FreeSlot* free_ = nullptr;
-    void* blocks_ = nullptr;  // each block's first word points to the block taken before it
-    char* next_ = nullptr;    // the unused rest of the newest block
-    char* end_ = nullptr;
+    // Unused when AddressSanitizer bypasses the pool (hence maybe_unused).
+    [[maybe_unused]] FreeSlot* free_ = nullptr;
+    void* blocks_ = nullptr;                 // each block's first word: the block taken before
+    [[maybe_unused]] char* next_ = nullptr;  // the unused rest of the newest block
+    [[maybe_unused]] char* end_ = nullptr;
     std::size_t in_use_ = 0;
 };
 
