@@ -27,13 +27,16 @@ ServerConnection::ServerConnection(ServerContext& context, std::uint64_t id,
 }
 
 ServerConnection::~ServerConnection() {
-    if (route_ != nullptr) {
-        context().routes_held().release(route_);
-    }
+    // The handler's data first, the route last: what the data holds may run code of the
+    // route's handler (a native handler's library stays loaded while its route is held).
+    cold_.reset();
     if (websocket_) {
         side_.endpoint.~Endpoint();
     } else {
         side_.http.~unique_ptr();
+    }
+    if (route_ != nullptr) {
+        context().routes_held().release(route_);
     }
 }
 
