@@ -3,6 +3,7 @@
 #include "wsx/proto/endpoint.hpp"
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -13,6 +14,9 @@
 
 namespace wsx::proto {
 namespace {
+
+// §5.2: the largest payload whose length fits the header's 7 bits.
+constexpr std::size_t kMaxSmallFrame = 125;
 
 // Masking keys for client frames (§5.3: "MUST pick a fresh masking key ... unpredictable"),
 // drawn from OpenSSL's CSPRNG in batches so a frame costs no syscall.
@@ -367,6 +371,14 @@ std::error_code Endpoint::send(MessageType type, std::string_view data) {
         return Errc::not_open;
     }
     PerMessageDeflate* d = codec();
+    if (d == nullptr && role_ == Role::server && data.size() <= kMaxSmallFrame) {
+        // A whole unmasked frame of at most 125 bytes: a 2-byte header, one append.
+        const std::array<char, 2> header{
+                static_cast<char>(0x80U | static_cast<unsigned>(opcode_for(type))),
+                static_cast<char>(data.size())};
+        out_.append(std::string_view(header.data(), header.size()), data);
+        return {};
+    }
     if (std::string* z = d != nullptr ? d->compress(data) : nullptr) {
         // RFC 7692 §6: RSV1 on the (only) frame of a compressed message.
         FrameSpec spec = spec_for(opcode_for(type));

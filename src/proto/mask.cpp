@@ -2,6 +2,8 @@
 // AVX2 where the CPU has it (proto/simd.hpp), else 64-bit words (vectorised by the compiler).
 #include "wsx/proto/mask.hpp"
 
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
 #include "proto/simd.hpp"
@@ -9,11 +11,19 @@
 namespace wsx::proto {
 
 void apply_mask(std::span<char> data, const MaskingKey& key, std::size_t offset) noexcept {
-    // Rotate the key so that byte 0 of `data` lines up with key[offset % 4].
-    std::uint8_t k[8];
-    for (std::size_t i = 0; i < 8; ++i) {
-        k[i] = key[(offset + i) % 4];
+    // Rotate the key so that byte 0 of `data` lines up with key[offset % 4]: a rotation of the
+    // key read as one 32-bit word (towards the low byte in memory order), twice over 64 bits.
+    std::uint32_t key32 = 0;
+    std::memcpy(&key32, key.data(), sizeof key32);
+    const int shift = static_cast<int>(8 * (offset % 4));
+    if constexpr (std::endian::native == std::endian::little) {
+        key32 = std::rotr(key32, shift);
+    } else {
+        key32 = std::rotl(key32, shift);
     }
+    std::uint8_t k[8];
+    std::memcpy(k, &key32, sizeof key32);
+    std::memcpy(k + 4, &key32, sizeof key32);
     std::uint64_t word_key = 0;
     std::memcpy(&word_key, k, sizeof word_key);
 

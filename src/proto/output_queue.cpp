@@ -151,6 +151,19 @@ std::span<char> OutputQueue::append(std::string_view bytes) {
     return {tail.data() + at, bytes.size()};
 }
 
+void OutputQueue::append(std::string_view first, std::string_view second) {
+    const std::size_t n = first.size() + second.size();
+    const bool fits_tail = chain_ != nullptr && chain_->head < chain_->blocks.size()
+                           && chain_->blocks.back().size() + n <= chain_->blocks.back().capacity();
+    if (!fits_tail) {
+        append_block_unchecked(acquire_block(n));
+    }
+    std::string& tail = chain_->blocks.back();
+    tail.append(first);
+    tail.append(second);
+    chain_->size += n;
+}
+
 void OutputQueue::append_block(std::string&& block) {
     if (block.empty()) {
         return;

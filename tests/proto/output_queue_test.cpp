@@ -29,6 +29,21 @@ TEST(OutputQueue, SmallWritesCoalesceIntoOneBlock) {
     EXPECT_EQ(q.size(), 300U);
 }
 
+TEST(OutputQueue, APairIsAppendedTogetherInOrderAcrossBlocks) {
+    OutputQueue q;
+    const std::string filler(OutputQueue::kBlockSize - 3, 'x');  // leaves 3 bytes in the block
+    (void)q.append(filler);
+    q.append("\x81\x05", "hello");  // 7 bytes: does not fit, goes whole into the next block
+    q.append("", "!");
+    EXPECT_EQ(q.size(), filler.size() + 8);
+    std::string_view v[4];
+    EXPECT_EQ(q.peek(v), 2U);
+    EXPECT_EQ(v[1], std::string_view("\x81\x05hello!"));
+    EXPECT_EQ(contents(q), filler + "\x81\x05hello!");
+    q.consume(q.size());
+    EXPECT_TRUE(q.empty());
+}
+
 TEST(OutputQueue, PartialConsumeKeepsOrder) {
     OutputQueue q;
     (void)q.append("hello ");

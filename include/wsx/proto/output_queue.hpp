@@ -29,6 +29,10 @@ public:
     /// Appends `bytes`; returns where they now live, valid until the next append or consume.
     std::span<char> append(std::string_view bytes);
 
+    /// Appends `first` then `second`, as one append of the two together (a small frame's header
+    /// and payload).
+    void append(std::string_view first, std::string_view second);
+
     /// Appends a block the caller built, without copying it.
     void append_block(std::string&& block);
 
