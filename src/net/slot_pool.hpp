@@ -1,10 +1,11 @@
-// wsx::net::SlotPool: fixed-size slots for the objects every connection holds one of (the server
-// connection, its TCP transport). They are carved in order from 64 KiB blocks and reused
-// last-freed-first, so each costs exactly its size: no allocator header per object (8 bytes with
-// glibc, and a 16 B transport takes a 32 B chunk), and no holes left between connections by the
-// handshake's short-lived allocations in the general heap. Blocks are kept for reuse once taken,
-// so the pool holds at most the peak number of objects. Any thread may allocate and free (one
-// mutex, taken once per connection opened and once per connection closed, never per message).
+// wsx::net::SlotPool: fixed-size slots for objects every connection holds one of (its TCP
+// transport; the connections themselves live in their loop's table). They are carved in order from
+// 64 KiB blocks and reused last-freed-first, so each costs exactly its size: no allocator header
+// per object (8 bytes with glibc, and a 16 B transport takes a 32 B chunk), and no holes left
+// between connections by the handshake's short-lived allocations in the general heap. Blocks are
+// kept for reuse once taken, so the pool holds at most the peak number of objects. Any thread may
+// allocate and free (one mutex, taken once per connection opened and once per connection closed,
+// never per message).
 //
 // Written by hand: a free list over bump-allocated blocks is some 40 lines, and the packaged
 // alternative (Boost.Pool) would make Boost a build dependency of the library for it. Under

@@ -137,31 +137,27 @@ void OutputQueue::release_all() noexcept {
     }
 }
 
-std::span<char> OutputQueue::append(std::string_view bytes) {
-    const bool fits_tail =
-            chain_ != nullptr && chain_->head < chain_->blocks.size()
-            && chain_->blocks.back().size() + bytes.size() <= chain_->blocks.back().capacity();
-    if (!fits_tail) {
-        append_block_unchecked(acquire_block(bytes.size()));
-    }
-    std::string& tail = chain_->blocks.back();
-    const std::size_t at = tail.size();
-    tail.append(bytes);
-    chain_->size += bytes.size();
-    return {tail.data() + at, bytes.size()};
-}
-
-void OutputQueue::append(std::string_view first, std::string_view second) {
-    const std::size_t n = first.size() + second.size();
+std::string& OutputQueue::tail_with_room(std::size_t n) {
     const bool fits_tail = chain_ != nullptr && chain_->head < chain_->blocks.size()
                            && chain_->blocks.back().size() + n <= chain_->blocks.back().capacity();
     if (!fits_tail) {
         append_block_unchecked(acquire_block(n));
     }
-    std::string& tail = chain_->blocks.back();
+    chain_->size += n;
+    return chain_->blocks.back();
+}
+
+std::span<char> OutputQueue::append(std::string_view bytes) {
+    std::string& tail = tail_with_room(bytes.size());
+    const std::size_t at = tail.size();
+    tail.append(bytes);
+    return {tail.data() + at, bytes.size()};
+}
+
+void OutputQueue::append(std::string_view first, std::string_view second) {
+    std::string& tail = tail_with_room(first.size() + second.size());
     tail.append(first);
     tail.append(second);
-    chain_->size += n;
 }
 
 void OutputQueue::append_block(std::string&& block) {

@@ -66,6 +66,8 @@ private:
     void pop_front_block() noexcept;
     void release_all() noexcept;
     void append_block_unchecked(std::string&& block);
+    // The last block, with room for `n` more bytes (a new one if it has none), counted in size.
+    std::string& tail_with_room(std::size_t n);
 
     Chain* chain_ = nullptr;  // only while bytes wait; from the thread's pool
 };
