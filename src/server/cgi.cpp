@@ -308,12 +308,11 @@ private:
             return;
         }
         done_ = true;
-        // Freed after this iteration: its watches may still be in the current batch of events.
-        loop_.defer([state = state_, key = static_cast<const CgiSession*>(this)] {
-            if (auto shared = state.lock()) {
-                (void)shared->sessions.take(key);  // destroyed here, the table unlocked
-            }
-        });
+        // Its slot is free now (the next script may start at once); it is freed after this
+        // iteration, as its watches may still be in the current batch of events.
+        if (auto shared = state_.lock()) {
+            loop_.defer([self = shared->sessions.take(this)] {});
+        }
     }
 
     std::weak_ptr<CgiState> state_;  // weak: the state owns the sessions

@@ -174,12 +174,11 @@ private:
         } else if (status != 0) {
             net::log_warn(log_prefix(), ": process ", pid(), " exited with status ", status);
         }
-        // Freed after this iteration: its watches may still be in the current batch of events.
-        loop_.defer([state = state_, id = id_] {
-            if (auto shared = state.lock()) {
-                (void)shared->sessions.take(id);  // destroyed here, the table unlocked
-            }
-        });
+        // Its slot is free now (the next process may start at once); it is freed after this
+        // iteration, as its watches may still be in the current batch of events.
+        if (auto shared = state_.lock()) {
+            loop_.defer([self = shared->sessions.take(id_)] {});
+        }
     }
 
     std::weak_ptr<SharedState> state_;  // weak: the state owns the sessions
