@@ -46,6 +46,10 @@ void WebSocket::Impl::on_input_end() {
     }
 }
 
+std::span<char> WebSocket::Impl::direct_input() {
+    return endpoint && !tunnel ? endpoint->direct_input() : std::span<char>{};
+}
+
 const proto::OutputQueue& WebSocket::Impl::output() const noexcept {
     return endpoint ? endpoint->output() : tunnel_out;
 }

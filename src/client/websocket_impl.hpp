@@ -89,6 +89,7 @@ struct WebSocket::Impl final : std::enable_shared_from_this<WebSocket::Impl> {
 
     void on_input(std::span<char> bytes);
     void on_input_end();
+    [[nodiscard]] std::span<char> direct_input();
     [[nodiscard]] const proto::OutputQueue& output() const noexcept;
     void consume_output(std::size_t n) noexcept;
     [[nodiscard]] bool protocol_over() const noexcept;

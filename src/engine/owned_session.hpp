@@ -3,8 +3,8 @@
 // server connection derives from Session directly (a connection per socket: the pointer this
 // adds is worth saving there). Owner has Session's required hooks as plain members (on_input,
 // on_input_end, output, consume_output, protocol_over, deadline, on_deadline,
-// on_callback_threw, on_finished) and may have linger and on_drain; the other optional hooks
-// keep Session's defaults.
+// on_callback_threw, on_finished) and may have linger, on_drain and direct_input; the other
+// optional hooks keep Session's defaults.
 #pragma once
 
 #include <cstddef>
@@ -58,6 +58,14 @@ private:
             return owner_.linger();
         } else {
             return Session::linger();
+        }
+    }
+
+    [[nodiscard]] std::span<char> direct_input() override {
+        if constexpr (requires(Owner & o) { o.direct_input(); }) {
+            return owner_.direct_input();
+        } else {
+            return Session::direct_input();
         }
     }
 

@@ -76,7 +76,8 @@ void Session::read_input() {
         if (i >= kReadsPerWake && !transport_->has_pending_input()) {
             break;  // level-triggered: the loop reports the rest again
         }
-        if (!read_once(lease.bytes())) {
+        const std::span<char> into = direct_input();
+        if (!read_once(into.empty() ? lease.bytes() : into)) {
             break;
         }
     }

@@ -146,6 +146,10 @@ protected:
     /// until this returns.
     virtual void on_input(std::span<char> bytes) = 0;
 
+    /// Where the next read should go instead of the loop's shared buffer (the rest of a large
+    /// frame, straight into its message: Endpoint::direct_input()); on_input() then gets it.
+    [[nodiscard]] virtual std::span<char> direct_input() { return {}; }
+
     /// The peer closed its side, or the connection failed: tell the protocol object (feed_eof).
     virtual void on_input_end() = 0;
 

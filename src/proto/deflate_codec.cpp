@@ -207,7 +207,7 @@ void MessageInflater::end() noexcept {
     }
 }
 
-std::error_code MessageInflater::inflate(std::string_view data, std::string& out,
+std::error_code MessageInflater::inflate(std::string_view data, MessageBuffer& out,
                                          std::size_t limit) {
     if (!stream_ && !start()) {
         return Errc::deflate_memory_exhausted;
@@ -223,11 +223,10 @@ std::error_code MessageInflater::inflate(std::string_view data, std::string& out
         const std::size_t have = out.size();
         // One byte past the limit is room enough to learn that the limit is passed.
         const std::size_t step = std::min(grow_step(have, s.avail_in), limit + 1 - have);
-        out.resize(have + step);
-        s.next_out = bytes(out.data() + have);
+        s.next_out = bytes(out.extend(step));  // unwritten: zlib writes it
         s.avail_out = static_cast<uInt>(step);
         const int rc = ::inflate(&s, Z_SYNC_FLUSH);
-        out.resize(have + step - s.avail_out);
+        out.truncate(have + step - s.avail_out);
         // Passing the limit is checked before zlib's verdict: with the output full, zlib goes on
         // decoding codes that need no room and may find a bad one only when enough input is at
         // hand, so a message both too big and corrupt fails with 1009 however it is split.
@@ -246,7 +245,7 @@ std::error_code MessageInflater::inflate(std::string_view data, std::string& out
     }
 }
 
-std::error_code MessageInflater::finish(std::string& out, std::size_t limit) {
+std::error_code MessageInflater::finish(MessageBuffer& out, std::size_t limit) {
     // §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload of the
     // message" and inflate.
     if (auto ec = inflate(kTail, out, limit)) {

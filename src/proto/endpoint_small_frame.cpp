@@ -1,10 +1,16 @@
-// The common case of Endpoint::next_frame_event, taken without a message reader: a whole
-// unfragmented text or binary frame of at most 125 bytes, at a frame boundary, in the input at
-// hand. It is the general path's outcome for that frame (the frame fuzzer compares the two: the
-// same bytes read whole take this path, read in pieces the general one), in one pass: header,
-// unmask in place, UTF-8, the message. Anything else (a longer or fragmented frame, a control
-// frame, RSV bits, a mask where the role forbids one, a frame over the limit or not yet whole) is
-// left to the general path untouched.
+// The two short cuts of Endpoint's input, one for small frames and one for large ones.
+//
+// next_small_frame: the common case of Endpoint::next_frame_event, taken without a message
+// reader: a whole unfragmented text or binary frame of at most 125 bytes, at a frame boundary,
+// in the input at hand. It is the general path's outcome for that frame (the frame fuzzer
+// compares the two: the same bytes read whole take this path, read in pieces the general one),
+// in one pass: header, unmask in place, UTF-8, the message. Anything else (a longer or
+// fragmented frame, a control frame, RSV bits, a mask where the role forbids one, a frame over
+// the limit or not yet whole) is left to the general path untouched.
+//
+// direct_input: a large frame's payload still to come is read straight into its message buffer
+// rather than into the loop's shared buffer and copied from there. It is taken only for what is
+// worth a read of its own (kDirectInputMin): a smaller rest comes with whatever follows it.
 #include <cstdint>
 
 #include "wsx/proto/endpoint.hpp"
@@ -13,6 +19,18 @@
 #include "wsx/proto/utf8.hpp"
 
 namespace wsx::proto {
+
+namespace {
+constexpr std::size_t kDirectInputMin = 16 * 1024;
+}  // namespace
+
+std::span<char> Endpoint::direct_input() {
+    if (!reader_ || !input_.empty() || early_input_waiting_
+        || (state_ != State::open && state_ != State::closing)) {
+        return {};
+    }
+    return reader_->direct_target(kDirectInputMin);
+}
 
 std::optional<Event> Endpoint::next_small_frame(bool& taken) {
     taken = false;

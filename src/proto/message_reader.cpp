@@ -76,14 +76,34 @@ ReadItem MessageReader::on_data_chunk(const FrameHeader& h, const FrameChunk& c)
             message_.reserve(static_cast<std::size_t>(h.payload_length));
         }
     }
-    message_.append(chunk);
+    if (chunk.data() == message_.spare().data()) {
+        message_.commit(chunk.size());  // read straight into place (direct_target)
+    } else {
+        message_.append(chunk);
+    }
     if (!message_ends) {
         return item;  // need_more
     }
     in_message_ = false;
     item.kind = ReadItem::Kind::message;
-    item.data = message_;
+    item.data = message_.view();
     return item;
+}
+
+std::span<char> MessageReader::direct_target(std::size_t min_bytes) {
+    const std::uint64_t left = parser_.payload_left();
+    if (error_ || !in_message_ || !buffering_ || compressed_ || left < min_bytes
+        || is_control(parser_.header().opcode)) {
+        return {};
+    }
+    // Room for the rest of the frame: its length passed the limit check (announced_), and the
+    // storage at least doubles, so a message of many large frames is not copied over and over.
+    const auto rest = static_cast<std::size_t>(left);
+    if (message_.spare().size() < rest) {
+        message_.reserve(std::max(message_.size() + rest,
+                                  std::min(message_.capacity() * 2, max_message_size_)));
+    }
+    return message_.spare().first(rest);
 }
 
 void MessageReader::reuse(Role role, std::size_t max_message_size,
@@ -98,7 +118,7 @@ void MessageReader::reuse(Role role, std::size_t max_message_size,
     type_ = MessageType::text;
     announced_ = 0;
     if (message_.capacity() > keep_capacity) {
-        std::string().swap(message_);
+        message_.release();
     } else {
         message_.clear();
     }
@@ -125,7 +145,7 @@ ReadItem MessageReader::on_compressed_chunk(const FrameHeader& h, const FrameChu
     // What was inflated is validated first, even when inflating failed: the failure is the
     // first fault in the inflated bytes, however the frames were split (a text message that is
     // both invalid and too big fails with the fault that comes first, 1007 or 1009).
-    const std::string_view added = std::string_view(message_).substr(before);
+    const std::string_view added = message_.view().substr(before);
     if (type_ == MessageType::text && !utf8_.feed(added)) {
         return fail(Errc::invalid_utf8);
     }
@@ -142,7 +162,7 @@ ReadItem MessageReader::on_compressed_chunk(const FrameHeader& h, const FrameChu
     }
     in_message_ = false;
     item.kind = ReadItem::Kind::message;
-    item.data = message_;
+    item.data = message_.view();
     return item;
 }
 

@@ -125,6 +125,10 @@ void ServerConnection::on_input_end() {
     }
 }
 
+std::span<char> ServerConnection::direct_input() {
+    return http() == nullptr ? side_.endpoint.direct_input() : std::span<char>{};
+}
+
 const proto::OutputQueue& ServerConnection::output() const noexcept {
     return http() != nullptr ? http()->exchange().output() : side_.endpoint.output();
 }

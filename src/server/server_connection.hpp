@@ -112,6 +112,7 @@ private:
 
     void on_input(std::span<char> bytes) override;
     void on_input_end() override;
+    [[nodiscard]] std::span<char> direct_input() override;
     [[nodiscard]] const proto::OutputQueue& output() const noexcept override;
     void consume_output(std::size_t n) noexcept override;
     [[nodiscard]] bool protocol_over() const noexcept override;

@@ -24,14 +24,14 @@ std::string bytes(std::initializer_list<unsigned> list) {
 // Inflates one whole message; the error text if it fails.
 std::string inflate_message(MessageInflater& inflater, const std::string& payload,
                             std::size_t limit = 1 << 20) {
-    std::string out;
+    MessageBuffer out;
     if (auto ec = inflater.inflate(payload, out, limit)) {
         return "error:" + ec.message();
     }
     if (auto ec = inflater.finish(out, limit)) {
         return "error:" + ec.message();
     }
-    return out;
+    return std::string(out.view());
 }
 
 // RFC 7692 §7.2.3.1: "Hello" compressed is 0xf2 0x48 0xcd 0xc9 0xc9 0x07 0x00.
@@ -113,7 +113,7 @@ TEST(DeflateCodec, TheLimitAppliesToTheInflatedSize) {
     EXPECT_LT(bomb.size(), 8'000U);
     for (std::size_t limit : {3'999'999U, 4'000'000U, 4'000'001U}) {
         MessageInflater inflater(15, false, nullptr);
-        std::string out;
+        MessageBuffer out;
         auto ec = inflater.inflate(bomb, out, limit);
         if (!ec) {
             ec = inflater.finish(out, limit);
@@ -135,7 +135,7 @@ TEST(DeflateCodec, PassingTheLimitWinsOverCorruptDataThatFollows) {
     payload += bytes({0x00, 0x00, 0xff, 0xff, 0xff});  // the flush's tail, then a bad block
     for (std::size_t piece : {payload.size(), std::size_t{1}}) {
         MessageInflater inflater(15, false, nullptr);
-        std::string out;
+        MessageBuffer out;
         std::error_code ec;
         for (std::size_t pos = 0; pos < payload.size() && !ec; pos += piece) {
             ec = inflater.inflate(std::string_view(payload).substr(pos, piece), out, 99);
@@ -165,13 +165,13 @@ TEST(DeflateCodec, MemoryIsCountedAllocatedLazilyAndFreedWhenIdle) {
     EXPECT_EQ(memory.in_use(), one);  // the releasing one holds nothing once idle
     EXPECT_FALSE(releases.allocated());
     EXPECT_TRUE(keeps.allocated());
-    std::string half;
+    MessageBuffer half;
     ASSERT_FALSE(releases.inflate(bytes({0xf2, 0x48}), half, 100));
     releases.release_if_idle();  // a message half inflated keeps its stream
     EXPECT_TRUE(releases.allocated());
     ASSERT_FALSE(releases.inflate(bytes({0xcd, 0xc9, 0xc9, 0x07, 0x00}), half, 100));
     ASSERT_FALSE(releases.finish(half, 100));
-    EXPECT_EQ(half, "Hello");
+    EXPECT_EQ(half.view(), "Hello");
     releases.release_if_idle();
     EXPECT_FALSE(releases.allocated());
     {

@@ -97,6 +97,142 @@ TEST(Endpoint, WholeSmallFramesNeedNoReader) {
     }).join();
 }
 
+// Reads the rest of a frame the way the engine does: into direct_input() when it offers room
+// (copying `bytes` there stands for the socket read), else fed from `bytes` itself.
+bool feed_like_the_engine(Endpoint& ep, std::string& bytes, std::size_t& read_directly) {
+    const std::span<char> into = ep.direct_input();
+    if (into.empty()) {
+        ep.feed(bytes, 0);
+        return false;
+    }
+    const std::size_t n = std::min(into.size(), bytes.size());
+    std::copy_n(bytes.data(), n, into.data());
+    ep.feed(into.first(n), 0);
+    read_directly += n;
+    bytes.erase(0, n);
+    return true;
+}
+
+// The rest of a large frame is read straight into its message buffer (direct_input), unmasked
+// there: the message is the same as when fed from the caller's buffer, and is that buffer.
+TEST(Endpoint, TheRestOfALargeFrameIsReadStraightIntoItsMessage) {
+    std::string payload(200000, 'a');
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+        payload[i] = static_cast<char>('a' + i % 26);
+    }
+    Endpoint ep(Role::server, {}, 0);
+    EXPECT_TRUE(ep.direct_input().empty());  // nothing under way
+    std::string wire = test::text(payload);
+    std::string first = wire.substr(0, 1000);  // the header and a little of the payload
+    std::string rest = wire.substr(1000);
+    ep.feed(first, 0);
+    EXPECT_FALSE(ep.next_event());
+    const std::span<char> into = ep.direct_input();
+    ASSERT_EQ(into.size(), rest.size());  // exactly the rest of the frame: nothing past it
+    std::size_t direct = 0;
+    ASSERT_TRUE(feed_like_the_engine(ep, rest, direct));
+    auto e = ep.next_event();
+    ASSERT_TRUE(e && std::holds_alternative<MessageReceived>(*e));
+    const auto& m = std::get<MessageReceived>(*e);
+    EXPECT_EQ(m.data, payload);
+    const std::size_t header = wire.size() - payload.size();
+    EXPECT_EQ(m.data.data() + (1000 - header), into.data())
+            << "the message is the buffer the bytes were read into";
+    EXPECT_FALSE(ep.next_event());
+    EXPECT_TRUE(ep.direct_input().empty());  // between frames again
+}
+
+// A fragmented message whose frames are read straight in, one after another, with a small
+// frame between them fed the usual way; and a rest too small to be worth a read of its own.
+TEST(Endpoint, DirectReadsAcrossFragmentsAndOnlyForLargeRests) {
+    const std::string a(70000, 'x');
+    const std::string b(50000, 'y');
+    std::string wire = test::text(a, false) + test::cont("mid", false) + test::cont(b);
+    Endpoint ep(Role::server, {}, 0);
+    std::size_t direct = 0;
+    std::string head = wire.substr(0, 100);
+    ep.feed(head, 0);
+    EXPECT_FALSE(ep.next_event());
+    std::string rest = wire.substr(100);
+    std::optional<Event> got;
+    for (int i = 0; i < 20 && !rest.empty() && !got; ++i) {
+        std::string piece = rest.substr(0, 30000);  // reads of at most 30,000 bytes
+        rest.erase(0, piece.size());
+        if (feed_like_the_engine(ep, piece, direct)) {
+            rest.insert(0, piece);  // what did not go straight in comes next
+        }
+        if (auto e = ep.next_event()) {
+            got.emplace(std::move(*e));
+        }
+    }
+    ASSERT_TRUE(got && std::holds_alternative<MessageReceived>(*got)) << test::describe(*got);
+    EXPECT_EQ(std::get<MessageReceived>(*got).data, a + "mid" + b);
+    // All of the first frame's rest (69,910 bytes) went straight in, and the part of the last
+    // frame's that the read bringing its header left (past 16 KiB).
+    EXPECT_GE(direct, 69910U + 16384U);
+
+    Endpoint small(Role::server, {}, 0);
+    std::string frame = test::binary(std::string(20000, 'z'));
+    std::string part = frame.substr(0, 8000);  // 12,000 bytes left: under the 16 KiB threshold
+    small.feed(part, 0);
+    EXPECT_FALSE(small.next_event());
+    EXPECT_TRUE(small.direct_input().empty());
+}
+
+// What is read straight in is checked as anything else is: bad UTF-8 there fails with 1007,
+// and the limit on the message's size acts on the header, before any room is made.
+TEST(Endpoint, DirectReadsAreValidatedAndLimited) {
+    std::string payload(40000, 'q');
+    payload[30000] = '\xff';
+    std::string wire = test::text(payload);
+    Endpoint ep(Role::server, {}, 0);
+    std::string head = wire.substr(0, 20);
+    ep.feed(head, 0);
+    EXPECT_FALSE(ep.next_event());
+    std::string rest = wire.substr(20);
+    std::size_t direct = 0;
+    ASSERT_TRUE(feed_like_the_engine(ep, rest, direct));
+    auto e = ep.next_event();
+    ASSERT_TRUE(e && std::holds_alternative<Failed>(*e));
+    EXPECT_EQ(std::get<Failed>(*e).error, make_error_code(Errc::invalid_utf8));
+    EXPECT_TRUE(ep.direct_input().empty());  // failed: nothing more is read in
+
+    Limits limits;
+    limits.max_message_size = 30000;
+    Endpoint limited(Role::server, limits, 0);
+    std::string big = test::binary(std::string(40000, 'b')).substr(0, 20);
+    limited.feed(big, 0);
+    auto f = limited.next_event();
+    ASSERT_TRUE(f && std::holds_alternative<Failed>(*f));
+    EXPECT_EQ(std::get<Failed>(*f).error, make_error_code(Errc::message_too_big));
+    EXPECT_TRUE(limited.direct_input().empty());
+}
+
+// Large frames echo the same whether read whole, in pieces through the caller's buffer, or in
+// pieces partly straight into the message (run_echo reads as the engine does): the same frames
+// out, and the same failure when a byte deep in a large text frame is bad.
+TEST(Endpoint, LargeFramesEchoTheSameHoweverTheyAreRead) {
+    std::string greek;
+    while (greek.size() < 90000) {
+        greek += "\u03ba\u1f79\u03c3\u03bc\u03b5 ";  // 2- and 3-byte sequences, split anywhere
+    }
+    const std::string input = test::text(greek) + test::binary(std::string(40000, 'b'), false)
+                              + test::frame(Opcode::ping, "p") + test::cont(std::string(30000, 'c'))
+                              + test::close_frame(1000);
+    const auto whole = test::run_echo(input);
+    ASSERT_EQ(whole.sent.size(), 4U);  // two messages, the pong, the close
+    for (std::size_t chunk : {1000U, 5000U, 20000U, 65536U}) {
+        EXPECT_EQ(test::run_echo(input, chunk).sent, whole.sent) << chunk;
+    }
+    std::string bad = greek;
+    bad[60000] = '\xff';
+    const auto failed = test::run_echo(test::text(bad), 0);
+    ASSERT_TRUE(failed.failure);
+    for (std::size_t chunk : {5000U, 20000U}) {
+        EXPECT_EQ(test::run_echo(test::text(bad), chunk).sent, failed.sent) << chunk;
+    }
+}
+
 // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response
 // ... The Pong frame ... MUST have identical "Application data" as found in the message body of the
 // Ping frame being replied to."

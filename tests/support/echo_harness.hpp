@@ -4,6 +4,7 @@
 // frames are described as "text:...", "binary:N", "pong:...", "close:CODE".
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -115,9 +116,20 @@ inline EchoRun run_echo(const std::string& bytes, std::size_t chunk = 0,
     std::string buffer;
     std::error_code failure;
     bool goodbye = false;
-    for (std::size_t pos = 0; pos < bytes.size(); pos += chunk) {
-        buffer.assign(bytes.substr(pos, chunk));
-        ep.feed(std::span<char>(buffer), 0);
+    for (std::size_t pos = 0; pos < bytes.size();) {
+        // As the engine reads: into the endpoint's own room when it offers some (the rest of a
+        // large frame), else into a buffer of ours.
+        const std::size_t n = std::min(chunk, bytes.size() - pos);
+        if (const std::span<char> into = ep.direct_input(); !into.empty()) {
+            const std::size_t m = std::min(n, into.size());
+            std::copy_n(bytes.data() + pos, m, into.data());
+            ep.feed(into.first(m), 0);
+            pos += m;
+        } else {
+            buffer.assign(bytes, pos, n);
+            ep.feed(std::span<char>(buffer), 0);
+            pos += n;
+        }
         while (auto ev = ep.next_event()) {
             if (auto* m = std::get_if<proto::MessageReceived>(&*ev)) {
                 (void)ep.send(m->type, m->data);

@@ -10,7 +10,7 @@
 //     std::string wire;
 //     if (!deflater.compress("Hello", wire, false)) { /* RSV1 frame with `wire` */ }
 //     MessageInflater inflater(15, false, &memory);
-//     std::string out;
+//     MessageBuffer out;
 //     (void)inflater.inflate(wire, out, limit); (void)inflater.finish(out, limit);
 #pragma once
 
@@ -24,6 +24,7 @@
 
 #include "wsx/proto/deflate.hpp"
 #include "wsx/proto/frame.hpp"
+#include "wsx/proto/message_buffer.hpp"
 
 struct z_stream_s;  // zlib's z_stream
 
@@ -115,12 +116,12 @@ public:
     /// Appends `data` inflated to `out`, never past `limit` bytes in all. Errors:
     /// message_too_big (the limit, checked while inflating), bad_compressed_data,
     /// deflate_memory_exhausted.
-    [[nodiscard]] std::error_code inflate(std::string_view data, std::string& out,
+    [[nodiscard]] std::error_code inflate(std::string_view data, MessageBuffer& out,
                                           std::size_t limit);
 
     /// The message's last frame was inflated: inflates the `00 00 ff ff` tail (§7.2.2). Errors
     /// as inflate().
-    [[nodiscard]] std::error_code finish(std::string& out, std::size_t limit);
+    [[nodiscard]] std::error_code finish(MessageBuffer& out, std::size_t limit);
 
     /// The input at hand is used up: if the peer resets its context and no message is half
     /// inflated, frees the stream, so an idle connection holds no window. Messages that arrive

@@ -101,16 +101,19 @@ public:
     /// of them, so `data` must stay valid and untouched until next_event() returns nullopt.
     void feed(std::span<char> data, TimeMs now);
 
-    /// The peer closed its side of the TCP connection.
-    void feed_eof();
+    /// Where the next bytes may be read instead of a buffer of the caller's: the rest of a large
+    /// frame's payload, straight into its message buffer; feed() them then (or read elsewhere
+    /// and feed those). Empty: nothing to read straight (the usual case).
+    [[nodiscard]] std::span<char> direct_input();
+
+    void feed_eof();  // the peer closed its side of the TCP connection
 
     /// The next event, or nullopt when all fed bytes are used up.
     [[nodiscard]] std::optional<Event> next_event();
 
-    /// Queues a message. Error: not_open (CLOSING or CLOSED: nothing is sent).
+    /// Queues a message (send_owned: taking a large payload, for no copy). Error: not_open
+    /// (CLOSING or CLOSED: nothing is sent).
     [[nodiscard]] std::error_code send(MessageType type, std::string_view data);
-
-    /// Queues a message, taking ownership of a large payload to avoid a copy.
     [[nodiscard]] std::error_code send_owned(MessageType type, std::string&& data);
 
     /// Queues one frame of a fragmented message (§5.4): the first frame carries `type`, later
@@ -126,7 +129,7 @@ public:
     /// invalid_close_reason.
     [[nodiscard]] std::error_code close(std::uint16_t code, std::string_view reason, TimeMs now);
 
-    /// Bytes waiting to be written: bufferedAmount in the browser's terms.
+    /// Bytes waiting to be written (bufferedAmount in the browser's terms), and writing them.
     [[nodiscard]] const OutputQueue& output() const noexcept { return out_; }
 
     void consume_output(std::size_t n) noexcept { out_.consume(n); }
@@ -142,7 +145,6 @@ public:
     [[nodiscard]] bool should_close_transport() const noexcept { return state_ == State::closed; }
 
     [[nodiscard]] const CloseInfo& close_info() const noexcept;
-
     [[nodiscard]] const std::string& subprotocol() const noexcept;
 
     /// The negotiated Sec-WebSocket-Extensions value (the browser's `extensions`); empty: none.

@@ -56,6 +56,11 @@ public:
         return !in_payload_ && head_len_ == 0 && !error_;
     }
 
+    /// Payload bytes of the current frame still to come, once its header was reported; else 0.
+    [[nodiscard]] std::uint64_t payload_left() const noexcept {
+        return in_payload_ && sent_first_ ? header_.payload_length - payload_done_ : 0;
+    }
+
     /// Header of the frame whose chunks are being returned; valid after a chunk with `first`.
     [[nodiscard]] const FrameHeader& header() const noexcept { return header_; }
 

@@ -2,7 +2,8 @@
 // §8.1 UTF-8, the message size limit). A data message that arrives as one unfragmented frame
 // within one buffer is handed out as a view of that buffer (unmasked in place): no copy, no
 // allocation. Otherwise its fragments are appended to one growing buffer, after checking the
-// announced length against the limit, so fragments cost no memory beyond their payload. Text is
+// announced length against the limit, so fragments cost no memory beyond their payload; the
+// rest of a large frame can be read straight into that buffer (direct_target). Text is
 // validated as it arrives and fails at the first bad byte. With permessage-deflate (RFC 7692), a
 // message whose first frame has RSV1 is inflated fragment by fragment into that buffer, the size
 // limit applying to the inflated bytes as they come.
@@ -18,6 +19,7 @@
 
 #include "wsx/proto/deflate_codec.hpp"
 #include "wsx/proto/frame_parser.hpp"
+#include "wsx/proto/message_buffer.hpp"
 #include "wsx/proto/utf8.hpp"
 
 namespace wsx::proto {
@@ -48,6 +50,12 @@ public:
     /// must outlive the reader (it lives in the endpoint's deflate state). Call before any frame.
     void use_inflater(MessageInflater* inflater) noexcept;
 
+    /// Where the rest of the current frame's payload may be read straight to, when it is a data
+    /// frame's (not compressed) with at least `min_bytes` still to come: the message buffer's
+    /// room for it; else empty. Bytes read there and given to next() as the input (a prefix of
+    /// this span) are unmasked and kept in place, not copied.
+    [[nodiscard]] std::span<char> direct_target(std::size_t min_bytes);
+
     /// Bytes held for a message in progress (the buffered part of a fragmented message).
     [[nodiscard]] std::size_t buffered() const noexcept { return message_.size(); }
 
@@ -77,7 +85,7 @@ private:
     MessageInflater* inflater_ = nullptr;
     MessageType type_ = MessageType::text;
     std::uint64_t announced_ = 0;  // sum of the announced lengths of its frames
-    std::string message_;
+    MessageBuffer message_;
     Utf8Validator utf8_;
     // A control frame split across reads is gathered here; allocated the first time one is
     // (rare), not held by every connection.
