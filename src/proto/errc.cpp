@@ -145,6 +145,8 @@ constexpr Row kRows[] = {
          "protocols must be distinct tokens (SyntaxError)"},
         {Errc::invalid_state, C::usage_error, 0, 0,
          "not allowed while the connection is CONNECTING (InvalidStateError)"},
+        {Errc::message_in_progress, C::usage_error, 0, 0,
+         "a fragmented message is being sent: no whole message may come inside it"},
         {Errc::handshake_timeout, C::timeout, 1001, 408,
          "opening handshake did not complete in time"},
         {Errc::idle_timeout, C::timeout, 1001, 0, "nothing received within the idle timeout"},

@@ -64,6 +64,17 @@ void write_frame(OutputQueue& out, const FrameSpec& spec, std::string_view paylo
     }
 }
 
+std::string frame_bytes(Opcode opcode, std::string_view payload, bool rsv1) {
+    std::array<char, kMaxFrameHeaderSize> buf{};
+    const std::string_view header =
+            append_header(buf, {.opcode = opcode, .rsv1 = rsv1}, payload.size());
+    std::string frame;
+    frame.reserve(header.size() + payload.size());
+    frame.append(header);
+    frame.append(payload);
+    return frame;
+}
+
 void write_frame(OutputQueue& out, const FrameSpec& spec, std::string&& payload) {
     if (spec.masking_key || payload.size() < OutputQueue::kBlockSize) {
         write_frame(out, spec, std::string_view(payload));

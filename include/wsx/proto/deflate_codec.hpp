@@ -189,6 +189,13 @@ public:
 
     [[nodiscard]] const DeflateAgreement& agreement() const noexcept { return agreement_; }
 
+    /// The window bits of the shared compressor a message of `size` bytes would go through
+    /// (SharedDeflater::for_window), or 0 when it would not (own compressor, under the
+    /// threshold): a message compressed once that way serves every such connection.
+    [[nodiscard]] int shared_window_for(std::size_t size) const noexcept {
+        return shared_ != nullptr && size >= threshold_ ? send_bits_ : 0;
+    }
+
 private:
     DeflateAgreement agreement_;
     std::size_t threshold_;

@@ -27,12 +27,11 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <variant>
 
 #include "wsx/proto/client_handshake.hpp"
 #include "wsx/proto/close.hpp"
 #include "wsx/proto/deflate_codec.hpp"
-#include "wsx/proto/events.hpp"
+#include "wsx/proto/endpoint_events.hpp"
 #include "wsx/proto/frame_writer.hpp"
 #include "wsx/proto/limits.hpp"
 #include "wsx/proto/message_reader.hpp"
@@ -42,48 +41,6 @@ namespace wsx::proto {
 
 /// `handshake` is a client's alone (waiting for the 101); every other endpoint starts open.
 enum class State : std::uint8_t { handshake, open, closing, closed };
-
-/// Client role: the server accepted the opening handshake; the connection is open.
-struct Opened {
-    const HandshakeAccepted& accepted;  // the subprotocol and extensions; until next_event()
-};
-
-/// A whole text or binary message. `data` is valid until the next next_event() or feed().
-struct MessageReceived {
-    MessageType type;
-    std::string_view data;
-};
-
-/// A ping; the pong with the same payload is already queued (§5.5.2).
-struct PingReceived {
-    std::string_view payload;
-};
-
-/// A pong (solicited or not, §5.5.3).
-struct PongReceived {
-    std::string_view payload;
-};
-
-/// The peer's close frame. If the peer started the closing handshake, the reply (echoing its
-/// code) is queued at the next next_event() call, unless close() chose another code first.
-struct CloseReceived {
-    std::uint16_t code;  // 1005 when the frame had no code
-    std::string_view reason;
-};
-
-using Event =
-        std::variant<Opened, MessageReceived, PingReceived, PongReceived, CloseReceived, Failed>;
-
-/// How the connection ended, for on_close(code, reason, was_clean).
-struct CloseInfo {
-    std::uint16_t code = static_cast<std::uint16_t>(CloseCode::abnormal);  // received, 1005, 1006
-    std::string reason;
-    bool was_clean = false;  // both close frames were exchanged
-    /// Who started the closing: we did (close(), a failure, a timeout), the peer did (its close
-    /// frame came first), or nobody (the TCP connection just ended).
-    enum class Initiator { none, local, peer } initiator = Initiator::none;
-    std::uint16_t sent_code = 0;  // the code we sent, 0 if none
-};
 
 /// The protocol state of one connection. Plain movable value; distinct objects safe, shared
 /// objects unsafe.
@@ -115,6 +72,12 @@ public:
     /// (CLOSING or CLOSED: nothing is sent).
     [[nodiscard]] std::error_code send(MessageType type, std::string_view data);
     [[nodiscard]] std::error_code send_owned(MessageType type, std::string&& data);
+
+    /// Queues a whole message framed elsewhere, once for many connections (frame_bytes: server
+    /// role; uncompressed, which permessage-deflate allows, or compressed by the shared
+    /// compressor of shared_window_for()). Errors: not_open, message_in_progress
+    /// (send_fragment() began a message that has not ended).
+    [[nodiscard]] std::error_code send_framed(std::string_view frame);
 
     /// Queues one frame of a fragmented message (§5.4): the first frame carries `type`, later
     /// ones are continuations, `fin` ends the message. Whole messages must not be sent until it
@@ -153,6 +116,11 @@ public:
     /// permessage-deflate's agreement, when it is in use.
     [[nodiscard]] const DeflateAgreement* deflate() const noexcept {
         return codec() != nullptr ? &codec()->agreement() : nullptr;
+    }
+
+    /// PerMessageDeflate::shared_window_for, or 0 without permessage-deflate.
+    [[nodiscard]] int shared_window_for(std::size_t size) const noexcept {
+        return codec() != nullptr ? codec()->shared_window_for(size) : 0;
     }
 
     /// True while zlib holds an inflate stream for this connection (a message in progress, or the
@@ -200,7 +168,7 @@ private:
 
     std::optional<Event> next_client_handshake_event();
     std::optional<Event> next_frame_event();
-    std::optional<Event> next_small_frame(bool& taken);  // endpoint_small_frame.cpp
+    std::optional<Event> next_small_frame(bool& taken);  // endpoint_shortcuts.cpp
     Event fail(std::error_code ec);
     void queue_close(std::uint16_t code, std::string_view reason);
     void queue_control(Opcode opcode, std::string_view payload);

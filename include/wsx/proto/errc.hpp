@@ -81,6 +81,7 @@ enum class Errc {
     bad_url_port,
     bad_protocol_list,
     invalid_state,
+    message_in_progress,
     // Timers.
     handshake_timeout,
     idle_timeout,

@@ -29,6 +29,10 @@ struct FrameSpec {
 /// Appends one whole frame (header and payload) to `out`.
 void write_frame(OutputQueue& out, const FrameSpec& spec, std::string_view payload);
 
+/// One whole unmasked, final frame (a server's), header and payload, as bytes: a message framed
+/// once for many connections (a topic's publication, Endpoint::send_framed).
+[[nodiscard]] std::string frame_bytes(Opcode opcode, std::string_view payload, bool rsv1 = false);
+
 /// Appends one whole frame, taking ownership of a large payload so it is not copied again
 /// (unmasked frames only; a masked payload is copied and masked as by write_frame).
 void write_frame(OutputQueue& out, const FrameSpec& spec, std::string&& payload);

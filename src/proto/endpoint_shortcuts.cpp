@@ -1,4 +1,5 @@
-// The two short cuts of Endpoint's input, one for small frames and one for large ones.
+// Endpoint's short cuts: two for input, one for small frames and one for large ones, and one
+// for output, a message framed once for many connections.
 //
 // next_small_frame: the common case of Endpoint::next_frame_event, taken without a message
 // reader: a whole unfragmented text or binary frame of at most 125 bytes, at a frame boundary,
@@ -11,6 +12,9 @@
 // direct_input: a large frame's payload still to come is read straight into its message buffer
 // rather than into the loop's shared buffer and copied from there. It is taken only for what is
 // worth a read of its own (kDirectInputMin): a smaller rest comes with whatever follows it.
+//
+// send_framed: a topic's publication is framed once (frame_bytes) and its bytes queued as they
+// are on each subscriber, rather than framed again for each one.
 #include <cstdint>
 
 #include "wsx/proto/endpoint.hpp"
@@ -30,6 +34,17 @@ std::span<char> Endpoint::direct_input() {
         return {};
     }
     return reader_->direct_target(kDirectInputMin);
+}
+
+std::error_code Endpoint::send_framed(std::string_view frame) {
+    if (state_ != State::open) {
+        return Errc::not_open;
+    }
+    if (fragmenting_) {
+        return Errc::message_in_progress;
+    }
+    (void)out_.append(frame);
+    return {};
 }
 
 std::optional<Event> Endpoint::next_small_frame(bool& taken) {
