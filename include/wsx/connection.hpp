@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "wsx/http_response.hpp"
 #include "wsx/net/address.hpp"
@@ -75,6 +76,21 @@ public:
     /// of this loop's connections were sent to. In a ServerGroup, the other loops' connections
     /// are sent to as well, each on its own loop thread, just after.
     std::size_t broadcast(std::string_view data, MessageType type);
+
+    /// Topics: this connection gets what is published to `topic` (Server::publish, publish()
+    /// here, ServerGroup::publish from any thread) until it unsubscribes or closes. False if it
+    /// is subscribed already, or not open.
+    bool subscribe(std::string_view topic);
+
+    /// False if it was not subscribed to `topic`.
+    bool unsubscribe(std::string_view topic);
+
+    /// The topics this connection is subscribed to, in no particular order.
+    [[nodiscard]] std::vector<std::string> topics() const;
+
+    /// Publishes to `topic`'s subscribers on every loop (Server::publish), this connection too
+    /// if it is one; returns how many of this loop's got it.
+    std::size_t publish(std::string_view topic, std::string_view data, MessageType type);
 
     /// Answers a deferred plain-HTTP request (HttpResponse::deferred) at once, whole. Returns
     /// false if no deferred request is waiting.

@@ -73,6 +73,12 @@ struct ServerStats {
     std::size_t zlib_memory = 0;               // bytes zlib holds now
     std::size_t zlib_memory_peak = 0;
     std::size_t zlib_memory_cap = 0;  // ServerOptions::max_zlib_memory
+    // Topics (Connection::subscribe, publish): every loop of a group gets each publication once.
+    std::uint64_t publications = 0;        // publications this loop handed to its subscribers
+    std::uint64_t deliveries = 0;          // messages queued to subscribers
+    std::uint64_t deliveries_dropped = 0;  // subscribers past max_buffered (drop), or mid-message
+    std::size_t topics = 0;                // topics with a subscriber on this loop, now
+    std::size_t subscriptions = 0;         // (connection, topic) pairs on this loop, now
 };
 
 namespace detail {
@@ -118,6 +124,12 @@ public:
     /// in a ServerGroup the other loops' connections are sent to after, on their threads).
     /// Messages to connections past their buffer limit follow BufferLimits::overflow.
     std::size_t broadcast(const Route& route, std::string_view data, MessageType type);
+
+    /// Publishes to the subscribers of `topic` (Connection::subscribe) of every loop: framed once,
+    /// each subscriber's copy queued as by Connection::send (past max_buffered: dropped and
+    /// counted, or closed with 1008, as BufferLimits::overflow says). Returns how many of this
+    /// loop's subscribers got it (a group's other loops deliver it after, on their threads).
+    std::size_t publish(std::string_view topic, std::string_view data, MessageType type);
 
     /// Graceful stop: stops accepting, closes every open connection with `code` (1001, going
     /// away), drops pending handshakes, and calls `done` once every connection is gone or the

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wsx/connection.hpp"
@@ -86,6 +87,10 @@ public:
 
     /// Sends to `route_path`'s open connections on every loop.
     void broadcast(std::string route_path, std::string data, MessageType type);
+
+    /// Publishes to the subscribers of `topic` on every loop (see Server::publish), each loop on
+    /// its own thread: framed once here, handed to each loop once.
+    void publish(std::string_view topic, std::string_view data, MessageType type);
 
     /// New routes for every loop (open connections keep theirs), made into shared routes once.
     void set_routes(std::vector<Route> routes);

@@ -32,6 +32,22 @@ std::size_t Connection::broadcast(std::string_view data, MessageType type) {
     return route != nullptr ? impl(*this).context().broadcast(route, data, type) : 0;
 }
 
+bool Connection::subscribe(std::string_view topic) {
+    return impl(*this).subscribe(topic);
+}
+
+bool Connection::unsubscribe(std::string_view topic) {
+    return impl(*this).unsubscribe(topic);
+}
+
+std::vector<std::string> Connection::topics() const {
+    return impl(*this).topics();
+}
+
+std::size_t Connection::publish(std::string_view topic, std::string_view data, MessageType type) {
+    return impl(*this).context().publish(topic, data, type);
+}
+
 bool Connection::respond_http(HttpResponse response) {
     auto* http = impl(*this).http();
     return http != nullptr && http->respond(std::move(response));

@@ -61,6 +61,10 @@ std::size_t Server::broadcast(const Route& route, std::string_view data, Message
     return core_->broadcast(core_->shared_route(route), data, type);
 }
 
+std::size_t Server::publish(std::string_view topic, std::string_view data, MessageType type) {
+    return core_->publish(topic, data, type);
+}
+
 void Server::shutdown(std::uint16_t code, std::function<void()> done) {
     core_->shutdown(code, std::move(done));
 }

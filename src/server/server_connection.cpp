@@ -27,6 +27,9 @@ ServerConnection::ServerConnection(ServerContext& context, std::uint64_t id,
 }
 
 ServerConnection::~ServerConnection() {
+    if (subscribed_ && context().topics().remove(this) > 0) {
+        context().topics_changed();  // unsubscribed on close
+    }
     // The handler's data first, the route last: what the data holds may run code of the
     // route's handler (a native handler's library stays loaded while its route is held).
     cold_.reset();
@@ -297,29 +300,75 @@ void ServerConnection::on_failed(std::error_code ec) {
                   proto::close_code_for(ec), ")");
 }
 
-SendStatus ServerConnection::send_message(std::string_view data, MessageType type,
-                                          std::optional<bool> fin) {
+SendStatus ServerConnection::refuse_past_limit(const BufferLimits& limits) {
+    if (limits.overflow == OverflowAction::drop) {
+        ++context().stats().dropped_messages;
+        return SendStatus::dropped;
+    }
+    net::log_warn(remote().to_string(), " ", route_path(), ": output queue over ",
+                  limits.max_buffered, " bytes (close 1008)");
+    (void)close_websocket(1008, "output buffer overflow");
+    return SendStatus::closed;
+}
+
+// What every send does around its own queuing, inlined into each (the small-message path):
+// the open check, the limit, the counts, telling the engine. `enqueue` queues `bytes` on the
+// endpoint and returns its error; message_in_progress is a drop, any other a closed connection.
+template <class Enqueue>
+SendStatus ServerConnection::send_with(std::size_t bytes, std::size_t payload_size,
+                                       Enqueue&& enqueue) {
     if (!open_now()) {
         return SendStatus::closed;
     }
     const BufferLimits& limits = context().options().buffer;
-    if (queued() + data.size() > limits.max_buffered) {
-        if (limits.overflow == OverflowAction::drop) {
-            ++context().stats().dropped_messages;
-            return SendStatus::dropped;
-        }
-        net::log_warn(remote().to_string(), " ", route_path(), ": output queue over ",
-                      limits.max_buffered, " bytes (close 1008)");
-        (void)close_websocket(1008, "output buffer overflow");
-        return SendStatus::closed;
+    if (queued() + bytes > limits.max_buffered) {
+        return refuse_past_limit(limits);
     }
-    if (fin ? side_.endpoint.send_fragment(type, data, *fin) : side_.endpoint.send(type, data)) {
-        return SendStatus::closed;
+    if (const std::error_code ec = enqueue()) {
+        if (ec != proto::Errc::message_in_progress) {
+            return SendStatus::closed;
+        }
+        ++context().stats().dropped_messages;
+        return SendStatus::dropped;
     }
     count(Traffic::messages_out, 1);
-    count(Traffic::bytes_out, data.size());
+    count(Traffic::bytes_out, payload_size);
     Session::output_queued();
     return queued() > limits.high_watermark ? SendStatus::backpressure : SendStatus::queued;
+}
+
+SendStatus ServerConnection::send_message(std::string_view data, MessageType type,
+                                          std::optional<bool> fin) {
+    return send_with(data.size(), data.size(), [&] {
+        return fin ? side_.endpoint.send_fragment(type, data, *fin)
+                   : side_.endpoint.send(type, data);
+    });
+}
+
+SendStatus ServerConnection::send_framed(std::string_view frame, std::size_t payload_size) {
+    // message_in_progress: a fragmented message of its own is under way, so this one is dropped
+    return send_with(frame.size(), payload_size, [&] { return side_.endpoint.send_framed(frame); });
+}
+
+bool ServerConnection::subscribe(std::string_view topic) {
+    if (!open_now() || !context().topics().subscribe(topic, this)) {
+        return false;
+    }
+    subscribed_ = true;
+    context().topics_changed();
+    return true;
+}
+
+bool ServerConnection::unsubscribe(std::string_view topic) {
+    if (!subscribed_ || !context().topics().unsubscribe(topic, this)) {
+        return false;
+    }
+    context().topics_changed();
+    return true;
+}
+
+std::vector<std::string> ServerConnection::topics() const {
+    return subscribed_ ? context().topics().topics_of(this) : std::vector<std::string>{};
 }
 
 std::error_code ServerConnection::close_websocket(std::uint16_t code, std::string_view reason) {

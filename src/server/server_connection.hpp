@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wsx/connection.hpp"
 #include "wsx/net/address.hpp"
@@ -61,6 +62,17 @@ public:
 
     // The public API, for Connection's members.
     SendStatus send_message(std::string_view data, MessageType type, std::optional<bool> fin = {});
+    /// A whole message framed elsewhere (a publication), `payload_size` bytes of it payload.
+    SendStatus send_framed(std::string_view frame, std::size_t payload_size);
+
+    /// Endpoint::shared_window_for (0 before the upgrade).
+    [[nodiscard]] int shared_window_for(std::size_t size) const noexcept {
+        return websocket_ ? side_.endpoint.shared_window_for(size) : 0;
+    }
+
+    bool subscribe(std::string_view topic);
+    bool unsubscribe(std::string_view topic);
+    [[nodiscard]] std::vector<std::string> topics() const;
     std::error_code close_websocket(std::uint16_t code, std::string_view reason);
     std::error_code send_ping(std::string_view payload);
 
@@ -107,6 +119,11 @@ public:
     void release_close_reply();
 
 private:
+    // A send past max_buffered: dropped, or the connection closed with 1008.
+    SendStatus refuse_past_limit(const BufferLimits& limits);
+    template <class Enqueue>
+    SendStatus send_with(std::size_t bytes, std::size_t payload_size, Enqueue&& enqueue);
+
     // Session's hooks
     [[nodiscard]] const SessionConfig& session_config() const noexcept override;
 
@@ -177,6 +194,7 @@ private:
     net::PackedAddress remote_;      // 19 bytes, aligned to 1: the flags below follow it
     bool close_reply_held_ = false;  // defer_close_reply(): events wait for the reply
     bool websocket_ = false;         // side_ holds the endpoint (else the HTTP side)
+    bool subscribed_ = false;        // on a topic once: leaves context().topics() when destroyed
     Side side_;
     std::unique_ptr<Cold> cold_;
     const Route* route_ =

@@ -1,7 +1,7 @@
 // What a server connection gets from its server, and nothing more: the loop, the options and
-// limits, the counters, route lookup, the check of credentials, broadcasting, and a way to be
-// released. Rule: connections see the server only through this; the server sees connections only
-// through ServerConnection's public members.
+// limits, the counters, route lookup, the check of credentials, broadcasting, topics, and a way
+// to be released. Rule: connections see the server only through this; the server sees connections
+// only through ServerConnection's public members.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +17,7 @@
 
 #include "engine/session.hpp"
 #include "server/route_holds.hpp"
+#include "server/topic_table.hpp"
 
 namespace wsx::detail {
 
@@ -53,6 +54,11 @@ public:
     virtual std::size_t broadcast(const std::shared_ptr<const Route>& route, std::string_view data,
                                   MessageType type) = 0;
 
+    /// Publishes to `topic`'s subscribers on every loop (Server::publish); returns how many of
+    /// this loop's got it.
+    virtual std::size_t publish(std::string_view topic, std::string_view data,
+                                MessageType type) = 0;
+
     /// permessage-deflate for this request, as the options allow (none past the zlib memory
     /// cap); its resources are the server's and outlive the connection.
     [[nodiscard]] virtual std::optional<proto::DeflateSetup> deflate_setup(
@@ -76,6 +82,15 @@ public:
     /// The routes this loop's open connections are on.
     [[nodiscard]] RouteHolds& routes_held() noexcept { return routes_held_; }
 
+    /// This loop's topics and their subscribers. After a change, topics_changed() keeps the
+    /// counters' figures of them current.
+    [[nodiscard]] TopicTable<ServerConnection>& topics() noexcept { return topics_; }
+
+    void topics_changed() noexcept {
+        stats().topics = topics_.topic_count();
+        stats().subscriptions = topics_.subscription_count();
+    }
+
 protected:
     ServerContext() = default;
     ServerContext(const ServerContext&) = default;
@@ -85,6 +100,7 @@ protected:
 private:
     Opening opening_;
     RouteHolds routes_held_;
+    TopicTable<ServerConnection> topics_;
 };
 
 }  // namespace wsx::detail

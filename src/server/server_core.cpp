@@ -10,6 +10,7 @@
 
 #include "wsx/net/errc.hpp"
 #include "wsx/net/log.hpp"
+#include "wsx/proto/frame_writer.hpp"
 #include "wsx/proto/handshake.hpp"
 
 namespace wsx::detail {
@@ -302,6 +303,65 @@ std::size_t ServerCore::broadcast_local(const Route& route, std::string_view dat
         sent += s == SendStatus::queued || s == SendStatus::backpressure ? 1 : 0;
     }
     return sent;
+}
+
+std::shared_ptr<const Publication> make_publication(std::string_view topic, std::string_view data,
+                                                    MessageType type) {
+    auto p = std::make_shared<Publication>();
+    p->topic = topic;
+    p->opcode = type == MessageType::text ? proto::Opcode::text : proto::Opcode::binary;
+    p->frame = proto::frame_bytes(p->opcode, data);
+    p->payload_size = data.size();
+    return p;
+}
+
+std::size_t ServerCore::publish(std::string_view topic, std::string_view data, MessageType type) {
+    auto publication = make_publication(topic, data, type);
+    if (member_.group != nullptr) {
+        member_.group->publish_others(member_.index, publication);
+    }
+    return publish_local(*publication);
+}
+
+std::size_t ServerCore::publish_local(const Publication& publication) {
+    ++stats_.publications;
+    // A copy of the list: a send may close its connection, and a handler told of that may
+    // subscribe or unsubscribe while the list is walked.
+    const auto subscribers = topics().subscribers(publication.topic);
+    const std::vector<ServerConnection*> recipients(subscribers.begin(), subscribers.end());
+    // Compressed once per window size for the connections whose messages go through the
+    // loop's shared compressor (no context kept, so the bytes are the same for each of them).
+    std::array<std::optional<std::string>, proto::kMaxWindowBits + 1> compressed;
+    std::size_t delivered = 0;
+    for (ServerConnection* c : recipients) {
+        std::string_view frame = publication.frame;
+        if (const int bits = c->shared_window_for(publication.payload_size); bits > 0) {
+            auto& z = compressed[static_cast<std::size_t>(bits)];
+            if (!z) {
+                z = compressed_frame(publication, bits);
+            }
+            frame = z->empty() ? frame : std::string_view(*z);
+        }
+        const SendStatus s = c->send_framed(frame, publication.payload_size);
+        if (s == SendStatus::queued || s == SendStatus::backpressure) {
+            ++delivered;
+        } else if (s == SendStatus::dropped) {
+            ++stats_.deliveries_dropped;
+        }
+    }
+    stats_.deliveries += delivered;
+    return delivered;
+}
+
+std::string ServerCore::compressed_frame(const Publication& publication, int window_bits) {
+    if (!shared_deflater_) {
+        return {};
+    }
+    std::string& z = shared_deflater_->scratch();
+    if (shared_deflater_->for_window(window_bits).compress(publication.payload(), z, true)) {
+        return {};  // zlib's memory cap: this one goes out uncompressed
+    }
+    return proto::frame_bytes(publication.opcode, z, true);  // RFC 7692 §6: RSV1
 }
 
 void ServerCore::shutdown(std::uint16_t code, std::function<void()> done) {

@@ -24,12 +24,32 @@
 
 namespace wsx::detail {
 
+/// A publication as the loops share it: its topic and its message, framed once for all.
+struct Publication {
+    std::string topic;
+    std::string frame;  // proto::frame_bytes, uncompressed
+    std::size_t payload_size = 0;
+    proto::Opcode opcode = proto::Opcode::text;
+
+    [[nodiscard]] std::string_view payload() const noexcept {
+        return std::string_view(frame).substr(frame.size() - payload_size);
+    }
+};
+
+[[nodiscard]] std::shared_ptr<const Publication> make_publication(std::string_view topic,
+                                                                  std::string_view data,
+                                                                  MessageType type);
+
 /// The group of loops a server belongs to, as a server sees it.
 class GroupLink {
 public:
     /// Sends to `route`'s open connections on every loop but `from`, each on its own thread.
     virtual void broadcast_others(unsigned from, const std::shared_ptr<const Route>& route,
                                   std::string_view data, MessageType type) = 0;
+
+    /// Hands `publication` to every loop but `from`, each on its own thread.
+    virtual void publish_others(unsigned from,
+                                const std::shared_ptr<const Publication>& publication) = 0;
 
 protected:
     GroupLink() = default;
@@ -80,6 +100,9 @@ public:
     /// Sends to this loop's open connections of `route`; returns how many.
     std::size_t broadcast_local(const Route& route, std::string_view data, MessageType type);
 
+    /// Queues `publication` on this loop's subscribers of its topic; returns how many.
+    std::size_t publish_local(const Publication& publication);
+
     /// The shared route object for `route` if it is one of the current routes; else one that
     /// does not own it.
     [[nodiscard]] std::shared_ptr<const Route> shared_route(const Route& route) const;
@@ -109,12 +132,16 @@ public:
     [[nodiscard]] bool authorized(const proto::HttpRequest& request) const noexcept override;
     std::size_t broadcast(const std::shared_ptr<const Route>& route, std::string_view data,
                           MessageType type) override;
+    std::size_t publish(std::string_view topic, std::string_view data, MessageType type) override;
     void release(ServerConnection& connection) override;
     [[nodiscard]] std::optional<proto::DeflateSetup> deflate_setup(
             const proto::UpgradeRequest& request) override;
 
 private:
     void bury() noexcept;  // destroys the retired connections
+    // The publication compressed by this loop's shared compressor for `window_bits`, framed
+    // with RSV1; empty if it did not compress.
+    [[nodiscard]] std::string compressed_frame(const Publication& publication, int window_bits);
     class Listener;
 
     [[nodiscard]] std::error_code check_port_free(const net::SocketAddress& addr) const;

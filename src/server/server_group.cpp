@@ -41,6 +41,11 @@ void add_stats(ServerStats& sum, const ServerStats& s) {
     sum.zlib_memory += s.zlib_memory;
     sum.zlib_memory_peak += s.zlib_memory_peak;  // an upper bound of the group's peak
     sum.zlib_memory_cap += s.zlib_memory_cap;
+    sum.publications += s.publications;
+    sum.deliveries += s.deliveries;
+    sum.deliveries_dropped += s.deliveries_dropped;
+    sum.topics += s.topics;  // a topic with subscribers on two loops counts twice
+    sum.subscriptions += s.subscriptions;
 }
 
 }  // namespace
@@ -83,6 +88,16 @@ struct ServerGroup::Impl final : detail::GroupLink {
                 loops[j]->defer([this, j, route, copy, type] {
                     (void)core(j).broadcast_local(*route, *copy, type);
                 });
+            }
+        }
+    }
+
+    void publish_others(unsigned from,
+                        const std::shared_ptr<const detail::Publication>& publication) override {
+        for (unsigned j = 0; j < loops.size(); ++j) {
+            if (j != from) {
+                loops[j]->defer(
+                        [this, j, publication] { (void)core(j).publish_local(*publication); });
             }
         }
     }
@@ -256,6 +271,15 @@ void ServerGroup::broadcast(std::string route_path, std::string data, MessageTyp
             if (auto route = impl->core(i).find_route(*path)) {
                 (void)impl->core(i).broadcast_local(*route, *copy, type);
             }
+        });
+    }
+}
+
+void ServerGroup::publish(std::string_view topic, std::string_view data, MessageType type) {
+    const auto publication = detail::make_publication(topic, data, type);  // framed once for all
+    for (unsigned i = 0; i < size(); ++i) {
+        impl_->loops[i]->defer([impl = impl_.get(), i, publication] {
+            (void)impl->core(i).publish_local(*publication);
         });
     }
 }
