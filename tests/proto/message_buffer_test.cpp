@@ -1,6 +1,7 @@
 #include "wsx/proto/message_buffer.hpp"
 
-#include <cstring>
+#include <algorithm>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -30,7 +31,8 @@ TEST(MessageBuffer, ExtendThenTruncateKeepsWhatWasWritten) {
     MessageBuffer b;
     b.append("ab");
     char* at = b.extend(10);  // as zlib gets room, then says how much it wrote
-    std::memcpy(at, "cde", 3);
+    const std::string_view written = "cde";
+    std::copy(written.begin(), written.end(), at);
     b.truncate(5);
     EXPECT_EQ(b.view(), "abcde");
     b.truncate(99);  // past the size: nothing changes
@@ -45,7 +47,8 @@ TEST(MessageBuffer, BytesWrittenIntoTheSpareRoomAreCommitted) {
     const auto spare = b.spare();
     ASSERT_EQ(spare.size(), 6U);
     EXPECT_EQ(spare.data(), b.data() + 2);
-    std::memcpy(spare.data(), "1234", 4);  // as a read straight into it
+    const std::string_view read = "1234";  // as a read straight into it
+    std::copy(read.begin(), read.end(), spare.data());
     b.commit(4);
     EXPECT_EQ(b.view(), "xy1234");
     b.reserve(4);  // smaller than the capacity: nothing moves
