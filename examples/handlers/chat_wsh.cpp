@@ -1,5 +1,6 @@
-// A chat room: every text message is broadcast to everyone connected to this resource, prefixed
-// with the sender's number; joins and leaves are announced.
+// A chat room on a topic: every member subscribes to "chat" when it joins, and every text message
+// is published there, prefixed with the sender's number; joins and leaves are announced. The
+// topic reaches the members on every loop thread (and, once nodes are joined, every node).
 #include <atomic>
 #include <cstdio>
 #include <string>
@@ -7,6 +8,8 @@
 #include "wsx/handler_abi.h"
 
 namespace {
+
+constexpr const char* kRoom = "chat";
 
 // Shared by every connection: with several loop threads, on_open may run on two at once.
 std::atomic<unsigned long> g_next_member{1};
@@ -19,8 +22,9 @@ unsigned long member(const wsx_host* host, const wsx_connection* c) {
 void on_open(const wsx_host* host, wsx_connection* c) {
     // NOLINTNEXTLINE(performance-no-int-to-ptr): user_data holds the number, not an address.
     host->set_user_data(c, reinterpret_cast<void*>(g_next_member.fetch_add(1)));
+    host->subscribe(c, kRoom);
     const std::string line = "* member " + std::to_string(member(host, c)) + " joined";
-    host->broadcast(c, line.data(), line.size(), WSX_TEXT);
+    host->publish(c, kRoom, line.data(), line.size(), WSX_TEXT);
 }
 
 void on_message(const wsx_host* host, wsx_connection* c, const char* data, size_t size, int type) {
@@ -30,12 +34,12 @@ void on_message(const wsx_host* host, wsx_connection* c, const char* data, size_
     }
     std::string line = "member " + std::to_string(member(host, c)) + ": ";
     line.append(data, size);
-    host->broadcast(c, line.data(), line.size(), WSX_TEXT);
+    host->publish(c, kRoom, line.data(), line.size(), WSX_TEXT);
 }
 
 void on_close(const wsx_host* host, wsx_connection* c, uint16_t, const char*, int) {
     const std::string line = "* member " + std::to_string(member(host, c)) + " left";
-    host->broadcast(c, line.data(), line.size(), WSX_TEXT);
+    host->publish(c, kRoom, line.data(), line.size(), WSX_TEXT);  // it leaves the topic after
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
-/* wsx native handler ABI, version 1. A handler is a shared object `NAME_wsh.so` in the handler
- * directory (`wsx serve -w DIR`); `DIR/a/b_wsh.so` serves the resource `/a/b`, as pywebsocket maps
- * `b_wsh.py`. It exports one C function, `wsx_handler_entry`, returning a static description whose
- * `abi_version` must equal WSX_HANDLER_ABI_VERSION: wsx refuses any other version with a clear
- * error instead of calling into mismatched code. Handlers need only this header (no linking
- * against wsx): every call into wsx goes through the `wsx_host` table passed to each hook.
+/* wsx native handler ABI, version 2 (version 1 had no topics). A handler is a shared object
+ * `NAME_wsh.so` in the handler directory (`wsx serve -w DIR`); `DIR/a/b_wsh.so` serves the
+ * resource `/a/b`, as pywebsocket maps `b_wsh.py`. It exports one C function, `wsx_handler_entry`,
+ * returning a static description whose `abi_version` must equal WSX_HANDLER_ABI_VERSION: wsx
+ * refuses any other version with a clear error instead of calling into mismatched code. Handlers
+ * need only this header (no linking against wsx): every call into wsx goes through the `wsx_host`
+ * table passed to each hook.
  *
  * Threading: hooks run on the loop thread that owns the connection, and must not block. With
  * several loop threads (`wsx serve --threads N`) hooks of different connections may run at the
@@ -34,7 +35,7 @@
 #define WSX_HANDLER_EXPORT __attribute__((visibility("default")))
 #endif
 
-#define WSX_HANDLER_ABI_VERSION 1
+#define WSX_HANDLER_ABI_VERSION 2
 
 #define WSX_TEXT 1
 #define WSX_BINARY 2
@@ -81,6 +82,15 @@ typedef struct wsx_host {
      * SSL_CLIENT_I_DN; always REMOTE_ADDR and REMOTE_PORT. Valid until the next call. (Appended to
      * version 1: a handler built with an older header never reads it.) */
     const char* (*variable)(const wsx_connection* c, const char* name);
+    /* Topics (version 2): the connection gets what is published to `topic` (NUL-terminated)
+     * until it unsubscribes or closes; 0, or -1 if it was subscribed already (or not open). */
+    int (*subscribe)(wsx_connection* c, const char* topic);
+    /* 0, or -1 if it was not subscribed. */
+    int (*unsubscribe)(wsx_connection* c, const char* topic);
+    /* Publishes to every subscriber of `topic` on every loop thread, this connection too if it
+     * is one; returns how many of this loop's got it. A subscriber too far behind drops it. */
+    size_t (*publish)(wsx_connection* c, const char* topic, const char* data, size_t size,
+                      int type);
 } wsx_host;
 
 /* A handler. Every hook may be NULL. */

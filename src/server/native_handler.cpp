@@ -107,9 +107,32 @@ const char* host_variable(const wsx_connection* c, const char* name) {
     return nullptr;
 }
 
-const wsx_host kHost = {WSX_HANDLER_ABI_VERSION, host_send,   host_broadcast,   host_close,
-                        host_buffered_amount,    host_header, host_subprotocol, host_user_data,
-                        host_set_user_data,      host_log,    host_variable};
+int host_subscribe(wsx_connection* c, const char* topic) {
+    return topic != nullptr && conn(c).subscribe(topic) ? 0 : -1;
+}
+
+int host_unsubscribe(wsx_connection* c, const char* topic) {
+    return topic != nullptr && conn(c).unsubscribe(topic) ? 0 : -1;
+}
+
+size_t host_publish(wsx_connection* c, const char* topic, const char* data, size_t size, int type) {
+    return topic != nullptr ? conn(c).publish(topic, {data, size}, message_type(type)) : 0;
+}
+
+const wsx_host kHost = {.abi_version = WSX_HANDLER_ABI_VERSION,
+                        .send = host_send,
+                        .broadcast = host_broadcast,
+                        .close = host_close,
+                        .buffered_amount = host_buffered_amount,
+                        .header = host_header,
+                        .subprotocol = host_subprotocol,
+                        .user_data = host_user_data,
+                        .set_user_data = host_set_user_data,
+                        .log = host_log,
+                        .variable = host_variable,
+                        .subscribe = host_subscribe,
+                        .unsubscribe = host_unsubscribe,
+                        .publish = host_publish};
 
 }  // namespace
 
