@@ -8,6 +8,16 @@
 // backpressure both ways: a full stdin stops reading from the peer, a peer that does not read
 // stops reading from stdout. In line mode binary messages are refused with 1003; the binary mode
 // frames each message with its type and length instead.
+//
+// Topics, through a control channel: the process's fd 3 (named by WSX_CONTROL_FD=3 in its
+// environment) is a pipe it writes commands to, one per line, apart from its messages:
+//   subscribe TOPIC      its WebSocket gets what is published to TOPIC (straight to the peer,
+//                        not through the process) until it unsubscribes or closes
+//   unsubscribe TOPIC
+//   publish TOPIC TEXT   TEXT (the rest of the line, may be empty) to TOPIC's subscribers,
+//                        on every loop thread
+// A topic is one or more bytes with no space or newline. A malformed or unknown line is logged
+// and skipped; nothing is written back.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +39,8 @@ struct ExecutableOptions {
     /// Length-prefixed mode instead of lines, both ways: each message is a type byte (1 text, 2
     /// binary), a 4-byte big-endian length, then the payload. Binary messages allowed.
     bool binary_mode = false;
+    /// The control channel on fd 3 (topics, above); off: fd 3 is not open in the process.
+    bool control_channel = true;
 };
 
 /// Handlers that run `options.path` for each connection. They may be shared by the routes of

@@ -16,6 +16,8 @@
 namespace wsx::net {
 namespace {
 
+constexpr int kControlFd = 3;
+
 struct Pipe {
     UniqueFd read;
     UniqueFd write;
@@ -57,6 +59,18 @@ Result<ChildProcess> spawn_process(const ProcessSpec& spec) {
     posix_spawn_file_actions_adddup2(&actions, in->read.get(), STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&actions, out->write.get(), STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, err->write.get(), STDERR_FILENO);
+    Pipe control;
+    if (spec.control_pipe) {
+        auto p = make_pipe();
+        if (!p) {
+            posix_spawn_file_actions_destroy(&actions);
+            return p.error();
+        }
+        control = std::move(*p);
+        // Last, so that whichever pipe end was numbered 3 has been duplicated already; dup2
+        // clears close-on-exec on the copy (and posix_spawn does so too when it already is 3).
+        posix_spawn_file_actions_adddup2(&actions, control.write.get(), kControlFd);
+    }
     if (!spec.cwd.empty()) {
         posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
     }
@@ -93,6 +107,10 @@ Result<ChildProcess> spawn_process(const ProcessSpec& spec) {
     set_nonblocking(child.stdin_fd.get());
     set_nonblocking(child.stdout_fd.get());
     set_nonblocking(child.stderr_fd.get());
+    if (control.read.valid()) {
+        child.control_fd = std::move(control.read);
+        set_nonblocking(child.control_fd.get());
+    }
     return child;
 }
 

@@ -27,6 +27,9 @@ ChildIo::ChildIo(net::Loop& loop, net::ChildProcess child, std::string log_prefi
     stderr_registered_ = !loop_.add(child_.stderr_fd.get(), {.read = true}, stderr_watch_);
     pidfd_registered_ = !loop_.add(child_.pidfd.get(), {.read = true}, exit_watch_);
     stdin_registered_ = !loop_.add(child_.stdin_fd.get(), {}, stdin_watch_);
+    if (child_.control_fd.valid()) {
+        control_registered_ = !loop_.add(child_.control_fd.get(), {.read = true}, control_watch_);
+    }
 }
 
 ChildIo::~ChildIo() {
@@ -42,6 +45,7 @@ ChildIo::~ChildIo() {
     close_fd(child_.stdout_fd, stdout_registered_);
     close_fd(child_.stderr_fd, stderr_registered_);
     close_fd(child_.pidfd, pidfd_registered_);
+    close_fd(child_.control_fd, control_registered_);
 }
 
 void ChildIo::close_fd(net::UniqueFd& fd, bool& registered) {
@@ -154,6 +158,24 @@ void ChildIo::read_stderr() {
     }
 }
 
+void ChildIo::read_control() {
+    char buf[kReadChunk];
+    while (child_.control_fd.valid()) {
+        const ssize_t n = ::read(child_.control_fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN) {
+            return;
+        }
+        if (n <= 0) {
+            close_fd(child_.control_fd, control_registered_);
+            return;
+        }
+        on_control(std::string_view(buf, static_cast<std::size_t>(n)));
+    }
+}
+
 void ChildIo::terminate() {
     stdin_queue_.clear();
     close_fd(child_.stdin_fd, stdin_registered_);
@@ -178,7 +200,8 @@ void ChildIo::reap() {
     loop_.cancel_timer(kill_timer_);
     kill_timer_ = 0;
     close_fd(child_.pidfd, pidfd_registered_);
-    read_stdout();  // what it wrote before exiting still goes out
+    read_control();  // its last commands (a publish) before its last messages
+    read_stdout();   // what it wrote before exiting still goes out
     read_stderr();
     if (!stderr_buf_.empty()) {
         net::log_warn(prefix_, " stderr: ", stderr_buf_);

@@ -53,6 +53,9 @@ protected:
     /// stdout reached EOF (or failed).
     virtual void on_stdout_end() {}
 
+    /// Bytes from the control pipe (the child's fd 3, net::ProcessSpec::control_pipe).
+    virtual void on_control(std::string_view /*data*/) {}
+
     /// After each attempt to write stdin, with what is still queued (for backpressure), and
     /// with 0 when the process closed its stdin.
     virtual void on_stdin_level(std::size_t /*queued*/) {}
@@ -81,6 +84,7 @@ private:
     void flush_stdin();
     void read_stdout();
     void read_stderr();
+    void read_control();
     void reap();
 
     net::ChildProcess child_;
@@ -90,10 +94,12 @@ private:
     Watch stdout_watch_{*this, &ChildIo::read_stdout};
     Watch stderr_watch_{*this, &ChildIo::read_stderr};
     Watch exit_watch_{*this, &ChildIo::reap};
+    Watch control_watch_{*this, &ChildIo::read_control};
     bool stdin_registered_ = false;
     bool stdout_registered_ = false;
     bool stderr_registered_ = false;
     bool pidfd_registered_ = false;
+    bool control_registered_ = false;
     bool stdout_paused_ = false;
     bool close_stdin_after_queue_ = false;
     bool exited_ = false;

@@ -163,6 +163,45 @@ private:
         }
     }
 
+    // The control channel (fd 3): one command per line; see executable_handler.hpp.
+    void on_control(std::string_view data) override {
+        control_buf_.append(data);
+        std::size_t start = 0;
+        for (auto nl = control_buf_.find('\n'); nl != std::string::npos;
+             nl = control_buf_.find('\n', start)) {
+            run_command(std::string_view(control_buf_).substr(start, nl - start));
+            start = nl + 1;
+        }
+        control_buf_.erase(0, start);
+        if (control_buf_.size() > options_.max_line) {
+            net::log_warn(log_prefix(), ": control line over ", options_.max_line,
+                          " bytes, dropped");
+            control_buf_.clear();
+        }
+    }
+
+    void run_command(std::string_view line) {
+        const auto space = line.find(' ');
+        const std::string_view verb = line.substr(0, space);
+        std::string_view rest = space == std::string_view::npos ? "" : line.substr(space + 1);
+        const auto topic_end = rest.find(' ');
+        const std::string_view topic = rest.substr(0, topic_end);
+        const std::string_view text =
+                topic_end == std::string_view::npos ? "" : rest.substr(topic_end + 1);
+        Connection* c = connection();
+        if (topic.empty() || (verb != "publish" && topic_end != std::string_view::npos)) {
+            net::log_warn(log_prefix(), ": control: malformed line \"", line.substr(0, 80), "\"");
+        } else if (verb == "publish") {
+            (void)server_.publish(topic, text, MessageType::text);
+        } else if (verb == "subscribe" && c != nullptr) {
+            (void)c->subscribe(topic);
+        } else if (verb == "unsubscribe" && c != nullptr) {
+            (void)c->unsubscribe(topic);
+        } else if (verb != "subscribe" && verb != "unsubscribe") {
+            net::log_warn(log_prefix(), ": control: unknown command \"", verb.substr(0, 40), "\"");
+        }
+    }
+
     void on_exit(int status) override {
         pause_stdout(false);  // what it wrote before exiting still goes out
         if (Connection* c = connection()) {
@@ -186,13 +225,20 @@ private:
     Server& server_;
     std::uint64_t id_;
     std::string stdout_buf_;
+    std::string control_buf_;
 };
 
 // The process for `c`, or null (logged, `c` closed with 1011) if it could not be run.
 std::shared_ptr<Session> start_session(const std::shared_ptr<SharedState>& state, Connection& c) {
     const std::string& path = state->options.path;
-    auto child = net::spawn_process(
-            {.path = path, .argv = {path}, .env = environment(c, std::string(c.path()))});
+    auto env = environment(c, std::string(c.path()));
+    if (state->options.control_channel) {
+        env.emplace_back("WSX_CONTROL_FD=3");
+    }
+    auto child = net::spawn_process({.path = path,
+                                     .argv = {path},
+                                     .env = std::move(env),
+                                     .control_pipe = state->options.control_channel});
     if (!child) {
         net::log_error(c.remote_address().to_string(), " ", c.path(), ": cannot run ", path, ": ",
                        child.error().message());

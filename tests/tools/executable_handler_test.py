@@ -130,6 +130,8 @@ def main():
         run(args, hdir)
     with tempfile.TemporaryDirectory() as hdir:
         binary_mode(args, hdir)
+    with tempfile.TemporaryDirectory() as hdir:
+        topics(args, hdir)
     return R.finish()
 
 
@@ -170,6 +172,51 @@ def binary_mode(args, hdir):
         c.send(text("bad"))
         R.check("--handler-binary: a malformed frame from the handler closes with 1009", c.read_events(1) == ["close:1009"])
         c.close()
+        R.check("server exits 0 on SIGTERM", srv.stop() == 0)
+
+
+# A room over the control channel (fd 3): each process subscribes its WebSocket and announces
+# itself on the topic (after the subscription, on the same pipe: so its own announcement coming
+# back proves the subscription is in place), then publishes each line it reads.
+ROOM = """#!/bin/sh
+echo "subscribe room" >&3
+echo "publish room joined fd=$WSX_CONTROL_FD" >&3
+while read line; do
+    case "$line" in
+        bad) echo "frobnicate room" >&3 ;;
+        leave) echo "unsubscribe room" >&3; echo "publish room someone left" >&3 ;;
+        ping) echo pong ;;
+        *) echo "publish room $line" >&3 ;;
+    esac
+done
+"""
+
+
+def topics(args, hdir):
+    path = os.path.join(hdir, "room_wsh.sh")
+    with open(path, "w") as f:
+        f.write(ROOM)
+    os.chmod(path, 0o755)
+    with WsxServer(args.wsx, "-w", hdir, "--threads", "2") as srv:
+        a = Conn(srv.port, "/room")
+        R.check("control channel: WSX_CONTROL_FD=3, subscribe, then publish reaches the process's own WebSocket",
+                a.read_events(1) == ["text:joined fd=3"])
+        b = Conn(srv.port, "/room")
+        R.check("control channel: a second member's announcement reaches both",
+                b.read_events(1) == ["text:joined fd=3"] and a.read_events(1) == ["text:joined fd=3"])
+        a.send(text("hello room"))
+        R.check("control channel: one member's line is published to every member",
+                a.read_events(1) == ["text:hello room"] and b.read_events(1) == ["text:hello room"])
+        b.send(text("bad"))
+        R.check("control channel: an unknown command is logged", srv.wait_for_log('unknown command "frobnicate"'))
+        b.send(text("leave") + text("ping"))
+        R.check("control channel: after unsubscribe, the member gets no more publications",
+                b.read_events(1) == ["text:pong"])
+        R.check("... while the others still do", a.read_events(1) == ["text:someone left"])
+        b.close()
+        a.send(text("still here"))
+        R.check("control channel: the room goes on", a.read_events(1) == ["text:still here"])
+        a.close()
         R.check("server exits 0 on SIGTERM", srv.stop() == 0)
 
 

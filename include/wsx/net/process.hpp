@@ -18,15 +18,18 @@ struct ProcessSpec {
     std::vector<std::string> argv;  // argv[0] included
     std::vector<std::string> env;   // "NAME=value"
     std::string cwd;                // empty: inherit
+    /// A fourth pipe, the child's fd 3, that the child writes to and we read (control_fd).
+    bool control_pipe = false;
 };
 
 /// A spawned child. Destroying it does not kill or reap the child: call kill() and reap().
 struct ChildProcess {
     pid_t pid = -1;
-    UniqueFd stdin_fd;   // write end, non-blocking
-    UniqueFd stdout_fd;  // read end, non-blocking
-    UniqueFd stderr_fd;  // read end, non-blocking
-    UniqueFd pidfd;      // readable once the child has exited
+    UniqueFd stdin_fd;    // write end, non-blocking
+    UniqueFd stdout_fd;   // read end, non-blocking
+    UniqueFd stderr_fd;   // read end, non-blocking
+    UniqueFd control_fd;  // read end of the child's fd 3, non-blocking (ProcessSpec::control_pipe)
+    UniqueFd pidfd;       // readable once the child has exited
 };
 
 /// Spawns `spec` with default signal dispositions and an empty signal mask (whatever this process
