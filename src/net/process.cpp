@@ -31,8 +31,24 @@ Result<Pipe> make_pipe() {
     return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-void set_nonblocking(int fd) {
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+// The server's end of a pipe, made non-blocking for the loop.
+UniqueFd adopt(UniqueFd& end) {
+    ::fcntl(end.get(), F_SETFL, ::fcntl(end.get(), F_GETFL) | O_NONBLOCK);
+    return std::move(end);
+}
+
+// The child starts with no signal blocked (the server blocks SIGTERM & co. for its signalfd),
+// every disposition at its default (the server ignores SIGPIPE), in a process group of its own.
+void init_spawn_attributes(posix_spawnattr_t& attr) {
+    posix_spawnattr_init(&attr);
+    sigset_t none;
+    sigset_t all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(
+            &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 }
 
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
@@ -54,19 +70,20 @@ Result<ChildProcess> spawn_process(const ProcessSpec& spec) {
     if (!in || !out || !err) {
         return !in ? in.error() : !out ? out.error() : err.error();
     }
+    Pipe control;
+    if (spec.control_pipe) {
+        auto p = make_pipe();
+        if (!p) {
+            return p.error();
+        }
+        control = std::move(*p);
+    }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, in->read.get(), STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&actions, out->write.get(), STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, err->write.get(), STDERR_FILENO);
-    Pipe control;
     if (spec.control_pipe) {
-        auto p = make_pipe();
-        if (!p) {
-            posix_spawn_file_actions_destroy(&actions);
-            return p.error();
-        }
-        control = std::move(*p);
         // Last, so that whichever pipe end was numbered 3 has been duplicated already; dup2
         // clears close-on-exec on the copy (and posix_spawn does so too when it already is 3).
         posix_spawn_file_actions_adddup2(&actions, control.write.get(), kControlFd);
@@ -75,15 +92,7 @@ Result<ChildProcess> spawn_process(const ProcessSpec& spec) {
         posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
     }
     posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none;
-    sigset_t all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);    // the server blocks SIGTERM & co. for signalfd
-    posix_spawnattr_setsigdefault(&attr, &all);  // and ignores SIGPIPE
-    posix_spawnattr_setflags(
-            &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    init_spawn_attributes(attr);
     auto argv = c_strings(spec.argv);
     auto envp = c_strings(spec.env);
     ChildProcess child;
@@ -101,15 +110,11 @@ Result<ChildProcess> spawn_process(const ProcessSpec& spec) {
         ::waitpid(child.pid, nullptr, 0);
         return ec;
     }
-    child.stdin_fd = std::move(in->write);
-    child.stdout_fd = std::move(out->read);
-    child.stderr_fd = std::move(err->read);
-    set_nonblocking(child.stdin_fd.get());
-    set_nonblocking(child.stdout_fd.get());
-    set_nonblocking(child.stderr_fd.get());
+    child.stdin_fd = adopt(in->write);
+    child.stdout_fd = adopt(out->read);
+    child.stderr_fd = adopt(err->read);
     if (control.read.valid()) {
-        child.control_fd = std::move(control.read);
-        set_nonblocking(child.control_fd.get());
+        child.control_fd = adopt(control.read);
     }
     return child;
 }
