@@ -84,6 +84,7 @@ LoadedRoutes load_routes(const ServeOptions& o) {
         scan.routes.push_back(make_echo_route("/echo"));
         net::log_info("handler /echo built in");
     }
+    add_pubsub_route(scan.routes, o.pubsub);
     if (!o.map_file.empty()) {
         const std::size_t before = scan.routes.size();
         scan.errors.clear();
@@ -274,6 +275,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
             ->capture_default_str();
     add_security_options(serve, o);
     add_deflate_options(serve, o.server, o.deflate);
+    add_pubsub_options(serve, o.pubsub);
     serve->add_option("--log-level", o.log_level, "debug, info, warn, error or off")
             ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "critical", "off"}))
             ->capture_default_str();

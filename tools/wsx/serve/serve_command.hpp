@@ -14,6 +14,7 @@
 #include "wsx/server.hpp"
 
 #include "serve/deflate_options.hpp"
+#include "serve/pubsub_route.hpp"
 
 namespace wsx::tools {
 
@@ -50,6 +51,7 @@ struct ServeOptions {
     bool basic_auth = false;
     std::string basic_auth_credential = "test:test";  // pywebsocket's default
     DeflateFlags deflate;
+    PubSubFlags pubsub;
 };
 
 /// Adds the `serve` subcommand with its options bound to `options`; returns it.
