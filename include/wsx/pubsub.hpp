@@ -14,7 +14,8 @@
 // Topics are the server's (Connection::subscribe): what a handler or the library publishes to a
 // topic reaches this resource's subscribers as it is, so one that talks to them publishes the
 // "message" envelope (pubsub_envelope()). Delivery is at most once, in order per publisher; a
-// subscriber too far behind drops messages (BufferLimits). Binary messages close with 1003.
+// subscriber too far behind follows BufferLimits::overflow (by default closed with 1008).
+// Binary messages close with 1003.
 #pragma once
 
 #include <array>

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "wsx/broker.hpp"
 #include "wsx/connection.hpp"
 #include "wsx/http_response.hpp"
 #include "wsx/net/loop.hpp"
@@ -58,6 +59,10 @@ struct ServerOptions {
     std::size_t max_zlib_memory = 256 * 1024 * 1024;
     /// Makes each accepted connection's transport; empty: plain TCP (net::tcp_transports()).
     net::TransportFactory transport;
+    /// Joins the topics to other nodes (RedisBroker): told which topics have subscribers here,
+    /// handed each publication made here, and it brings in those of other nodes. Empty: topics
+    /// stay in this process.
+    std::shared_ptr<Broker> broker;
 };
 
 /// Counters since start.

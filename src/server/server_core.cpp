@@ -76,9 +76,27 @@ ServerCore::ServerCore(Server& handle, net::Loop& loop, ServerOptions options,
     if (!options_.basic_auth_credential.empty()) {
         expected_authorization_ = "Basic " + proto::base64_encode(options_.basic_auth_credential);
     }
+    if (Broker* broker = options_.broker.get()) {
+        topics().set_observer([broker](std::string_view topic, bool listened) {
+            listened ? broker->subscribe(topic) : broker->unsubscribe(topic);
+        });
+        if (member_.group == nullptr) {  // a group attaches itself, for all of its loops
+            broker->attach([this, alive = alive_](std::string_view topic, std::string_view data,
+                                                  MessageType type) {
+                loop_.defer([this, alive, p = make_publication(topic, data, type)] {
+                    if (*alive) {
+                        (void)publish_local(*p);
+                    }
+                });
+            });
+        }
+    }
 }
 
 ServerCore::~ServerCore() {
+    if (options_.broker && member_.group == nullptr) {
+        options_.broker->attach({});
+    }
     loop_.cancel_timer(accept_retry_timer_);
     loop_.cancel_timer(shutdown_timer_);
     *alive_ = false;
@@ -319,6 +337,9 @@ std::size_t ServerCore::publish(std::string_view topic, std::string_view data, M
     auto publication = make_publication(topic, data, type);
     if (member_.group != nullptr) {
         member_.group->publish_others(member_.index, publication);
+    }
+    if (options_.broker) {
+        options_.broker->publish(topic, data, type);  // for the other nodes
     }
     return publish_local(*publication);
 }

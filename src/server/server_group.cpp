@@ -58,6 +58,9 @@ struct ServerGroup::Impl final : detail::GroupLink {
     ~Impl() {
         stop();
         join();
+        if (broker) {
+            broker->attach({});
+        }
         servers.clear();  // their connections unregister from loops that still exist
     }
 
@@ -152,6 +155,7 @@ struct ServerGroup::Impl final : detail::GroupLink {
     // Declared in this order: threads are joined (in ~Impl) before the servers go, and the
     // servers go before their loops.
     std::vector<std::unique_ptr<net::Loop>> loops;
+    std::shared_ptr<Broker> broker;
     std::vector<std::unique_ptr<Server>> servers;
     std::unique_ptr<std::atomic<bool>[]> finished;
     std::vector<std::thread> threads;
@@ -188,6 +192,18 @@ Result<std::unique_ptr<ServerGroup>> ServerGroup::create(ServerOptions options,
         }
         options.port = (*server)->port();  // the others join the port the first one got
         impl->servers.push_back(std::move(*server));
+    }
+    if (options.broker) {
+        impl->broker = options.broker;
+        impl->broker->attach([impl = impl.get()](std::string_view topic, std::string_view data,
+                                                 MessageType type) {
+            const auto publication = detail::make_publication(topic, data, type);  // once
+            for (unsigned i = 0; i < impl->loops.size(); ++i) {
+                impl->loops[i]->defer([impl, i, publication] {
+                    (void)impl->core(i).publish_local(*publication);
+                });
+            }
+        });
     }
     return std::unique_ptr<ServerGroup>(new ServerGroup(std::move(impl)));
 }
@@ -281,6 +297,9 @@ void ServerGroup::publish(std::string_view topic, std::string_view data, Message
         impl_->loops[i]->defer([impl = impl_.get(), i, publication] {
             (void)impl->core(i).publish_local(*publication);
         });
+    }
+    if (impl_->broker) {
+        impl_->broker->publish(topic, data, type);
     }
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace wsx::detail {
@@ -30,12 +31,21 @@ struct TopicNameHash {
 template <class Sub>
 class TopicTable {
 public:
+    /// Told of each topic that gets its first subscriber here (true) or loses its last (false):
+    /// how a broker learns which topics this loop listens to.
+    using Observer = std::function<void(std::string_view topic, bool listened)>;
+
+    void set_observer(Observer observer) { observer_ = std::move(observer); }
+
     /// Adds `sub` to `topic`; false if it is there already.
     bool subscribe(std::string_view topic, Sub* sub) {
         auto it = topics_.find(topic);
         if (it == topics_.end()) {
             it = topics_.emplace(std::string(topic), std::make_unique<Topic>()).first;
             it->second->name = &it->first;
+            if (observer_) {
+                observer_(it->first, true);
+            }
         }
         Topic& t = *it->second;
         std::vector<Place>& places = places_[sub];
@@ -138,6 +148,9 @@ private:
             }
         }
         if (t.subscribers.empty()) {
+            if (observer_) {
+                observer_(*t.name, false);
+            }
             topics_.erase(topics_.find(*t.name));
         }
     }
@@ -145,6 +158,7 @@ private:
     std::unordered_map<std::string, std::unique_ptr<Topic>, TopicNameHash, std::equal_to<>> topics_;
     std::unordered_map<Sub*, std::vector<Place>> places_;
     std::size_t subscriptions_ = 0;
+    Observer observer_;
 };
 
 }  // namespace wsx::detail

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "wsx/net/log.hpp"
+#include "wsx/redis_broker.hpp"
 
 namespace wsx::tools {
 
@@ -24,6 +25,39 @@ void add_pubsub_options(CLI::App* serve, PubSubFlags& flags) {
                       "Topics one connection may subscribe to")
             ->check(CLI::PositiveNumber)
             ->capture_default_str();
+    serve->add_option("--redis", flags.redis_url,
+                      "Join other nodes through Redis pub/sub: every topic's publications reach "
+                      "the subscribers of every node with the same Redis and prefix "
+                      "(redis://[[user]:password@]host[:port][/db])");
+    serve->add_option("--redis-prefix", flags.redis_prefix,
+                      "Prefix of the Redis channels (one per topic): groups of nodes sharing a "
+                      "Redis keep apart by prefix")
+            ->capture_default_str();
+}
+
+bool add_redis_broker(ServerOptions& server, const PubSubFlags& flags) {
+    if (flags.redis_url.empty()) {
+        return true;
+    }
+    auto broker =
+            RedisBroker::create({.url = flags.redis_url, .channel_prefix = flags.redis_prefix});
+    if (!broker) {
+        return false;  // the reason is logged
+    }
+    net::log_info("topics span every node of ", flags.redis_url, " (channels ", flags.redis_prefix,
+                  "<topic>, node ", (*broker)->node_id(), ")");
+    server.broker = *broker;
+    return true;
+}
+
+void log_redis_figures(const ServerOptions& server) {
+    const auto* redis = dynamic_cast<const RedisBroker*>(server.broker.get());
+    if (redis == nullptr) {
+        return;
+    }
+    const RedisStats s = redis->stats();
+    net::log_info("redis: ", s.published, " publications sent, ", s.received, " received, ", s.lost,
+                  " reached this node only; ", s.reconnects, " reconnects");
 }
 
 void add_pubsub_route(std::vector<Route>& routes, const PubSubFlags& flags) {

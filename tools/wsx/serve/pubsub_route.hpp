@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "wsx/pubsub.hpp"
+#include "wsx/server.hpp"
 
 namespace wsx::tools {
 
@@ -16,12 +17,21 @@ struct PubSubFlags {
     bool off = false;                    // --no-pubsub
     std::string publishers = "clients";  // --pubsub-publish clients|handlers
     PubSubOptions options;               // --pubsub-token, ...
+    std::string redis_url;               // --redis URL
+    std::string redis_prefix = "wsx:";   // --redis-prefix
 };
 
-/// Adds --pubsub, --no-pubsub, --pubsub-publish, --pubsub-token to `serve`.
+/// Adds --pubsub, --no-pubsub, --pubsub-publish, --pubsub-token, --pubsub-max-subscriptions,
+/// --redis and --redis-prefix to `serve`.
 void add_pubsub_options(CLI::App* serve, PubSubFlags& flags);
 
 /// Appends the resource to `routes` (logged), unless it is off or a handler has its path.
 void add_pubsub_route(std::vector<Route>& routes, const PubSubFlags& flags);
+
+/// With --redis: a RedisBroker in `server` (false, logged, when the URL does not parse).
+[[nodiscard]] bool add_redis_broker(ServerOptions& server, const PubSubFlags& flags);
+
+/// With --redis: its counters, logged once the server has stopped.
+void log_redis_figures(const ServerOptions& server);
 
 }  // namespace wsx::tools

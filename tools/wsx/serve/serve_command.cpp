@@ -431,6 +431,9 @@ int run_serve(ServeOptions options) {
         net::log_error("handler directory ", handler_directory(options), ": no such folder (-w)");
         return 1;
     }
+    if (!add_redis_broker(options.server, options.pubsub)) {
+        return 1;
+    }
     LoadedRoutes loaded = load_routes(options);
     const unsigned threads = loop_threads(options, loaded.python);
     auto group = ServerGroup::create(options.server, std::move(loaded.routes), threads);
@@ -458,6 +461,7 @@ int run_serve(ServeOptions options) {
         spread += (spread.empty() ? "" : ", ") + std::to_string(s.accepted);
     }
     net::log_info("stopped; connections accepted per loop thread: ", spread);
+    log_redis_figures(options.server);
     return 0;
 }
 
