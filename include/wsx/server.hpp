@@ -8,6 +8,7 @@
 //     (*loop)->run();
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -65,6 +66,37 @@ struct ServerOptions {
     std::shared_ptr<Broker> broker;
 };
 
+/// How many upgrade requests were refused with one HTTP status.
+struct StatusCount {
+    int status = 0;
+    std::uint64_t count = 0;
+};
+
+/// Who closed a WebSocket session first: the server (a handler, a limit, shutdown), the client,
+/// or nobody (the TCP connection went without a close frame: 1006).
+enum class Closer : std::uint8_t { server, client, nobody };
+
+/// How many WebSocket sessions ended with one close code, closed first by one side.
+struct CloseCount {
+    std::uint16_t code = 0;
+    Closer by = Closer::nobody;
+    std::uint64_t count = 0;
+};
+
+/// Round trips of the keepalive pings (proto/keepalive.hpp), in milliseconds of the loop's
+/// clock: counts per bucket, each bucket holding what is at most its bound and more than the
+/// one before (the last: above every bound).
+struct RttHistogram {
+    static constexpr std::array<std::int64_t, 10> kBoundsMs = {1,  2,   5,   10,   25,
+                                                               50, 100, 250, 1000, 5000};
+    std::array<std::uint64_t, kBoundsMs.size() + 1> buckets{};
+    std::uint64_t count = 0;
+    std::int64_t sum_ms = 0;
+
+    void add(std::int64_t ms) noexcept;
+    void merge(const RttHistogram& other) noexcept;
+};
+
 /// Counters since start.
 struct ServerStats {
     std::uint64_t accepted = 0;
@@ -84,6 +116,24 @@ struct ServerStats {
     std::uint64_t deliveries_dropped = 0;  // subscribers past max_buffered (drop), or mid-message
     std::size_t topics = 0;                // topics with a subscriber on this loop, now
     std::size_t subscriptions = 0;         // (connection, topic) pairs on this loop, now
+    // Traffic: WebSocket messages and their payload bytes, each way, every connection's.
+    std::uint64_t messages_in = 0;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t messages_out = 0;  // queued to go out: subscribers' deliveries among them
+    std::uint64_t bytes_out = 0;
+    std::uint64_t backpressure_pauses = 0;  // reading paused: output past the high watermark
+    std::uint64_t overflow_closes = 0;      // closed with 1008: output past max_buffered
+    std::size_t open = 0;                   // WebSocket sessions open now
+    /// Upgrade requests refused (the `rejected` above), by status: 401, 403, 404, 503, ...
+    std::vector<StatusCount> refusals;
+    /// WebSocket sessions ended, by close code and who closed first.
+    std::vector<CloseCount> closes;
+    RttHistogram ping_rtt;
+
+    void count_refusal(int status);
+    void count_close(std::uint16_t code, Closer by);
+    /// Adds `other`'s counters to these (the zlib peaks and caps too: bounds of a group's).
+    void merge(const ServerStats& other);
 };
 
 namespace detail {

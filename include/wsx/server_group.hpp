@@ -99,6 +99,10 @@ public:
     /// thread that finished last. The loops keep running: call stop() from `done`.
     void shutdown(std::uint16_t code, std::function<void()> done);
 
+    /// Each loop's counters, in loop order, gathered on the loops' threads without blocking
+    /// any: `done` runs once, on the thread of the loop that answered last. Thread-safe.
+    void gather_stats(std::function<void(std::vector<ServerStats>)> done);
+
     // Figures, gathered from each loop on its thread. Blocking: call them from a thread that
     // runs none of this group's loops (another one's deferred call would wait for this one).
 

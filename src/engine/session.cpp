@@ -146,9 +146,11 @@ void Session::flush() {
     }
     const std::size_t buffered = output().size();
     bool drained = false;
+    bool paused_now = false;
     const SessionConfig& config = session_config();
     if (!paused_ && buffered > config.high_watermark) {
         paused_ = true;
+        paused_now = true;
     } else if (paused_ && buffered < config.low_watermark) {
         paused_ = false;
         drained = true;
@@ -161,7 +163,9 @@ void Session::flush() {
     }
     update_interest();
     update_deadline();
-    if (drained) {
+    if (paused_now) {
+        on_pause();
+    } else if (drained) {
         on_drain();
     }
 }

@@ -185,6 +185,9 @@ protected:
     /// The output fell below the low watermark after passing the high one.
     virtual void on_drain() {}
 
+    /// Reading was paused: the output passed the high watermark (on_drain() follows).
+    virtual void on_pause() {}
+
     /// A file body given to send_file() is written whole.
     virtual void on_file_sent() {}
 

@@ -11,6 +11,7 @@
 
 #include "wsx/proto/errc.hpp"
 #include "wsx/proto/frame_writer.hpp"
+#include "wsx/proto/keepalive.hpp"
 
 namespace wsx::proto {
 namespace {
@@ -474,8 +475,9 @@ std::error_code Endpoint::handle_timeout(TimeMs now) {
             if (now >= last_received_ + idle_timeout_ms_) {
                 return std::get<Failed>(fail(Errc::idle_timeout)).error;
             }
-            // Keepalive: a live peer answers with a pong, which counts as received data.
-            queue_control(Opcode::ping, {});
+            // Keepalive: a live peer answers with a pong, which counts as received data; it
+            // carries the send time, so its round trip is known when it comes (keepalive.hpp).
+            queue_control(Opcode::ping, keepalive_ping_payload(now));
             ping_outstanding_ = true;
             return {};
         case State::closing:

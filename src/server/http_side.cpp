@@ -54,6 +54,7 @@ void HttpSide::reject(const proto::UpgradeRequest& request, int status, std::str
                       const proto::HeaderList& headers) {
     (void)exchange_.reject(status, body, headers);  // pending: cannot fail
     ++conn_.context().stats().rejected;
+    conn_.context().stats().count_refusal(status);
     net::log_info(conn_.remote().to_string(), " \"GET ", request.http.target, "\" ", status, " ",
                   body);
 }
@@ -70,7 +71,7 @@ void HttpSide::on_upgrade_requested(const proto::UpgradeRequest& request) {
     }
     auto route = ctx.find_route(request.path());
     if (route == nullptr && ctx.options().on_http) {
-        on_http_request(request.http);  // pywebsocket: no handler → the document root answers
+        on_http_request(request.http, true);  // pywebsocket: no handler → the document root answers
         return;
     }
     if (route == nullptr) {

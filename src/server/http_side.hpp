@@ -90,7 +90,9 @@ private:
                         UpgradeDecision& decision);
     void reject(const proto::UpgradeRequest& request, int status, std::string_view body,
                 const proto::HeaderList& headers = {});
-    void on_http_request(const proto::HttpRequest& request);
+    // `upgrade`: a WebSocket request for a path with no route, answered as HTTP (counted as a
+    // refused handshake with the status it got).
+    void on_http_request(const proto::HttpRequest& request, bool upgrade = false);
     [[nodiscard]] HttpResponse call_handler(const proto::HttpRequest& request);
     void answer(HttpResponse response);
     void after_response();

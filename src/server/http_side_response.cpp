@@ -22,7 +22,7 @@ bool keep_alive_for(const proto::HttpRequest& request) {
 
 }  // namespace
 
-void HttpSide::on_http_request(const proto::HttpRequest& request) {
+void HttpSide::on_http_request(const proto::HttpRequest& request, bool upgrade) {
     ServerContext& ctx = conn_.context();
     ++ctx.stats().http_requests;
     current_ =
@@ -35,6 +35,10 @@ void HttpSide::on_http_request(const proto::HttpRequest& request) {
     if (response.responder) {
         responder_ = std::move(response.responder);  // answered later; read nothing until then
         return;
+    }
+    if (upgrade) {
+        ++ctx.stats().rejected;
+        ctx.stats().count_refusal(response.status);
     }
     answer(std::move(response));
 }

@@ -12,6 +12,7 @@
 #include "wsx/net/log.hpp"
 #include "wsx/net/tls_error.hpp"
 #include "wsx/proto/errc.hpp"
+#include "wsx/proto/keepalive.hpp"
 
 #include "server/http_side.hpp"
 #include "server/overloaded.hpp"
@@ -265,11 +266,7 @@ void ServerConnection::dispatch_events() {
                                    Session::invoke([&] { h.on_ping(*this, e.payload); });
                                }
                            },
-                           [&](const proto::PongReceived& e) {
-                               if (h.on_pong) {
-                                   Session::invoke([&] { h.on_pong(*this, e.payload); });
-                               }
-                           },
+                           [&](const proto::PongReceived& e) { on_pong(e); },
                            [&](const proto::CloseReceived& e) { on_peer_close(e); },
                            [&](const proto::Failed& e) { on_failed(e.error); },
                    },
@@ -280,9 +277,36 @@ void ServerConnection::dispatch_events() {
 void ServerConnection::on_message(const proto::MessageReceived& e) {
     count(Traffic::messages_in, 1);
     count(Traffic::bytes_in, e.data.size());
+    ServerStats& stats = context().stats();
+    ++stats.messages_in;
+    stats.bytes_in += e.data.size();
     if (route_->handlers.on_message) {
         Session::invoke([&] { route_->handlers.on_message(*this, e.data, e.type); });
     }
+}
+
+void ServerConnection::on_pong(const proto::PongReceived& e) {
+    // The answer to a keepalive ping carries its send time: the round trip, for the counters
+    // (one from the future is a peer's own, not an answer).
+    const net::TimeMs now = context().loop().now();
+    if (const auto sent = proto::keepalive_ping_time(e.payload); sent && *sent <= now) {
+        context().stats().ping_rtt.add(now - *sent);
+    }
+    if (route_->handlers.on_pong) {
+        Session::invoke([&] { route_->handlers.on_pong(*this, e.payload); });
+    }
+}
+
+void ServerConnection::on_pause() {
+    ++context().stats().backpressure_pauses;
+}
+
+void ServerConnection::count_close() {
+    using Initiator = proto::CloseInfo::Initiator;
+    const proto::CloseInfo& info = side_.endpoint.close_info();
+    context().stats().count_close(info.code, info.initiator == Initiator::local  ? Closer::server
+                                             : info.initiator == Initiator::peer ? Closer::client
+                                                                                 : Closer::nobody);
 }
 
 void ServerConnection::on_peer_close(const proto::CloseReceived& e) {
@@ -307,6 +331,7 @@ SendStatus ServerConnection::refuse_past_limit(const BufferLimits& limits) {
     }
     net::log_warn(remote().to_string(), " ", route_path(), ": output queue over ",
                   limits.max_buffered, " bytes (close 1008)");
+    ++context().stats().overflow_closes;
     (void)close_websocket(1008, "output buffer overflow");
     return SendStatus::closed;
 }
@@ -333,6 +358,9 @@ SendStatus ServerConnection::send_with(std::size_t bytes, std::size_t payload_si
     }
     count(Traffic::messages_out, 1);
     count(Traffic::bytes_out, payload_size);
+    ServerStats& stats = context().stats();
+    ++stats.messages_out;
+    stats.bytes_out += payload_size;
     Session::output_queued();
     return queued() > limits.high_watermark ? SendStatus::backpressure : SendStatus::queued;
 }
@@ -455,6 +483,7 @@ void ServerConnection::on_finished(std::string_view why, std::error_code error) 
     } else {
         context().count_open(-1);
         log_session(why);
+        count_close();
         const proto::CloseInfo& info = side_.endpoint.close_info();
         if (route_->handlers.on_close) {
             Session::invoke([&] {

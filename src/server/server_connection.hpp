@@ -140,6 +140,7 @@ private:
     void on_deadline(net::TimeMs now) override;
     [[nodiscard]] net::TimeMs write_stall_limit() const noexcept override;
     void on_drain() override;
+    void on_pause() override;
     void on_file_sent() override;
     [[nodiscard]] std::unique_ptr<FileBody>* file_slot() noexcept override;
     void on_callback_threw(std::string_view what) override;
@@ -151,6 +152,8 @@ private:
     void on_peer_close(const proto::CloseReceived& e);
     void on_failed(std::error_code ec);
     void log_session(std::string_view why) const;
+    void count_close();  // into the counters, by code and who closed first
+    void on_pong(const proto::PongReceived& e);
 
     void count(Traffic which, std::uint64_t n) {
         if (const std::uint64_t carry = traffic_.add(which, n); carry != 0) [[unlikely]] {

@@ -11,6 +11,7 @@ const ServerStats& ServerCore::counters() const noexcept {
     stats_.zlib_memory = zlib_memory_->in_use();
     stats_.zlib_memory_peak = zlib_memory_->peak();
     stats_.zlib_memory_cap = zlib_memory_->cap();
+    stats_.open = open_count_;
     return stats_;
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -28,25 +29,6 @@ thread_local unsigned current_index = 0;
 // How long a blocking figure waits for a busy loop before it gives up on it.
 constexpr int kGatherSlices = 100;
 constexpr auto kGatherSlice = std::chrono::milliseconds(50);
-
-void add_stats(ServerStats& sum, const ServerStats& s) {
-    sum.accepted += s.accepted;
-    sum.opened += s.opened;
-    sum.rejected += s.rejected;
-    sum.failed += s.failed;
-    sum.dropped_messages += s.dropped_messages;
-    sum.http_requests += s.http_requests;
-    sum.deflate_negotiated += s.deflate_negotiated;
-    sum.deflate_refused_memory += s.deflate_refused_memory;
-    sum.zlib_memory += s.zlib_memory;
-    sum.zlib_memory_peak += s.zlib_memory_peak;  // an upper bound of the group's peak
-    sum.zlib_memory_cap += s.zlib_memory_cap;
-    sum.publications += s.publications;
-    sum.deliveries += s.deliveries;
-    sum.deliveries_dropped += s.deliveries_dropped;
-    sum.topics += s.topics;  // a topic with subscribers on two loops counts twice
-    sum.subscriptions += s.subscriptions;
-}
 
 }  // namespace
 
@@ -325,10 +307,35 @@ void ServerGroup::shutdown(std::uint16_t code, std::function<void()> done) {
     }
 }
 
+void ServerGroup::gather_stats(std::function<void(std::vector<ServerStats>)> done) {
+    struct Gathering {
+        std::mutex mutex;
+        std::vector<ServerStats> stats;
+        unsigned remaining = 0;
+        std::function<void(std::vector<ServerStats>)> done;
+    };
+
+    auto g = std::make_shared<Gathering>();
+    g->stats.resize(size());
+    g->remaining = size();
+    g->done = std::move(done);
+    for (unsigned i = 0; i < size(); ++i) {
+        impl_->loops[i]->defer([impl = impl_.get(), i, g] {
+            ServerStats s = impl->servers[i]->stats();
+            std::unique_lock lock(g->mutex);
+            g->stats[i] = std::move(s);
+            if (--g->remaining == 0) {
+                lock.unlock();
+                g->done(std::move(g->stats));
+            }
+        });
+    }
+}
+
 ServerStats ServerGroup::stats() const {
     ServerStats sum;
     for (const ServerStats& s : impl_->gather_stats()) {
-        add_stats(sum, s);
+        sum.merge(s);
     }
     return sum;
 }

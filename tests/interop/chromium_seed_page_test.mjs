@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
-import { Results, startServer, stopServer } from './wsx_process.mjs';
+import { Results, launchChromium, startServer, stopServer } from './wsx_process.mjs';
 
 const R = new Results('chromium seed page');
 const { values } = parseArgs({
@@ -34,12 +34,7 @@ async function main() {
   const profile = mkdtempSync(join(tmpdir(), 'wsx-chromium-'));
   let context;
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    context = await launchChromium(chromium, profile);
     const page = await context.newPage();
     const response = await page.goto(`http://127.0.0.1:${port}/`);
     R.check('the page is served (200, text/html)', response.status() === 200

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
-import { Results, startServer, stopServer } from './wsx_process.mjs';
+import { Results, launchChromium, startServer, stopServer } from './wsx_process.mjs';
 
 const R = new Results('chromium seed page over TLS');
 const { values } = parseArgs({ options: { wsx: { type: 'string' } } });
@@ -45,13 +45,7 @@ async function main() {
   const profile = mkdtempSync(join(tmpdir(), 'wsx-chromium-'));
   let context;
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      env: { ...process.env, HOME: home },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    context = await launchChromium(chromium, profile, { ...process.env, HOME: home });
     const page = await context.newPage();
     const response = await page.goto(`https://localhost:${port}/`);
     R.check('the page is served over https:// with the test CA trusted (200)', response.status() === 200, response.status());

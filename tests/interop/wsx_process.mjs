@@ -37,3 +37,15 @@ export function stopServer(proc) {
     proc.kill('SIGTERM');
   });
 }
+
+// Headless Chromium (Debian's) on the profile folder `profile`, with the flags that keep it from
+// dialling out (this network refuses it); `chromium` is playwright-core's, `env` its environment.
+export function launchChromium(chromium, profile, env = process.env) {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    env,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "wsx/proto/keepalive.hpp"
+
 #include "support/echo_harness.hpp"
 #include "support/frames.hpp"
 
@@ -313,12 +315,22 @@ TEST(Endpoint, CloseCodesTheApplicationMayNotSendAreRefused) {
     EXPECT_EQ(ep.ping(std::string(126, 'p')), make_error_code(Errc::control_payload_too_long));
 }
 
+TEST(Keepalive, APongCarriesItsPingsSendTimeAndNothingElseReadsAsOne) {
+    EXPECT_EQ(keepalive_ping_payload(123456), "wsx:123456");
+    EXPECT_EQ(keepalive_ping_time(keepalive_ping_payload(0)), 0);
+    for (const char* other : {"", "wsx:", "wsx:-1", "wsx:12a", "wsx: 1", "hello", "WSX:1",
+                              "wsx:99999999999999999999999"}) {
+        EXPECT_EQ(keepalive_ping_time(other), std::nullopt) << other;
+    }
+}
+
 // Timers: the core never reads a clock; deadlines come out, time goes in.
 TEST(Endpoint, KeepalivePingAfterHalfTheIdleTimeoutThenClose1001) {
     Endpoint ep = test::open_server({.idle_timeout_ms = 1000});
     EXPECT_EQ(ep.next_deadline(), 500);
     EXPECT_FALSE(ep.handle_timeout(500));
-    EXPECT_EQ(test::decode_server_output(drain_output(ep)), (V{"ping:"}));
+    EXPECT_EQ(test::decode_server_output(drain_output(ep)), (V{"ping:wsx:500"}));  // its time
+    EXPECT_EQ(keepalive_ping_time("wsx:500"), 500);
     EXPECT_EQ(ep.next_deadline(), 1000);
     EXPECT_EQ(ep.handle_timeout(1000), make_error_code(Errc::idle_timeout));
     EXPECT_EQ(test::decode_server_output(drain_output(ep)), (V{"close:1001"}));

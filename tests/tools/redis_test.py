@@ -21,6 +21,7 @@ import tempfile
 import time
 
 import websockets
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "interop"))
 from wsx_process import Results, WsxServer  # noqa: E402
@@ -190,6 +191,17 @@ async def outage(a, b, redis):
     await b1.close()
 
 
+def redis_metrics(port):
+    """Node `port`'s wsx_redis_* samples, read by prometheus_client's strict OpenMetrics parser."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/metrics")
+    body = c.getresponse().read().decode()
+    c.close()
+    return {s.name: s.value for f in text_string_to_metric_families(body)
+            for s in f.samples if s.name.startswith("wsx_redis_")}
+
+
 def start_nginx(tmp, ports):
     port = free_port()
     conf = os.path.join(tmp, "nginx.conf")
@@ -262,13 +274,22 @@ def main():
             return 1
     redis = Redis()
     try:
-        with WsxServer(args.wsx, "--redis", redis.url, "--threads", "2") as a, \
+        with WsxServer(args.wsx, "--redis", redis.url, "--threads", "2", "--metrics") as a, \
                 WsxServer(args.wsx, "--redis", redis.url, "--threads", "2") as b:
             R.check("both nodes log that they joined through Redis",
                     a.wait_for_log("redis: connected to") and b.wait_for_log("redis: connected to"))
             asyncio.run(crossing(a, b, redis))
+            m = redis_metrics(a.port)
+            R.check("A's /metrics: Redis up, its 2 publications confirmed, 2 received, 2 own skipped",
+                    m.get("wsx_redis_up") == 1 and m.get("wsx_redis_published_total") == 2
+                    and m.get("wsx_redis_received_total") == 2 and m.get("wsx_redis_own_total") == 2
+                    and m.get("wsx_redis_lost_total") == 0, str(m))
             asyncio.run(chat(a, b, redis))
             asyncio.run(outage(a, b, redis))
+            m = redis_metrics(a.port)
+            R.check("A's /metrics after the outage: up again, reconnected, 1 publication lost",
+                    m.get("wsx_redis_up") == 1 and m.get("wsx_redis_reconnects_total", 0) >= 2
+                    and m.get("wsx_redis_lost_total") == 1, str(m))
             with tempfile.TemporaryDirectory() as tmp:
                 nginx, port = start_nginx(tmp, [a.port, b.port])
                 try:

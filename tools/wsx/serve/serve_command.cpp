@@ -85,6 +85,7 @@ LoadedRoutes load_routes(const ServeOptions& o) {
         net::log_info("handler /echo built in");
     }
     add_pubsub_route(scan.routes, o.pubsub);
+    add_metrics_routes(scan.routes, o.metrics);
     if (!o.map_file.empty()) {
         const std::size_t before = scan.routes.size();
         scan.errors.clear();
@@ -276,6 +277,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
     add_security_options(serve, o);
     add_deflate_options(serve, o.server, o.deflate);
     add_pubsub_options(serve, o.pubsub);
+    add_metrics_options(serve, o.metrics);
     serve->add_option("--log-level", o.log_level, "debug, info, warn, error or off")
             ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "critical", "off"}))
             ->capture_default_str();
@@ -401,6 +403,34 @@ std::error_code handle_signals(net::Loop& control, ServerGroup& group, const Ser
     return control.on_signals({SIGINT, SIGTERM, SIGHUP}, on_signal);
 }
 
+// The server's options from the command's (the document root, the handler directory's
+// existence, Redis); false, logged, when one of them cannot work.
+bool configure_server(ServeOptions& options) {
+    options.server.subprotocols = options.subprotocols;
+    options.server.allowed_origins = options.origins;
+    if (options.basic_auth) {
+        options.server.basic_auth_credential = options.basic_auth_credential;
+    }
+    if (!serve_documents(options)) {
+        return false;
+    }
+    if (std::error_code ec; !options.handler_dir.empty()
+                            && !std::filesystem::is_directory(handler_directory(options), ec)) {
+        net::log_error("handler directory ", handler_directory(options), ": no such folder (-w)");
+        return false;
+    }
+    return add_redis_broker(options.server, options.pubsub);
+}
+
+void log_stopped(const ServerGroup& group, const ServerOptions& server) {
+    std::string spread;  // how evenly SO_REUSEPORT spread the connections
+    for (const ServerStats& s : group.loop_stats()) {
+        spread += (spread.empty() ? "" : ", ") + std::to_string(s.accepted);
+    }
+    net::log_info("stopped; connections accepted per loop thread: ", spread);
+    log_redis_figures(server);
+}
+
 }  // namespace
 
 int run_serve(ServeOptions options) {
@@ -408,32 +438,18 @@ int run_serve(ServeOptions options) {
         return 1;
     }
     raise_descriptor_limit(options.server.max_connections);
-    options.server.subprotocols = options.subprotocols;
-    options.server.allowed_origins = options.origins;
-    if (options.basic_auth) {
-        options.server.basic_auth_credential = options.basic_auth_credential;
-    }
     auto control = net::Loop::create();
     if (!control) {
         net::log_error("cannot create the event loop: ", control.error().message());
         return 1;
     }
-    if (!serve_documents(options)) {
-        return 1;
-    }
     bool tls_failed = false;
     auto tls = configure_tls(options, tls_failed);
-    if (tls_failed) {
+    if (tls_failed || !configure_server(options)) {
         return 1;
     }
-    if (std::error_code ec; !options.handler_dir.empty()
-                            && !std::filesystem::is_directory(handler_directory(options), ec)) {
-        net::log_error("handler directory ", handler_directory(options), ": no such folder (-w)");
-        return 1;
-    }
-    if (!add_redis_broker(options.server, options.pubsub)) {
-        return 1;
-    }
+    ServeMetrics metrics(options.metrics, options.server);
+    options.server.on_http = metrics.wrap(std::move(options.server.on_http));
     LoadedRoutes loaded = load_routes(options);
     const unsigned threads = loop_threads(options, loaded.python);
     auto group = ServerGroup::create(options.server, std::move(loaded.routes), threads);
@@ -444,6 +460,7 @@ int run_serve(ServeOptions options) {
                        group.error().message());
         return 1;
     }
+    metrics.attach(**group, **control);
     net::log_info(describe_deflate(options.server), "; ", (*group)->size(), " loop threads");
     for (const auto& addr : (*group)->listening_addresses()) {
         net::log_info("listening on ", addr);
@@ -456,12 +473,7 @@ int run_serve(ServeOptions options) {
     (**control).run();
     (*group)->stop();
     (*group)->wait();
-    std::string spread;  // how evenly SO_REUSEPORT spread the connections
-    for (const ServerStats& s : (*group)->loop_stats()) {
-        spread += (spread.empty() ? "" : ", ") + std::to_string(s.accepted);
-    }
-    net::log_info("stopped; connections accepted per loop thread: ", spread);
-    log_redis_figures(options.server);
+    log_stopped(**group, options.server);
     return 0;
 }
 

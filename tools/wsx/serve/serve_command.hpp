@@ -14,6 +14,7 @@
 #include "wsx/server.hpp"
 
 #include "serve/deflate_options.hpp"
+#include "serve/metrics_route.hpp"
 #include "serve/pubsub_route.hpp"
 
 namespace wsx::tools {
@@ -52,6 +53,7 @@ struct ServeOptions {
     std::string basic_auth_credential = "test:test";  // pywebsocket's default
     DeflateFlags deflate;
     PubSubFlags pubsub;
+    MetricsFlags metrics;
 };
 
 /// Adds the `serve` subcommand with its options bound to `options`; returns it.
